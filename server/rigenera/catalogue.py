@@ -1,0 +1,119 @@
+"""The published collections: one entry each, the single source for the OGC
+configuration, the tiles, the styles and the QGIS plugin.
+
+Titles, descriptions and keywords are Italian first, English second, in
+pygeoapi's multilingual form ({"it": ..., "en": ...}).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    id_field: str
+    title: dict[str, str]
+    description: dict[str, str]
+    keywords: dict[str, list[str]]
+    title_field: str
+    geometry: str
+    editable: bool = True
+    links: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def view(self) -> str:
+        """The view in schema ``pub`` that publishes this collection."""
+        return f"pub.{self.id}"
+
+
+COLLECTIONS: tuple[Collection, ...] = (
+    Collection(
+        id="comuni",
+        id_field="istat_code",
+        title={"it": "Comuni della Città metropolitana di Milano",
+               "en": "Municipalities of the Metropolitan City of Milan"},
+        description={
+            "it": "I 133 comuni della Città metropolitana di Milano: codice ISTAT, codice "
+                  "catastale, popolazione residente e confini amministrativi.",
+            "en": "The 133 municipalities of the Metropolitan City of Milan: ISTAT code, "
+                  "cadastral code, resident population and administrative boundaries.",
+        },
+        keywords={"it": ["comuni", "confini amministrativi", "ISTAT", "Città metropolitana di Milano"],
+                  "en": ["municipalities", "administrative boundaries", "ISTAT", "Milan"]},
+        title_field="name",
+        geometry="MultiPolygon",
+        editable=False,
+    ),
+    Collection(
+        id="sites",
+        id_field="id",
+        title={"it": "Aree dismesse e sottoutilizzate", "en": "Abandoned and underused sites"},
+        description={
+            "it": "Aree ed edifici dismessi o sottoutilizzati candidati alla rigenerazione: "
+                  "proprietà, uso precedente, stato, superficie, contaminazione e stato di "
+                  "validazione. Poligoni dove il perimetro è noto, punti dove è nota solo "
+                  "la posizione.",
+            "en": "Abandoned or underused areas and buildings that are candidates for "
+                  "regeneration: ownership, former use, state, surface, contamination and "
+                  "validation status. Polygons where the perimeter is known, points where "
+                  "only the location is.",
+        },
+        keywords={"it": ["aree dismesse", "rigenerazione urbana", "degrado", "riuso"],
+                  "en": ["brownfields", "urban regeneration", "vacant buildings", "reuse"]},
+        title_field="name",
+        geometry="Geometry",
+    ),
+    Collection(
+        id="projects",
+        id_field="id",
+        title={"it": "Interventi di rigenerazione urbana", "en": "Urban regeneration projects"},
+        description={
+            "it": "Interventi di rigenerazione urbana con CUP, soggetto attuatore, stato di "
+                  "avanzamento, costi, linee di finanziamento (PNRR M5C2, FESR, FSC, fondi "
+                  "nazionali, regionali e comunali) e risultati sociali attesi.",
+            "en": "Urban regeneration projects with CUP code, implementing body, progress, "
+                  "costs, funding lines (PNRR M5C2, ERDF, FSC, national, regional and municipal "
+                  "funds) and expected social outcomes.",
+        },
+        keywords={"it": ["PNRR", "M5C2", "rigenerazione urbana", "CUP", "finanziamenti",
+                         "housing sociale"],
+                  "en": ["NRRP", "M5C2", "urban regeneration", "CUP", "funding", "social housing"]},
+        title_field="title",
+        geometry="Geometry",
+    ),
+    Collection(
+        id="mobility_links",
+        id_field="id",
+        title={"it": "Rete della mobilità sostenibile", "en": "Sustainable mobility network"},
+        description={
+            "it": "Percorsi ciclabili, greenway, linee di metropolitana, ferrovia, tram e bus, "
+                  "percorsi pedonali: esistenti, in costruzione o programmati, con lunghezza "
+                  "in metri.",
+            "en": "Cycle paths, greenways, metro, rail, tram and bus lines, pedestrian routes: "
+                  "existing, under construction or planned, with length in metres.",
+        },
+        keywords={"it": ["mobilità sostenibile", "piste ciclabili", "greenway", "trasporto pubblico"],
+                  "en": ["sustainable mobility", "cycle paths", "greenways", "public transport"]},
+        title_field="name",
+        geometry="MultiLineString",
+    ),
+    Collection(
+        id="transit_stops",
+        id_field="id",
+        title={"it": "Fermate del trasporto pubblico", "en": "Public transport stops"},
+        description={
+            "it": "Stazioni della metropolitana e della ferrovia, fermate di tram e bus, con le "
+                  "linee servite e il gestore.",
+            "en": "Metro and rail stations, tram and bus stops, with the lines served and the "
+                  "operator.",
+        },
+        keywords={"it": ["fermate", "metropolitana", "tram", "autobus", "ferrovia"],
+                  "en": ["stops", "metro", "tram", "bus", "rail"]},
+        title_field="name",
+        geometry="Point",
+    ),
+)
+
+BY_ID = {c.id: c for c in COLLECTIONS}

@@ -1,0 +1,41 @@
+"""Connection pools for our own routes (asyncpg), opened in the app lifespan.
+
+As in stac-fastapi-pgstac there are two pools: reads and writes never queue
+behind each other, and the write pool can later point at a primary while reads
+go to a replica. pygeoapi's provider keeps its own SQLAlchemy engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from rigenera.errors import DatabaseUnavailable
+
+
+@dataclass
+class Pools:
+    read: asyncpg.Pool
+    write: asyncpg.Pool
+
+    async def close(self) -> None:
+        await self.read.close()
+        await self.write.close()
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.execute("SET application_name = 'rigenera'; SET TIME ZONE 'UTC'")
+
+
+async def open_pools(dsn: str, read_size: int, write_size: int) -> Pools:
+    kwargs: dict[str, Any] = {"init": _init_connection, "command_timeout": 60}
+    try:
+        read = await asyncpg.create_pool(dsn, min_size=1, max_size=read_size, **kwargs)
+        write = await asyncpg.create_pool(dsn, min_size=1, max_size=write_size, **kwargs)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise DatabaseUnavailable(
+            "Database non raggiungibile / database unreachable", log_message=str(exc)
+        ) from exc
+    return Pools(read=read, write=write)

@@ -1,0 +1,146 @@
+"""Enumerated values: the stored code, its Italian and English label.
+
+The database enforces the codes with named CHECK constraints
+(migrations/0001_core.sql); tests/test_domains.py reads those constraints back
+from PostgreSQL and fails if this table and the database ever disagree. QGIS
+value maps, styles and reports take their labels from here.
+"""
+
+from __future__ import annotations
+
+Labels = dict[str, tuple[str, str]]  # code -> (italiano, English)
+
+FUNDING_SOURCE: Labels = {
+    "pnrr": ("PNRR", "NRRP (Recovery plan)"),
+    "fesr": ("FESR", "ERDF"),
+    "fse": ("FSE+", "ESF+"),
+    "fsc": ("FSC", "Development and Cohesion Fund"),
+    "national": ("Fondi nazionali", "National funds"),
+    "regional": ("Fondi regionali", "Regional funds"),
+    "municipal": ("Fondi comunali", "Municipal funds"),
+    "private": ("Fondi privati", "Private funds"),
+    "other": ("Altro", "Other"),
+}
+
+VALIDATION_STATUS: Labels = {
+    "to_validate": ("Da validare", "To validate"),
+    "validated": ("Validato", "Validated"),
+    "rejected": ("Respinto", "Rejected"),
+}
+
+DOMAINS: dict[tuple[str, str], Labels] = {
+    ("sites", "ownership"): {
+        "public": ("Pubblica", "Public"),
+        "private": ("Privata", "Private"),
+        "mixed": ("Mista", "Mixed"),
+        "unknown": ("Non nota", "Unknown"),
+    },
+    ("sites", "former_use"): {
+        "industrial": ("Produttivo / industriale", "Industrial"),
+        "residential": ("Residenziale", "Residential"),
+        "tertiary": ("Terziario / uffici", "Offices"),
+        "commercial": ("Commerciale", "Commercial"),
+        "railway": ("Scalo ferroviario", "Railway yard"),
+        "military": ("Caserma / militare", "Military"),
+        "rural": ("Rurale / cascina", "Rural"),
+        "public_service": ("Servizio pubblico", "Public service"),
+        "open_land": ("Area libera", "Open land"),
+        "parking": ("Parcheggio", "Parking"),
+        "other": ("Altro", "Other"),
+    },
+    ("sites", "state"): {
+        "abandoned": ("Dismessa / abbandonata", "Abandoned"),
+        "underused": ("Sottoutilizzata", "Underused"),
+        "partly_used": ("Parzialmente utilizzata", "Partly used"),
+        "regenerated": ("Rigenerata", "Regenerated"),
+    },
+    ("sites", "condition"): {
+        "good": ("Buono", "Good"),
+        "fair": ("Discreto", "Fair"),
+        "poor": ("Degradato", "Poor"),
+        "derelict": ("Fatiscente / in rovina", "Derelict"),
+        "unknown": ("Non noto", "Unknown"),
+    },
+    ("sites", "contamination"): {
+        "none": ("Assente", "None"),
+        "suspected": ("Sospetta", "Suspected"),
+        "contaminated": ("Accertata", "Contaminated"),
+        "remediation_ongoing": ("Bonifica in corso", "Remediation ongoing"),
+        "remediated": ("Bonificata", "Remediated"),
+        "unknown": ("Non nota", "Unknown"),
+    },
+    ("sites", "validation_status"): VALIDATION_STATUS,
+    ("projects", "status"): {
+        "idea": ("Idea", "Idea"),
+        "planned": ("Programmato", "Planned"),
+        "funded": ("Finanziato", "Funded"),
+        "design": ("In progettazione", "Design"),
+        "tender": ("In gara", "Tender"),
+        "works": ("Lavori in corso", "Works"),
+        "completed": ("Concluso", "Completed"),
+        "in_use": ("In uso", "In use"),
+        "rejected": ("Non ammesso / non finanziato", "Not admitted / not funded"),
+    },
+    ("projects", "geom_source"): {
+        "surveyed": ("Rilievo", "Surveyed"),
+        "digitised": ("Digitalizzata", "Digitised"),
+        "address": ("Da indirizzo", "From address"),
+        "comune_point": ("Punto rappresentativo del comune", "Representative point of the comune"),
+        "unknown": ("Non nota", "Unknown"),
+    },
+    ("projects", "validation_status"): VALIDATION_STATUS,
+    ("funding_lines", "funding_source"): FUNDING_SOURCE,
+    ("funding_lines", "status"): {
+        "requested": ("Richiesto", "Requested"),
+        "granted": ("Concesso", "Granted"),
+        "not_granted": ("Non concesso", "Not granted"),
+        "revoked": ("Revocato", "Revoked"),
+    },
+    ("calls", "funding_source"): FUNDING_SOURCE,
+    ("mobility_links", "kind"): {
+        "cycle_path": ("Pista ciclabile", "Cycle path"),
+        "greenway": ("Greenway", "Greenway"),
+        "metro": ("Metropolitana", "Metro"),
+        "rail": ("Ferrovia", "Rail"),
+        "tram": ("Tram", "Tram"),
+        "bus": ("Autobus", "Bus"),
+        "pedestrian": ("Percorso pedonale", "Pedestrian route"),
+    },
+    ("mobility_links", "status"): {
+        "existing": ("Esistente", "Existing"),
+        "under_construction": ("In costruzione", "Under construction"),
+        "planned": ("Programmato", "Planned"),
+    },
+    ("transit_stops", "mode"): {
+        "metro": ("Metropolitana", "Metro"),
+        "rail": ("Ferrovia", "Rail"),
+        "tram": ("Tram", "Tram"),
+        "bus": ("Autobus", "Bus"),
+    },
+    ("needs", "category"): {
+        "housing": ("Abitare", "Housing"),
+        "culture": ("Cultura", "Culture"),
+        "community": ("Comunità", "Community"),
+        "productive": ("Attività produttive", "Productive uses"),
+        "mobility": ("Mobilità", "Mobility"),
+        "green": ("Verde", "Green spaces"),
+        "services": ("Servizi", "Services"),
+        "other": ("Altro", "Other"),
+    },
+    ("needs", "status"): {
+        "open": ("Aperto", "Open"),
+        "matched": ("Abbinato a un bando", "Matched to a call"),
+        "closed": ("Chiuso", "Closed"),
+    },
+    ("events", "kind"): {
+        "training": ("Formazione", "Training"),
+        "participation": ("Partecipazione", "Participation"),
+        "workshop": ("Laboratorio", "Workshop"),
+        "presentation": ("Presentazione", "Presentation"),
+        "site_visit": ("Sopralluogo", "Site visit"),
+    },
+}
+
+
+def codes(table: str, column: str) -> list[str]:
+    return list(DOMAINS[(table, column)])

@@ -1,0 +1,77 @@
+"""The app factory: settings in, a complete ASGI app out.
+
+Start-up order matters and is kept here, in one place:
+1. resolve the database (given DSN, or the embedded cluster's);
+2. generate pygeoapi's config + OpenAPI from the catalogue and live extents;
+3. build pygeoapi's API object for this app and mount its routes at /ogc;
+4. in the lifespan, open the asyncpg read/write pools for our own routes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from rigenera import __version__
+from rigenera.errors import install_error_handlers
+from rigenera.ogc.config import build_config, measure_extents, write_documents
+from rigenera.ogc.routes import build_ogc_app
+from rigenera.routes import health
+from rigenera.settings import Settings
+
+LOG = logging.getLogger(__name__)
+
+
+def resolve_dsn(settings: Settings) -> str:
+    """DATABASE_URL when given, else the embedded cluster (started if needed)."""
+    if settings.database_url:
+        return settings.database_url
+    from rigenera.cluster import LocalCluster
+
+    cluster = LocalCluster(settings.state_dir, settings.pg_port, settings.pg_database)
+    return cluster.ensure()
+
+
+def create_app(settings: Settings | None = None, dsn: str | None = None) -> FastAPI:
+    settings = settings or Settings()
+    dsn = dsn or resolve_dsn(settings)
+
+    config = build_config(settings, dsn, measure_extents(dsn))
+    cfg_path, oas_path = write_documents(settings, config)
+
+    from pygeoapi.api import API
+    from pygeoapi.openapi import load_openapi_document
+    from pygeoapi.starlette_app import ASYNCAPI
+
+    pygeoapi_config: dict[str, Any] = config
+    ogc_api = API(pygeoapi_config, load_openapi_document(), ASYNCAPI)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from rigenera.database import open_pools
+
+        app.state.pools = await open_pools(dsn, settings.read_pool_size, settings.write_pool_size)
+        try:
+            yield
+        finally:
+            await app.state.pools.close()
+
+    app = FastAPI(
+        title="Rigenera",
+        version=__version__,
+        description="Welfare metropolitano e rigenerazione urbana – Città metropolitana di Milano",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.ogc_api = ogc_api
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.mount("/ogc", build_ogc_app(ogc_api), name="ogc")
+    LOG.info("OGC API at %s (config %s, openapi %s)", settings.ogc_url, cfg_path, oas_path)
+    return app

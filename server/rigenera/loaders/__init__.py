@@ -1,0 +1,1 @@
+"""Importers: demo data, the open data of the Milan metro area, registries."""

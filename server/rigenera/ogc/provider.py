@@ -1,0 +1,136 @@
+"""Our pygeoapi feature provider, loaded by dotted path from the config.
+
+It extends pygeoapi's PostgreSQL provider (never a fork) in three places:
+
+* CQL2 spatial predicates: pygeoapi tags filter geometries with the storage
+  CRS name; for CRS84 that becomes ``SRID=CRS84;...`` which PostGIS rejects
+  (500). CRS84 and EPSG:4326 share PostGIS SRID 4326 in lon/lat order, so we
+  rename the CRS on every geometry literal before pygeofilter builds the SQL.
+  This is the one place the bug is fixed (regression test:
+  tests/test_ogc_filters.py).
+* ``BUFFER_M(geometry, metres)``: a CQL2 function that buffers a literal by a
+  distance in metres on the spheroid, so "within X metres" is expressible in
+  standard CQL2 (pygeofilter's CQL2 grammar has no DWITHIN):
+  ``S_INTERSECTS(geometry, BUFFER_M(POINT(9.19 45.46), 500))``.
+* Errors: a filter on an unknown property or with a value of the wrong type is
+  the client's mistake, so it becomes a 400 with a message, not a 500.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pygeofilter.ast
+import pygeofilter.values
+from geoalchemy2 import Geography, Geometry
+from pygeoapi.provider.base import ProviderInvalidQueryError
+from pygeoapi.provider.sql import PostgreSQLProvider
+from pygeofilter.backends.evaluator import handle
+from pygeofilter.backends.sqlalchemy.evaluate import SQLAlchemyFilterEvaluator
+from sqlalchemy import cast, func
+from sqlalchemy.exc import DataError, ProgrammingError
+
+_CRS84_NAMES = {
+    "urn:ogc:def:crs:OGC::CRS84",
+    "urn:ogc:def:crs:OGC:1.3:CRS84",
+    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    "OGC:CRS84",
+}
+_EPSG4326_URN = "urn:ogc:def:crs:EPSG::4326"
+# Segments per quarter circle of a metric buffer: 32 keeps the polygon within
+# 0.05 % of the true circle (0.24 m at 500 m).
+_BUFFER_QUAD_SEGS = 32
+_MAX_BUFFER_M = 50_000
+
+
+def crs84_to_epsg4326(node: Any) -> Any:
+    """Return a copy of a pygeofilter AST whose geometry literals say EPSG:4326, not CRS84."""
+    tree = copy.deepcopy(node)
+
+    def walk(n: Any) -> None:
+        if isinstance(n, pygeofilter.values.Geometry):
+            name = n.geometry.get("crs", {}).get("properties", {}).get("name")
+            if name in _CRS84_NAMES or name is None:
+                n.geometry["crs"] = {"type": "name", "properties": {"name": _EPSG4326_URN}}
+            return
+        subs = n.get_sub_nodes() if hasattr(n, "get_sub_nodes") else None
+        if subs is None and isinstance(n, pygeofilter.ast.Function):
+            subs = n.arguments
+        for s in subs or []:
+            walk(s)
+
+    walk(tree)
+    return tree
+
+
+class _Evaluator(SQLAlchemyFilterEvaluator):  # type: ignore[misc]
+    """pygeofilter's SQLAlchemy evaluator plus our CQL2 functions."""
+
+    @handle(pygeofilter.ast.Function)  # type: ignore[untyped-decorator]
+    def function(self, node: Any, *arguments: Any) -> Any:
+        name = node.name.lower()
+        if name == "buffer_m":
+            if len(arguments) != 2 or not isinstance(arguments[1], int | float):
+                raise ProviderInvalidQueryError(
+                    user_msg="BUFFER_M richiede (geometria, metri) / BUFFER_M takes (geometry, metres)"
+                )
+            metres = float(arguments[1])
+            if not 0 <= metres <= _MAX_BUFFER_M:
+                raise ProviderInvalidQueryError(
+                    user_msg=f"BUFFER_M: distanza tra 0 e {_MAX_BUFFER_M} m / distance must be "
+                    f"between 0 and {_MAX_BUFFER_M} m"
+                )
+            geog = cast(arguments[0], Geography)
+            buffered = func.ST_Buffer(geog, metres, f"quad_segs={_BUFFER_QUAD_SEGS}")
+            return cast(buffered, Geometry(srid=4326))
+        if name == "lower":
+            return func.lower(*arguments)
+        raise ProviderInvalidQueryError(
+            user_msg=f"Funzione CQL2 non supportata / unsupported CQL2 function: {node.name}"
+        )
+
+
+class RigeneraPostgreSQLProvider(PostgreSQLProvider):  # type: ignore[misc]
+    """pygeoapi's PostgreSQL provider with the CRS84 fix, BUFFER_M and 4xx errors."""
+
+    def _get_cql_filters(self, filterq: Any) -> Any:
+        if not filterq:
+            return True
+        filterq = crs84_to_epsg4326(filterq)
+        columns = self.table_model.__table__.columns.keys()
+        field_mapping = {name: getattr(self.table_model, name) for name in columns}
+        field_mapping["geometry"] = getattr(self.table_model, self.geom)
+        unknown = _attribute_names(filterq) - set(field_mapping)
+        if unknown:
+            raise ProviderInvalidQueryError(
+                user_msg="Proprietà sconosciute nel filtro / unknown properties in filter: "
+                + ", ".join(sorted(unknown))
+            )
+        return _Evaluator(field_mapping, None).evaluate(filterq)
+
+    def query(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return super().query(*args, **kwargs)  # type: ignore[no-any-return]
+        except (DataError, ProgrammingError) as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            raise ProviderInvalidQueryError(
+                user_msg=f"Filtro non valido / invalid filter: {reason}"
+            ) from exc
+
+
+def _attribute_names(node: Any) -> set[str]:
+    found: set[str] = set()
+
+    def walk(n: Any) -> None:
+        if isinstance(n, pygeofilter.ast.Attribute):
+            found.add(n.name)
+            return
+        subs = n.get_sub_nodes() if hasattr(n, "get_sub_nodes") else None
+        if subs is None and isinstance(n, pygeofilter.ast.Function):
+            subs = n.arguments
+        for s in subs or []:
+            walk(s)
+
+    walk(node)
+    return found

@@ -1,0 +1,1 @@
+"""Our own HTTP routes (everything that is not pygeoapi's OGC API)."""

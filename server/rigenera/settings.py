@@ -1,0 +1,56 @@
+"""Configuration, read once from the environment and injected everywhere.
+
+Following tipg, settings are a pydantic-settings object handed to the app
+factory, so tests can build app variants without touching the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """All knobs of the service; environment variables use the RIGENERA_ prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="RIGENERA_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "RIGENERA_DATABASE_URL"),
+        description="PostgreSQL/PostGIS DSN. Unset: use the project's own embedded cluster.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = Field(
+        default=None, description="Base URL clients see (default http://HOST:PORT)."
+    )
+    state_dir: Path = Field(
+        default=PROJECT_ROOT / ".rigenera",
+        description="Embedded cluster data, generated pygeoapi config, PID files.",
+    )
+    pg_port: int = Field(default=55432, description="Port of the embedded cluster (127.0.0.1).")
+    pg_database: str = "rigenera"
+    read_pool_size: int = 8
+    write_pool_size: int = 4
+    ogc_default_items: int = 100
+    ogc_max_items: int = 10000
+    log_level: str = "info"
+
+    @property
+    def base_url(self) -> str:
+        """The URL prefix every link we emit starts with."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def ogc_url(self) -> str:
+        """pygeoapi needs the mount prefix inside server.url."""
+        return f"{self.base_url}/ogc"
+
+    @property
+    def runtime_dir(self) -> Path:
+        return self.state_dir / "run"

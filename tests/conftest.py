@@ -1,0 +1,174 @@
+"""Test session: a real PostGIS cluster, the real app over real HTTP.
+
+* ``cluster``: a throwaway PostgreSQL+PostGIS cluster started for the session
+  (fsync off), or, when DATABASE_URL is set, that server (each test database
+  is created and dropped there).
+* ``make_database()``: a fresh migrated database, for tests that need
+  isolation (imports, counts).
+* ``dsn``: the shared session database with the demo data loaded.
+* ``server``: the app from our factory, served by uvicorn on a free port of
+  127.0.0.1 in a background thread, so GDAL, OWSLib and httpx all talk real HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import httpx
+import psycopg2
+import pytest
+import uvicorn
+
+from rigenera.cluster import LocalCluster, free_port
+from rigenera.factory import create_app
+from rigenera.loaders.demo import load_demo
+from rigenera.migrate import migrate
+from rigenera.settings import PROJECT_ROOT, Settings
+
+SHARED_DATA = Path(os.environ.get("RIGENERA_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
+
+
+def _with_database(dsn: str, name: str) -> str:
+    u = urlparse(dsn)
+    return urlunparse(u._replace(path=f"/{name}"))
+
+
+class TestCluster:
+    """Where test databases are created: our own cluster or DATABASE_URL's server."""
+
+    def __init__(self) -> None:
+        self.external = os.environ.get("DATABASE_URL")
+        self.tmp: Path | None = None
+        self.cluster: LocalCluster | None = None
+        self.created: list[str] = []
+        if self.external:
+            self.admin_dsn = self.external
+        else:
+            self.tmp = Path(tempfile.mkdtemp(prefix="rigenera-test-"))
+            self.tmp.chmod(0o755)  # the unprivileged server user must reach its data dir
+            self.cluster = LocalCluster(self.tmp / "state", free_port(), "postgres", fsync=False)
+            self.cluster.ensure()
+            self.admin_dsn = self.cluster.dsn
+
+    def create_database(self) -> str:
+        name = f"rigenera_test_{uuid.uuid4().hex[:10]}"
+        conn = psycopg2.connect(self.admin_dsn)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{name}"')
+        conn.close()
+        self.created.append(name)
+        return _with_database(self.admin_dsn, name)
+
+    def close(self) -> None:
+        if self.cluster is not None:
+            self.cluster.destroy()
+        elif self.created:
+            conn = psycopg2.connect(self.admin_dsn)
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                for name in self.created:
+                    cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.close()
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[TestCluster]:
+    c = TestCluster()
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture(scope="session")
+def make_database(cluster: TestCluster) -> Callable[[], str]:
+    """Factory: a new, migrated, empty database; returns its DSN."""
+
+    def make() -> str:
+        dsn = cluster.create_database()
+        migrate(dsn)
+        return dsn
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def dsn(make_database: Callable[[], str]) -> str:
+    """The session database: migrated, with the demo data."""
+    d = make_database()
+    load_demo(d)
+    return d
+
+
+class LiveServer:
+    def __init__(self, dsn: str, state_dir: Path, **overrides: object) -> None:
+        self.port = free_port()
+        self.settings = Settings(
+            host="127.0.0.1", port=self.port, state_dir=state_dir, database_url=dsn,
+            log_level="warning", **overrides,
+        )
+        self.app = create_app(self.settings, dsn=dsn)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
+                                loop="asyncio", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(dsn, tmp_path_factory.mktemp("state")).start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+@pytest.fixture(scope="session")
+def http(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real open data folder; tests that need it skip cleanly when it is absent."""
+    if not (SHARED_DATA / "SOURCES.md").exists():
+        pytest.skip(f"real open data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+def query(dsn: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Run one query on a test database (for assertions against the source of truth)."""
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    conn.close()
+    return rows
