@@ -86,27 +86,38 @@ _STARLETTE_CODES = {
 }
 
 
+def rigenera_error_response(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RigeneraError)
+    if exc.status >= 500:
+        LOG.error("%s: %s", type(exc).__name__, exc)
+    return exception_document(exc.status, exc.code, exc.description, exc.errors)
+
+
+def http_exception_response(_: Request, exc: Exception) -> JSONResponse:
+    """Starlette's HTTP errors (404, 405...) as OGC exception documents."""
+    assert isinstance(exc, StarletteHTTPException)
+    code, default = _STARLETTE_CODES.get(
+        HTTPStatus(exc.status_code), ("InvalidParameterValue", "Richiesta non valida")
+    )
+    description = exc.detail if isinstance(exc.detail, str) and exc.detail else default
+    if description in {"Not Found", "Method Not Allowed"}:
+        description = default
+    response = exception_document(exc.status_code, code, description)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """The single place where exceptions become HTTP answers."""
 
     @app.exception_handler(RigeneraError)
-    async def _rigenera(_: Request, exc: RigeneraError) -> JSONResponse:
-        if exc.status >= 500:
-            LOG.error("%s: %s", type(exc).__name__, exc)
-        return exception_document(exc.status, exc.code, exc.description, exc.errors)
+    async def _rigenera(request: Request, exc: RigeneraError) -> JSONResponse:
+        return rigenera_error_response(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code, default = _STARLETTE_CODES.get(
-            HTTPStatus(exc.status_code), ("InvalidParameterValue", "Richiesta non valida")
-        )
-        description = exc.detail if isinstance(exc.detail, str) and exc.detail else default
-        if description in {"Not Found", "Method Not Allowed"}:
-            description = default
-        response = exception_document(exc.status_code, code, description)
-        if exc.headers:
-            response.headers.update(exc.headers)
-        return response
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return http_exception_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -15,8 +15,8 @@ from typing import Any
 import psycopg2
 from shapely.geometry import shape
 
-from rigenera.loaders.comuni import load_comuni_from_geopop
 from rigenera.loaders.common import upsert, wkb
+from rigenera.loaders.comuni import load_comuni_from_geopop
 from rigenera.settings import PROJECT_ROOT
 
 DEMO_FILE = PROJECT_ROOT / "data" / "demo" / "rigenera_demo.json"

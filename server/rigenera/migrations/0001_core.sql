@@ -11,11 +11,11 @@ CREATE EXTENSION IF NOT EXISTS postgis;
 CREATE SCHEMA IF NOT EXISTS rigenera;
 
 -- Bookkeeping shared by every editable table -------------------------------
--- The acting user comes from the transaction-local setting `rigenera.user`
+-- The acting user comes from the transaction-local setting `rigenera.actor`
 -- (set by the API for each write); imports and migrations fall back to 'system'.
 CREATE OR REPLACE FUNCTION rigenera.acting_user() RETURNS text
 LANGUAGE sql STABLE AS $$
-  SELECT coalesce(nullif(current_setting('rigenera.user', true), ''), 'system')
+  SELECT coalesce(nullif(current_setting('rigenera.actor', true), ''), 'system')
 $$;
 
 CREATE OR REPLACE FUNCTION rigenera.touch() RETURNS trigger

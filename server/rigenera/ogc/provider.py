@@ -19,6 +19,8 @@ It extends pygeoapi's PostgreSQL provider (never a fork) in three places:
 from __future__ import annotations
 
 import copy
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pygeofilter.ast
@@ -28,7 +30,7 @@ from pygeoapi.provider.base import ProviderInvalidQueryError
 from pygeoapi.provider.sql import PostgreSQLProvider
 from pygeofilter.backends.evaluator import handle
 from pygeofilter.backends.sqlalchemy.evaluate import SQLAlchemyFilterEvaluator
-from sqlalchemy import cast, func
+from sqlalchemy import ARRAY, cast, func
 from sqlalchemy.exc import DataError, ProgrammingError
 
 _CRS84_NAMES = {
@@ -109,6 +111,24 @@ class RigeneraPostgreSQLProvider(PostgreSQLProvider):  # type: ignore[misc]
             )
         return _Evaluator(field_mapping, None).evaluate(filterq)
 
+    def get_fields(self) -> dict[str, Any]:
+        """JSON-schema types of the columns, arrays included (pygeoapi logs a warning per
+        array column on every request and calls them strings)."""
+        if not self._fields:
+            for column in self.table_model.__table__.columns:
+                if column.name == self.geom:
+                    continue
+                self._fields[str(column.name)] = _json_schema_type(column.type)
+        return self._fields  # type: ignore[no-any-return]
+
+    def _get_datetime_filter(self, datetime_: Any) -> Any:
+        if datetime_ not in (None, "../..") and self.time_field is None:
+            raise ProviderInvalidQueryError(
+                user_msg="Questa collezione non ha una dimensione temporale: parametro datetime "
+                "non applicabile / this collection has no temporal dimension: datetime not applicable"
+            )
+        return super()._get_datetime_filter(datetime_)
+
     def query(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         try:
             return super().query(*args, **kwargs)  # type: ignore[no-any-return]
@@ -117,6 +137,21 @@ class RigeneraPostgreSQLProvider(PostgreSQLProvider):  # type: ignore[misc]
             raise ProviderInvalidQueryError(
                 user_msg=f"Filtro non valido / invalid filter: {reason}"
             ) from exc
+
+
+_PY_TO_JSON = {bool: "boolean", int: "integer", float: "number", Decimal: "number",
+               str: "string", dict: "object", datetime: "string", date: "string"}
+_FORMATS = {date: "date", datetime: "date-time"}
+
+
+def _json_schema_type(column_type: Any) -> dict[str, Any]:
+    if isinstance(column_type, ARRAY):
+        return {"type": "array", "items": _json_schema_type(column_type.item_type)}
+    try:
+        py = column_type.python_type
+    except NotImplementedError:
+        return {"type": "string", "format": None}
+    return {"type": _PY_TO_JSON.get(py, "string"), "format": _FORMATS.get(py)}
 
 
 def _attribute_names(node: Any) -> set[str]:

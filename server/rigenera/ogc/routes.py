@@ -16,12 +16,21 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from rigenera.errors import (
+    InvalidParameter,
+    RigeneraError,
+    http_exception_response,
+    rigenera_error_response,
+)
+from rigenera.ogc.conformance import conformance
 from rigenera.ogc.crs import normalise_query_string
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -40,6 +49,28 @@ class CrsAliasMiddleware:
         await self.app(scope, receive, send)
 
 
+_BOOLEANS = {"true", "false", "1", "0", "yes", "no"}
+_ENUMS = {"resulttype": {"results", "hits"}}
+
+
+def check_item_params(params: QueryParams) -> None:
+    """Reject values pygeoapi would silently ignore (it treats `skipGeometry=maybe` as false)."""
+    for name, allowed in _ENUMS.items():
+        value = params.get(name)
+        if value is not None and value not in allowed:
+            raise InvalidParameter(
+                f"{name}: valore non valido '{value}', ammessi: {', '.join(sorted(allowed))} / "
+                f"invalid value, allowed: {', '.join(sorted(allowed))}",
+                errors=[{"field": name, "reason": f"one of {sorted(allowed)}"}],
+            )
+    value = params.get("skipGeometry")
+    if value is not None and value.lower() not in _BOOLEANS:
+        raise InvalidParameter(
+            f"skipGeometry: valore non valido '{value}' (true/false) / invalid boolean",
+            errors=[{"field": "skipGeometry", "reason": "true or false"}],
+        )
+
+
 def build_ogc_app(api: Any) -> Starlette:
     """A Starlette app serving pygeoapi's read endpoints with the given API instance."""
     # Imported here: the module reads PYGEOAPI_CONFIG/OPENAPI at import time,
@@ -52,18 +83,35 @@ def build_ogc_app(api: Any) -> Starlette:
     def endpoint(fn: Any, *params: str, skip_valid_check: bool = False) -> Endpoint:
         async def handler(request: Request) -> Response:
             args = [request.path_params.get(p) for p in params]
-            return await execute_from_starlette(
+            response: Response = await execute_from_starlette(
                 fn, request, *args, skip_valid_check=skip_valid_check, alternative_api=api
             )
+            return response
 
         handler.__name__ = getattr(fn, "__name__", "ogc")
         return handler
+
+    query_items = endpoint(itemtypes_api.get_collection_items, "collection_id",
+                           skip_valid_check=True)
+
+    async def items_query(request: Request) -> Response:
+        """GET, or POST with a CQL2-JSON body; a GeoJSON POST would be a write."""
+        check_item_params(request.query_params)
+        content_type = request.headers.get("content-type", "").split(";")[0].strip()
+        if request.method == "POST" and content_type in {"application/geo+json", ""}:
+            return JSONResponse(
+                {"code": "OperationNotSupported", "type": "OperationNotSupported",
+                 "description": "POST su items accetta solo filtri CQL2-JSON "
+                 "(Content-Type: application/query-cql-json) / POST on items takes only "
+                 "CQL2-JSON filters"},
+                status_code=405, headers={"Allow": "GET, POST"})
+        return await query_items(request)
 
     cid = "collection_id"
     routes = [
         Route("/", endpoint(core_api.landing_page)),
         Route("/openapi", endpoint(core_api.openapi_)),
-        Route("/conformance", endpoint(core_api.conformance)),
+        Route("/conformance", endpoint(conformance)),
         Route("/TileMatrixSets", endpoint(tiles_api.tilematrixsets)),
         Route("/TileMatrixSets/{tileMatrixSetId}",
               endpoint(tiles_api.tilematrixset, "tileMatrixSetId")),
@@ -72,12 +120,17 @@ def build_ogc_app(api: Any) -> Starlette:
         Route("/collections/{collection_id}/schema", endpoint(core_api.get_collection_schema, cid)),
         Route("/collections/{collection_id}/queryables",
               endpoint(itemtypes_api.get_collection_queryables, cid)),
-        Route("/collections/{collection_id}/items",
-              endpoint(itemtypes_api.get_collection_items, cid, skip_valid_check=True)),
+        Route("/collections/{collection_id}/items", items_query, methods=["GET", "POST"]),
         Route("/collections/{collection_id}/items/{item_id}",
               endpoint(itemtypes_api.get_collection_item, cid, "item_id")),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            StarletteHTTPException: http_exception_response,
+            RigeneraError: rigenera_error_response,
+        },
+    )
     app.add_middleware(CrsAliasMiddleware)
     return app

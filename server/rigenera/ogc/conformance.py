@@ -1,0 +1,53 @@
+"""The conformance classes we really implement.
+
+pygeoapi's list is static per provider type: it claims Part 4
+create-replace-delete (its unauthenticated PUT/POST/DELETE, which we do not
+route) and omits the Part 3 filter classes, although CQL2 filtering works,
+so QGIS >= 3.32 falls back to filtering client-side. We answer with pygeoapi's
+list corrected accordingly, rendered by pygeoapi's own template for HTML.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from pygeoapi.api import API, F_HTML, APIRequest, all_apis
+from pygeoapi.api import CONFORMANCE_CLASSES as CORE_CLASSES
+from pygeoapi.util import render_j2_template, to_json
+
+NOT_IMPLEMENTED = {
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+}
+ADDED = [
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+]
+
+
+def conformance_classes(api: API) -> list[str]:
+    apis = all_apis()
+    classes = set(CORE_CLASSES)
+    for resource in api.config["resources"].values():
+        for provider in resource.get("providers", []):
+            if provider["type"] == "feature":
+                classes.update(apis["itemtypes"].CONFORMANCE_CLASSES_FEATURES)
+            elif provider["type"] in apis:
+                classes.update(apis[provider["type"]].CONFORMANCE_CLASSES)
+    classes.update(ADDED)
+    return sorted(classes - NOT_IMPLEMENTED)
+
+
+def conformance(api: API, request: APIRequest) -> tuple[dict[str, Any], int, str]:
+    """Drop-in for pygeoapi.api.conformance with the corrected list."""
+    doc = {"conformsTo": conformance_classes(api)}
+    headers = request.get_response_headers(**api.api_headers)
+    if request.format == F_HTML:
+        content = render_j2_template(api.tpl_config, api.config["server"]["templates"],
+                                     "conformance.html", doc, request.locale)
+        return headers, HTTPStatus.OK, content
+    return headers, HTTPStatus.OK, to_json(doc, api.pretty_print)
