@@ -43,8 +43,8 @@ ALL_FILES = (COMUNI_FILE, POPULATION_FILE, METRO_FILE, SURFACE_FILE, CYCLE_FILE,
 
 
 def table_counts(dsn: str) -> dict[str, int]:
-    return {t: int(query(dsn, f"SELECT count(*) FROM rigenera.{t}")[0][0])  # type: ignore[call-overload]
-            for t in TABLES}
+    sql = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM rigenera.{t}" for t in TABLES)
+    return {str(t): int(str(n)) for t, n in query(dsn, sql)}
 
 
 def versions(dsn: str) -> dict[str, list[tuple[object, ...]]]:
@@ -283,6 +283,19 @@ def test_missing_files_are_skipped(
     assert query(dsn, "SELECT count(population) FROM rigenera.comuni") == [(0,)]
 
 
+def test_on_top_of_the_demo_data(make_database: Callable[[], str], shared_data: Path) -> None:
+    from rigenera.loaders.demo import load_demo
+
+    dsn = make_database()
+    demo = load_demo(dsn)
+    load_open_data(dsn, shared_data)
+    db = table_counts(dsn)
+    assert db["comuni"] == 133  # the same comuni, now from the open-data file
+    assert db["sites"] == demo["sites"] + 192
+    assert db["projects"] == demo["projects"] + 117
+    assert db["transit_stops"] == demo["transit_stops"] + 4820
+
+
 def test_cli(make_database: Callable[[], str], shared_data: Path) -> None:
     dsn = make_database()
     exe = Path(sys.executable).with_name("rigenera")
@@ -309,3 +322,32 @@ def test_cli_reports_bad_file(make_database: Callable[[], str], shared_data: Pat
     assert out.returncode == 2
     assert RU_ALL3_FILE in out.stderr and "malformed" in out.stderr
     assert table_counts(dsn)["comuni"] == 0
+
+
+def test_degenerate_cycle_lines_are_repaired_or_counted(
+    make_database: Callable[[], str], shared_data: Path, tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import json
+
+    dsn = make_database()
+    d = copy_data(shared_data, tmp_path, (COMUNI_FILE,))
+    props = {"anagrafica": "VIA X", "gerarchia": "urbani", "tipologia": "ciclabile sede propria"}
+    good = [[9.19, 45.46], [9.191, 45.461]]
+    point_like = [[9.2, 45.47], [9.2, 45.47]]
+    feats = [
+        {"type": "Feature", "properties": {"id_amat": 1, **props},
+         "geometry": {"type": "MultiLineString", "coordinates": [good]}},
+        {"type": "Feature", "properties": {"id_amat": 2, **props},
+         "geometry": {"type": "MultiLineString", "coordinates": [point_like]}},
+        {"type": "Feature", "properties": {"id_amat": 3, **props},
+         "geometry": {"type": "MultiLineString", "coordinates": [good, point_like]}},
+    ]
+    (d / CYCLE_FILE).write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    with caplog.at_level("WARNING", logger="rigenera.loaders.opendata"):
+        counts = load_open_data(dsn, d)
+    assert counts["mobility_links"] == 2
+    assert query(dsn, "SELECT source_id, ST_NumGeometries(geom) FROM rigenera.mobility_links"
+                      " ORDER BY 1") == [("1", 1), ("3", 1)]
+    assert "1 features without any valid line skipped (id_amat 2)" in caplog.text
+    assert "1 features had degenerate parts removed" in caplog.text

@@ -188,7 +188,9 @@ def _read_features(path: Path, required: Sequence[str], geom_types: set[str]) ->
         _fail(path, f"not valid GeoJSON ({exc})")
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         _fail(path, "not a GeoJSON FeatureCollection")
-    crs = (doc.get("crs") or {}).get("properties", {}).get("name")
+    crs_member = doc.get("crs")
+    crs = ((crs_member.get("properties") or {}).get("name")
+           if isinstance(crs_member, dict) else None)
     if crs and not re.search(r"(CRS84|EPSG:{1,2}4326)$", str(crs)):
         _fail(path, f"unsupported CRS {crs!r} (expected lon/lat WGS84)")
     raw = doc.get("features")
@@ -579,6 +581,7 @@ class RuProject:
     requested: Decimal
     target_m2: Decimal | None
     admitted: str
+    admitted_text: str
     reason: str | None
     kind: str | None
     funded: bool
@@ -626,21 +629,21 @@ def _ru_rows(path: Path, *, funded: bool) -> dict[str, RuProject]:
             cost=_decimal(path, r, "cost", required=False),
             cofin=_decimal(path, r, "cofin", required=False) or Decimal("0.00"),
             requested=requested, target_m2=target, admitted=ADMITTED[r["admitted"]],
-            reason=r.get("reason") or None, kind=r.get("type") or None, funded=funded,
-            path=path, line=at)
+            admitted_text=r["admitted"], reason=r.get("reason") or None,
+            kind=r.get("type") or None, funded=funded, path=path, line=at)
     return out
 
 
-def _ru_description(p: RuProject) -> str:
+def _ru_description(p: RuProject, *, ranking_known: bool) -> str:
+    """What the decree says about the application, in the decree's words."""
     parts = ["Domanda di contributo PNRR M5C2 inv. 2.1 (DM 30/12/2021)"]
     if p.kind:
         parts.append(f"tipologia intervento {p.kind.lower()}) DPCM 21/01/2021 art. 3 c. 1")
+    parts.append(f"ammessa: {p.admitted_text}" + (f" ({p.reason})" if p.reason else ""))
     if p.funded:
-        parts.append("finanziata (all. 3)")
-    elif p.admitted == "not_admitted":
-        parts.append("non ammessa" + (f": {p.reason}" if p.reason else ""))
-    else:
-        parts.append("ammessa, non finanziata nella prima graduatoria")
+        parts.append("finanziata nella prima graduatoria (all. 3)")
+    elif ranking_known and p.admitted == "admitted":
+        parts.append("non finanziata nella prima graduatoria")
     return "; ".join(parts)
 
 
@@ -678,7 +681,8 @@ def _load_projects(cur: Cursor, directory: Path) -> dict[str, int]:
     rows: list[tuple[Any, ...]] = []
     for p in projects.values():
         status = "funded" if p.funded else "rejected" if p.admitted == "not_admitted" else "planned"
-        rows.append((f"Rigenerazione urbana – {p.ente} (CUP {p.cup})", _ru_description(p),
+        rows.append((f"Rigenerazione urbana – {p.ente} (CUP {p.cup})",
+                     _ru_description(p, ranking_known=all3.exists()),
                      p.cup, p.ente, status, p.cost, p.target_m2, "comune_point", "to_validate",
                      SRC_RU, p.cup, points[p.istat]))
     stage_path = all1 if all1.exists() else all3
