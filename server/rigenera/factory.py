@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from rigenera import __version__
 from rigenera.errors import install_error_handlers
 from rigenera.ogc.config import build_config, measure_extents, write_documents
+from rigenera.ogc.features import FastFeatures
 from rigenera.ogc.routes import build_ogc_app
 from rigenera.routes import health
 from rigenera.settings import Settings
@@ -49,12 +50,16 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
 
     pygeoapi_config: dict[str, Any] = config
     ogc_api = API(pygeoapi_config, load_openapi_document(), ASYNCAPI)
+    fast = (FastFeatures(settings.ogc_url, settings.ogc_default_items, settings.ogc_max_items)
+            if settings.fast_reads else None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from rigenera.database import open_pools
 
         app.state.pools = await open_pools(dsn, settings.read_pool_size, settings.write_pool_size)
+        if fast is not None:
+            await fast.start(app.state.pools.read)
         try:
             yield
         finally:
@@ -72,6 +77,6 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.state.ogc_api = ogc_api
     install_error_handlers(app)
     app.include_router(health.router)
-    app.mount("/ogc", build_ogc_app(ogc_api), name="ogc")
+    app.mount("/ogc", build_ogc_app(ogc_api, fast), name="ogc")
     LOG.info("OGC API at %s (config %s, openapi %s)", settings.ogc_url, cfg_path, oas_path)
     return app

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     write_pool_size: int = 4
     ogc_default_items: int = 100
     ogc_max_items: int = 10000
+    fast_reads: bool = Field(
+        default=True,
+        description="Serve GeoJSON items from SQL-built pages (False: pygeoapi for everything).",
+    )
     log_level: str = "info"
 
     @property

@@ -93,6 +93,17 @@ class _Evaluator(SQLAlchemyFilterEvaluator):  # type: ignore[misc]
         )
 
 
+def filter_evaluator(ast: Any, field_mapping: dict[str, Any]) -> Any:
+    """CQL2 AST -> SQLAlchemy expression, shared by this provider and the fast path."""
+    unknown = _attribute_names(ast) - set(field_mapping)
+    if unknown:
+        raise ProviderInvalidQueryError(
+            user_msg="Proprietà sconosciute nel filtro / unknown properties in filter: "
+            + ", ".join(sorted(unknown))
+        )
+    return _Evaluator(field_mapping, None).evaluate(ast)
+
+
 class RigeneraPostgreSQLProvider(PostgreSQLProvider):  # type: ignore[misc]
     """pygeoapi's PostgreSQL provider with the CRS84 fix, BUFFER_M and 4xx errors."""
 
@@ -103,13 +114,7 @@ class RigeneraPostgreSQLProvider(PostgreSQLProvider):  # type: ignore[misc]
         columns = self.table_model.__table__.columns.keys()
         field_mapping = {name: getattr(self.table_model, name) for name in columns}
         field_mapping["geometry"] = getattr(self.table_model, self.geom)
-        unknown = _attribute_names(filterq) - set(field_mapping)
-        if unknown:
-            raise ProviderInvalidQueryError(
-                user_msg="Proprietà sconosciute nel filtro / unknown properties in filter: "
-                + ", ".join(sorted(unknown))
-            )
-        return _Evaluator(field_mapping, None).evaluate(filterq)
+        return filter_evaluator(filterq, field_mapping)
 
     def get_fields(self) -> dict[str, Any]:
         """JSON-schema types of the columns, arrays included (pygeoapi logs a warning per

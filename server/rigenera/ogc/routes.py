@@ -32,6 +32,7 @@ from rigenera.errors import (
 )
 from rigenera.ogc.conformance import conformance
 from rigenera.ogc.crs import normalise_query_string
+from rigenera.ogc.features import FastFeatures
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -71,7 +72,7 @@ def check_item_params(params: QueryParams) -> None:
         )
 
 
-def build_ogc_app(api: Any) -> Starlette:
+def build_ogc_app(api: Any, fast: FastFeatures | None = None) -> Starlette:
     """A Starlette app serving pygeoapi's read endpoints with the given API instance."""
     # Imported here: the module reads PYGEOAPI_CONFIG/OPENAPI at import time,
     # so it must come after rigenera.ogc.config.write_documents().
@@ -98,6 +99,9 @@ def build_ogc_app(api: Any) -> Starlette:
         """GET, or POST with a CQL2-JSON body; a GeoJSON POST would be a write."""
         check_item_params(request.query_params)
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
+        is_query = request.method == "GET" or content_type == "application/query-cql-json"
+        if is_query and fast is not None and fast.serves(request):
+            return await fast.items(request)
         if request.method == "POST" and content_type in {"application/geo+json", ""}:
             return JSONResponse(
                 {"code": "OperationNotSupported", "type": "OperationNotSupported",
@@ -106,6 +110,13 @@ def build_ogc_app(api: Any) -> Starlette:
                  "CQL2-JSON filters"},
                 status_code=405, headers={"Allow": "GET, POST"})
         return await query_items(request)
+
+    get_item = endpoint(itemtypes_api.get_collection_item, "collection_id", "item_id")
+
+    async def item(request: Request) -> Response:
+        if fast is not None and fast.serves(request):
+            return await fast.item(request)
+        return await get_item(request)
 
     cid = "collection_id"
     routes = [
@@ -121,8 +132,7 @@ def build_ogc_app(api: Any) -> Starlette:
         Route("/collections/{collection_id}/queryables",
               endpoint(itemtypes_api.get_collection_queryables, cid)),
         Route("/collections/{collection_id}/items", items_query, methods=["GET", "POST"]),
-        Route("/collections/{collection_id}/items/{item_id}",
-              endpoint(itemtypes_api.get_collection_item, cid, "item_id")),
+        Route("/collections/{collection_id}/items/{item_id}", item),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(
