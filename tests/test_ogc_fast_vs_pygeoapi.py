@@ -6,8 +6,9 @@ both and the answers compared feature by feature.
 """
 
 import pytest
-from conftest import LiveServer, query
 from shapely.geometry import shape
+
+from conftest import LiveServer, query
 
 URI = "http://www.opengis.net/def/crs/EPSG/0/{}"
 

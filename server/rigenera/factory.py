@@ -21,6 +21,8 @@ from rigenera.errors import install_error_handlers
 from rigenera.ogc.config import build_config, measure_extents, write_documents
 from rigenera.ogc.features import FastFeatures
 from rigenera.ogc.routes import build_ogc_app
+from rigenera.ogc.schema import load_schemas
+from rigenera.ogc.tiles import VectorTiles
 from rigenera.routes import health
 from rigenera.settings import Settings
 
@@ -52,14 +54,18 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     ogc_api = API(pygeoapi_config, load_openapi_document(), ASYNCAPI)
     fast = (FastFeatures(settings.ogc_url, settings.ogc_default_items, settings.ogc_max_items)
             if settings.fast_reads else None)
+    tiles = VectorTiles(settings.ogc_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from rigenera.database import open_pools
 
         app.state.pools = await open_pools(dsn, settings.read_pool_size, settings.write_pool_size)
+        async with app.state.pools.read.acquire() as conn:
+            schemas = await load_schemas(conn)
         if fast is not None:
-            await fast.start(app.state.pools.read)
+            fast.start(app.state.pools.read, schemas)
+        tiles.start(app.state.pools.read, schemas)
         try:
             yield
         finally:
@@ -77,6 +83,6 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.state.ogc_api = ogc_api
     install_error_handlers(app)
     app.include_router(health.router)
-    app.mount("/ogc", build_ogc_app(ogc_api, fast), name="ogc")
+    app.mount("/ogc", build_ogc_app(ogc_api, fast, tiles), name="ogc")
     LOG.info("OGC API at %s (config %s, openapi %s)", settings.ogc_url, cfg_path, oas_path)
     return app

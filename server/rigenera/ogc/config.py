@@ -21,6 +21,7 @@ from rigenera.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED_CRS
 from rigenera.settings import Settings
 
 PROVIDER = "rigenera.ogc.provider.RigeneraPostgreSQLProvider"
+TILE_PROVIDER = "rigenera.ogc.provider.RigeneraMVTProvider"
 # The metropolitan city's bounding box: the extent of an empty collection.
 METRO_BBOX = [8.70, 45.16, 9.56, 45.65]
 
@@ -82,7 +83,19 @@ def _resource(c: Collection, db: dict[str, Any], bbox: list[float]) -> dict[str,
                 "title_field": c.title_field,
                 "storage_crs": STORAGE_CRS,
                 "crs": list(SUPPORTED_CRS),
-            }
+            },
+            {
+                # Describes the tilesets; the tile bytes come from rigenera.ogc.tiles.
+                "type": "tile",
+                "name": TILE_PROVIDER,
+                "data": db,
+                "id_field": c.id_field,
+                "table": c.id,
+                "geom_field": "geom",
+                "storage_crs": STORAGE_CRS,
+                "options": {"zoom": {"min": 0, "max": 22}},
+                "format": {"name": "pbf", "mimetype": "application/vnd.mapbox-vector-tile"},
+            },
         ],
     }
 

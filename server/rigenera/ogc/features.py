@@ -166,12 +166,9 @@ class FastFeatures:
         self.pool: asyncpg.Pool | None = None
         self.schemas: dict[str, ViewSchema] = {}
 
-    async def start(self, pool: asyncpg.Pool) -> None:
-        from rigenera.ogc.schema import load_schemas
-
+    def start(self, pool: asyncpg.Pool, schemas: dict[str, ViewSchema]) -> None:
         self.pool = pool
-        async with pool.acquire() as conn:
-            self.schemas = await load_schemas(conn)
+        self.schemas = schemas
 
     def serves(self, request: Request) -> bool:
         """True when the fast path can answer exactly what pygeoapi would."""

@@ -26,7 +26,9 @@ from typing import Any
 import pygeofilter.ast
 import pygeofilter.values
 from geoalchemy2 import Geography, Geometry
+from pygeoapi.models.provider.base import TileMatrixSetEnum
 from pygeoapi.provider.base import ProviderInvalidQueryError
+from pygeoapi.provider.mvt_postgresql import MVTPostgreSQLProvider
 from pygeoapi.provider.sql import PostgreSQLProvider
 from pygeofilter.backends.evaluator import handle
 from pygeofilter.backends.sqlalchemy.evaluate import SQLAlchemyFilterEvaluator
@@ -174,3 +176,13 @@ def _attribute_names(node: Any) -> set[str]:
 
     walk(node)
     return found
+
+
+class RigeneraMVTProvider(MVTPostgreSQLProvider):  # type: ignore[misc]
+    """Describes our tilesets: WebMercatorQuad only (the tiles come from rigenera.ogc.tiles).
+
+    pygeoapi's MVT-postgresql also advertises WorldCRS84Quad, which we do not serve.
+    """
+
+    def get_tiling_schemes(self) -> list[Any]:
+        return [TileMatrixSetEnum.WEBMERCATORQUAD.value]

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rigenera.errors import (
     InvalidParameter,
+    NotFound,
     RigeneraError,
     http_exception_response,
     rigenera_error_response,
@@ -33,6 +34,7 @@ from rigenera.errors import (
 from rigenera.ogc.conformance import conformance
 from rigenera.ogc.crs import normalise_query_string
 from rigenera.ogc.features import FastFeatures
+from rigenera.ogc.tiles import VectorTiles
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -72,7 +74,9 @@ def check_item_params(params: QueryParams) -> None:
         )
 
 
-def build_ogc_app(api: Any, fast: FastFeatures | None = None) -> Starlette:
+def build_ogc_app(
+    api: Any, fast: FastFeatures | None = None, tiles: VectorTiles | None = None
+) -> Starlette:
     """A Starlette app serving pygeoapi's read endpoints with the given API instance."""
     # Imported here: the module reads PYGEOAPI_CONFIG/OPENAPI at import time,
     # so it must come after rigenera.ogc.config.write_documents().
@@ -118,6 +122,22 @@ def build_ogc_app(api: Any, fast: FastFeatures | None = None) -> Starlette:
             return await fast.item(request)
         return await get_item(request)
 
+    pygeoapi_tile_metadata = endpoint(tiles_api.get_collection_tiles_metadata, "collection_id",
+                                      "tileMatrixSetId", skip_valid_check=True)
+
+    async def tile_metadata(request: Request) -> Response:
+        """pygeoapi's tileset metadata; f=tilejson is ours; no f means JSON (pygeoapi: 500)."""
+        fmt = request.query_params.get("f")
+        if fmt == "tilejson" and tiles is not None and tiles.schemas:
+            resource = api.config["resources"].get(request.path_params["collection_id"])
+            if resource is None:
+                raise NotFound("Collection not found")
+            return await tiles.tilejson(request, resource["extents"]["spatial"]["bbox"])
+        if fmt is None:
+            request.scope["query_string"] = (request.scope["query_string"] + b"&f=json").lstrip(b"&")
+            request = Request(request.scope, request.receive)
+        return await pygeoapi_tile_metadata(request)
+
     cid = "collection_id"
     routes = [
         Route("/", endpoint(core_api.landing_page)),
@@ -133,6 +153,14 @@ def build_ogc_app(api: Any, fast: FastFeatures | None = None) -> Starlette:
               endpoint(itemtypes_api.get_collection_queryables, cid)),
         Route("/collections/{collection_id}/items", items_query, methods=["GET", "POST"]),
         Route("/collections/{collection_id}/items/{item_id}", item),
+        Route("/collections/{collection_id}/tiles",
+              endpoint(tiles_api.get_collection_tiles, cid)),
+        Route("/collections/{collection_id}/tiles/{tileMatrixSetId}", tile_metadata),
+        Route("/collections/{collection_id}/tiles/{tileMatrixSetId}/metadata", tile_metadata),
+        Route("/collections/{collection_id}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+              tiles.tile if tiles is not None else
+              endpoint(tiles_api.get_collection_tiles_data, cid, "tileMatrixSetId",
+                       "tileMatrix", "tileRow", "tileCol", skip_valid_check=True)),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(

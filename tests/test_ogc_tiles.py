@@ -1,0 +1,93 @@
+"""OGC API Tiles: vector tiles (WebMercatorQuad) decoded and checked against PostGIS."""
+
+import mapbox_vector_tile
+import pytest
+
+from conftest import query
+
+MILANO_Z10 = (10, 366, 538)  # tileMatrix / tileRow (y) / tileCol (x): central Milan
+
+
+def tile_url(cid, z, y, x):
+    return f"/ogc/collections/{cid}/tiles/WebMercatorQuad/{z}/{y}/{x}"
+
+
+def expected_in_tile(dsn, cid, id_col, z, y, x):
+    return {r[0] for r in query(
+        dsn, f"SELECT {id_col} FROM pub.{cid} WHERE ST_Intersects(ST_Transform(geom, 3857),"
+             f" ST_TileEnvelope(%s, %s, %s, margin => 64.0 / 4096))", (z, x, y))}
+
+
+@pytest.mark.parametrize(("cid", "id_col"), [("comuni", "istat_code"), ("sites", "id"),
+                                              ("transit_stops", "id"), ("mobility_links", "id"),
+                                              ("projects", "id")])
+def test_tile_decodes_and_holds_the_features_of_its_area(http, dsn, cid, id_col):
+    z, y, x = MILANO_Z10
+    r = http.get(tile_url(cid, z, y, x))
+    expected = expected_in_tile(dsn, cid, id_col, z, y, x)
+    if not expected:
+        assert r.status_code == 204
+        return
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    layer = mapbox_vector_tile.decode(r.content)[cid]
+    got = {f["properties"][id_col] if id_col in f["properties"] else f["id"]
+           for f in layer["features"]}
+    assert got == expected
+    assert layer["extent"] == 4096
+
+
+def test_comuni_tile_has_milano_with_attributes(http):
+    z, y, x = MILANO_Z10
+    layer = mapbox_vector_tile.decode(http.get(tile_url("comuni", z, y, x)).content)["comuni"]
+    milano = next(f for f in layer["features"] if f["properties"]["istat_code"] == "015146")
+    assert milano["properties"]["name"] == "Milano"
+    assert milano["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+def test_etag_and_cache_control(http):
+    url = tile_url("comuni", *MILANO_Z10)
+    first = http.get(url)
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert "max-age" in first.headers["cache-control"]
+    again = http.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert http.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_empty_tile_is_204(http):
+    assert http.get(tile_url("comuni", 10, 0, 0)).status_code == 204
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    (tile_url("comuni", 30, 1, 1), 404),
+    (tile_url("comuni", 3, 9, 1), 404),
+    (tile_url("comuni", "a", 1, 1), 400),
+    (tile_url("nope", 3, 1, 1), 404),
+    ("/ogc/collections/comuni/tiles/WorldCRS84Quad/3/1/1", 404),
+])
+def test_bad_tile_requests(http, path, status):
+    r = http.get(path)
+    assert r.status_code == status
+    assert r.json()["description"]
+
+
+def test_tileset_metadata(http):
+    listing = http.get("/ogc/collections/sites/tiles").json()
+    assert any("WebMercatorQuad" in (link.get("href") or "") or link.get("rel") == "item"
+               for link in listing["links"])
+    for suffix in ("", "/metadata"):
+        meta = http.get(f"/ogc/collections/sites/tiles/WebMercatorQuad{suffix}")
+        assert meta.status_code == 200, meta.text[:200]
+        assert meta.json()["title"] == "Aree dismesse e sottoutilizzate"
+
+
+def test_tilejson_for_maplibre(http, server):
+    doc = http.get("/ogc/collections/transit_stops/tiles/WebMercatorQuad/metadata",
+                   params={"f": "tilejson"}).json()
+    assert doc["tilejson"] == "3.0.0"
+    assert doc["tiles"] == [f"{server.url}/ogc/collections/transit_stops/tiles/WebMercatorQuad"
+                            "/{z}/{y}/{x}?f=mvt"]
+    assert doc["vector_layers"][0]["id"] == "transit_stops"
+    assert "mode" in doc["vector_layers"][0]["fields"]
