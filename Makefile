@@ -4,6 +4,7 @@
 #   make run        set up, start the embedded PostGIS, migrate, demo data, serve
 #   make stop       stop the server and the embedded PostGIS cluster
 #   make test       set up, run the test suite (its own throwaway cluster)
+#   make bench      side-by-side read benchmark: Rigenera, stock pygeoapi, tipg, SQL floor
 #   make lint       ruff + mypy
 #   make bootstrap  only the set-up
 #   make clean      stop everything, delete .rigenera/ (cluster data) and .venv/
@@ -18,7 +19,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap run stop test lint clean
+BENCH_ARGS ?=
+
+.PHONY: help bootstrap run stop test bench lint clean
 
 help:
 	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
@@ -41,6 +44,11 @@ test: bootstrap
 	@rc=0; $(BIN)/pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): FAILED" >&2; fi; \
 	exit $$rc
+
+# Options: make bench BENCH_ARGS='--duration 15 --only items_100,tile_z14'
+bench: bootstrap
+	@bash scripts/bench-setup.sh
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: bootstrap
 	$(BIN)/ruff check server tests

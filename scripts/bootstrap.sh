@@ -14,6 +14,7 @@
 #   DATABASE_URL=...                      an external PostgreSQL: no local server needed
 #
 # Run by `make run`, `make test`, `make bootstrap`; safe to run any number of times.
+# `bash scripts/bootstrap.sh --print-python` only prints the interpreter it would use.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -64,7 +65,7 @@ find_python() {
                 printf '%s\n' "$cand"
                 return 0
             fi
-        done < <(ls -d "$root"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -V)
+        done < <(printf '%s\n' "$root"/versions/3.1[2-9]*/bin/python3 | sort -V)
     fi
     if command -v uv >/dev/null 2>&1; then
         cand="$(uv python find '>=3.12' 2>/dev/null || true)"
@@ -107,7 +108,7 @@ pg_bindir() {
             return 0
         fi
     fi
-    for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5nr); do
+    for d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -t/ -k5,5nr); do
         if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then
             printf '%s\n' "$d"
             return 0
@@ -191,18 +192,30 @@ run_apt() {
     fi
     say "apt-get install ${APT_PKGS[*]}"
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends "${APT_PKGS[@]}"
+        apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends "${APT_PKGS[@]}"
 }
 
 # --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
 
+if [ "${1:-}" = "--print-python" ]; then   # debugging aid: which interpreter would be used
+    find_python
+    exit 0
+fi
+
 start=$SECONDS
-PY="$(find_python)"
+PY=""
+NEED_VENV=0
+if ! py_ok "$VENV/bin/python"; then
+    NEED_VENV=1
+    PY="$(find_python)"
+fi
 
 plan_packages
-if [ -z "$PY" ]; then
+if [ "$NEED_VENV" = 0 ]; then
+    :   # the existing .venv is fine: no interpreter to look for
+elif [ -z "$PY" ]; then
     cand="$(apt_python_candidate)"
     if [ -n "$cand" ] && version_ge_312 "$cand"; then
         APT_PKGS+=(python3 python3-venv)   # Debian 13: its python3 is 3.13
@@ -218,16 +231,16 @@ else
     say "system packages: ok"
 fi
 
-if [ -z "$PY" ]; then
+if [ "$NEED_VENV" = 1 ] && [ -z "$PY" ]; then
     PY="$(find_python)"
 fi
-if [ -z "$PY" ] && command -v uv >/dev/null 2>&1; then
+if [ "$NEED_VENV" = 1 ] && [ -z "$PY" ] && command -v uv >/dev/null 2>&1; then
     say "no Python >= 3.12 found: uv python install 3.12"
     if uv python install 3.12; then
         PY="$(uv python find '>=3.12' 2>/dev/null || true)"
     fi
 fi
-if [ -z "$PY" ]; then
+if [ "$NEED_VENV" = 1 ] && [ -z "$PY" ]; then
     die "no Python >= 3.12 found (pygeoapi 0.24 needs it; Debian 12's python3 is 3.11).
   Tried: \$RIGENERA_PYTHON, python3.13 and python3.12 on PATH, /usr/bin/python3,
   ${PYENV_ROOT:-$HOME/.pyenv}/versions/3.1[2-9]*, uv.
@@ -243,7 +256,7 @@ if [ -e "$VENV/bin/python" ] && ! py_ok "$VENV/bin/python"; then
     rm -rf "$VENV"
 fi
 if [ ! -e "$VENV/bin/python" ]; then
-    say "creating .venv with $PY (Python $(py_version "$PY"))"
+    say "creating .venv with Python $(py_version "$PY") ($PY)"
     rm -rf "$VENV"
     "$PY" -m venv "$VENV" ||
         die "'$PY -m venv' failed: on Debian install python3-venv (apt-get install python3-venv)"

@@ -15,7 +15,7 @@ def tile_url(cid, z, y, x):
 def expected_in_tile(dsn, cid, id_col, z, y, x):
     return {r[0] for r in query(
         dsn, f"SELECT {id_col} FROM pub.{cid} WHERE ST_Intersects(ST_Transform(geom, 3857),"
-             f" ST_TileEnvelope(%s, %s, %s, margin => 64.0 / 4096))", (z, x, y))}
+             f" ST_TileEnvelope(%s, %s, %s))", (z, x, y))}
 
 
 @pytest.mark.parametrize(("cid", "id_col"), [("comuni", "istat_code"), ("sites", "id"),

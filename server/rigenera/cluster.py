@@ -88,7 +88,10 @@ def _traversable_by(path: Path, user: str) -> bool:
 
 
 def port_is_free(port: int) -> bool:
+    """Can a server listen on 127.0.0.1:port? SO_REUSEADDR as PostgreSQL itself sets it,
+    so a port in TIME-WAIT after `make stop` counts as free."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

@@ -26,7 +26,12 @@ class Pools:
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.execute("SET application_name = 'rigenera'; SET TIME ZONE 'UTC'")
+    # Parallel workers and JIT cost more than they save on page-sized queries at
+    # web concurrency (a Gather start-up alone is 5-10 ms): measured in bench/.
+    await conn.execute(
+        "SET application_name = 'rigenera'; SET TIME ZONE 'UTC';"
+        " SET max_parallel_workers_per_gather = 0; SET jit = off"
+    )
 
 
 async def open_pools(dsn: str, read_size: int, write_size: int) -> Pools:

@@ -20,9 +20,9 @@ from rigenera import __version__
 from rigenera.errors import install_error_handlers
 from rigenera.ogc.config import build_config, measure_extents, write_documents
 from rigenera.ogc.features import FastFeatures
-from rigenera.ogc.routes import build_ogc_app
+from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
 from rigenera.ogc.schema import load_schemas
-from rigenera.ogc.tiles import VectorTiles
+from rigenera.ogc.tiles import VectorTiles, load_tile_layers
 from rigenera.routes import health
 from rigenera.settings import Settings
 
@@ -63,9 +63,10 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         app.state.pools = await open_pools(dsn, settings.read_pool_size, settings.write_pool_size)
         async with app.state.pools.read.acquire() as conn:
             schemas = await load_schemas(conn)
+            tile_layers = await load_tile_layers(conn)
         if fast is not None:
             fast.start(app.state.pools.read, schemas)
-        tiles.start(app.state.pools.read, schemas)
+        tiles.start(app.state.pools.read, schemas, tile_layers)
         try:
             yield
         finally:
@@ -84,5 +85,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     install_error_handlers(app)
     app.include_router(health.router)
     app.mount("/ogc", build_ogc_app(ogc_api, fast, tiles), name="ogc")
+    if fast is not None:
+        app.add_middleware(FastReadMiddleware, fast=fast)
     LOG.info("OGC API at %s (config %s, openapi %s)", settings.ogc_url, cfg_path, oas_path)
     return app

@@ -33,7 +33,11 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / ".rigenera",
         description="Embedded cluster data, generated pygeoapi config, PID files.",
     )
-    pg_port: int = Field(default=55432, description="Port of the embedded cluster (127.0.0.1).")
+    pg_port: int = Field(
+        default=25432,
+        description="Port of the embedded cluster on 127.0.0.1 (below Linux's ephemeral range, "
+        "so outgoing connections never hold it).",
+    )
     pg_database: str = "rigenera"
     read_pool_size: int = 8
     write_pool_size: int = 4

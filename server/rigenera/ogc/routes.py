@@ -12,8 +12,10 @@ unauthenticated PUT/POST/DELETE are never reachable.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
@@ -49,6 +51,45 @@ class CrsAliasMiddleware:
         if scope["type"] == "http" and scope.get("query_string"):
             scope = dict(scope)
             scope["query_string"] = normalise_query_string(scope["query_string"])
+        await self.app(scope, receive, send)
+
+
+class FastReadMiddleware:
+    """Sends GeoJSON item reads straight to the fast path, ahead of the routers.
+
+    Measured under load (bench/): the server spent 1.15 ms of CPU per 100-feature
+    page, much of it walking FastAPI's and the mounted app's middleware and routers.
+    This middleware sits just inside FastAPI's ServerErrorMiddleware: it answers
+    GET /ogc/collections/{id}/items[/{featureId}] when the fast path serves the
+    request (same checks as the routed path) and passes everything else on.
+    Errors become the same OGC exception documents as everywhere else.
+    """
+
+    def __init__(self, app: ASGIApp, fast: FastFeatures, prefix: str = "/ogc") -> None:
+        self.app = app
+        self.fast = fast
+        self.items = re.compile(rf"^{re.escape(prefix)}/collections/([^/]+)/items(?:/([^/]+))?$")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            m = self.items.match(scope["path"])
+            if m:
+                scope = dict(scope)
+                scope["query_string"] = normalise_query_string(scope.get("query_string", b""))
+                path_params = {"collection_id": m.group(1)}
+                if m.group(2) is not None:
+                    path_params["item_id"] = unquote(m.group(2))
+                scope["path_params"] = path_params
+                request = Request(scope, receive)
+                if self.fast.serves(request):
+                    try:
+                        check_item_params(request.query_params)
+                        response = await (self.fast.item(request) if m.group(2) is not None
+                                          else self.fast.items(request))
+                    except RigeneraError as exc:
+                        response = rigenera_error_response(request, exc)
+                    await response(scope, receive, send)
+                    return
         await self.app(scope, receive, send)
 
 

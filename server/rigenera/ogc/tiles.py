@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import string
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -26,38 +27,56 @@ TILE_MATRIX_SET = "WebMercatorQuad"
 MIN_ZOOM, MAX_ZOOM = 0, 22
 CACHE_CONTROL = "public, max-age=60, must-revalidate"
 _TEMPLATE = string.Template(resources.files("rigenera.sql").joinpath("tile.sql").read_text())
-# Columns left out of tiles: long free text and arrays (MVT values are scalars).
-_SKIP_UDT = {"_text", "_int8", "_int4"}
-_SKIP_NAMES = {"description", "condition_notes", "constraints"}
 
 
-def tile_sql(schema: ViewSchema) -> str:
-    cols = [schema.by_name[n] for n in tile_properties(schema)]
-    id_col = schema.by_name[schema.id_field]
-    return _TEMPLATE.substitute(
-        layer=schema.collection.id,
-        id_column=f", '{id_col.name}'" if id_col.udt in ("int4", "int8") else "",
-        properties=", ".join(f't."{c.name}"' for c in cols),
-        relation=schema.relation,
-    )
+@dataclass(frozen=True)
+class TileLayer:
+    """What one collection's tiles carry: the columns of its view in schema `tiles`."""
+
+    collection: str
+    id_column: str | None  # integer key, used as the MVT feature id
+    properties: tuple[tuple[str, str], ...]  # (name, PostgreSQL type)
+
+    @property
+    def sql(self) -> str:
+        props = [f't."{name}"' for name, _ in self.properties]
+        if self.id_column:
+            props.insert(0, f't."{self.id_column}"')
+        return _TEMPLATE.substitute(
+            layer=self.collection,
+            id_column=f", '{self.id_column}'" if self.id_column else "",
+            properties=", ".join(props),
+            relation=f'tiles."{self.collection}"',
+        )
 
 
-def tile_properties(schema: ViewSchema) -> list[str]:
-    return [c.name for c in schema.columns
-            if c.udt not in _SKIP_UDT and c.name not in _SKIP_NAMES]
+async def load_tile_layers(conn: asyncpg.Connection) -> dict[str, TileLayer]:
+    rows = await conn.fetch(
+        """SELECT table_name, column_name, udt_name FROM information_schema.columns
+            WHERE table_schema = 'tiles' ORDER BY table_name, ordinal_position""")
+    layers: dict[str, TileLayer] = {}
+    for cid in {r["table_name"] for r in rows}:
+        cols = [(r["column_name"], r["udt_name"]) for r in rows
+                if r["table_name"] == cid and r["udt_name"] != "geometry"]
+        id_col = next((n for n, udt in cols if n == "id" and udt in ("int4", "int8")), None)
+        layers[cid] = TileLayer(cid, id_col, tuple((n, u) for n, u in cols if n != id_col))
+    return layers
 
 
 class VectorTiles:
     def __init__(self, ogc_url: str) -> None:
         self.ogc_url = ogc_url
         self.pool: asyncpg.Pool | None = None
+        self.layers: dict[str, TileLayer] = {}
         self.sql: dict[str, str] = {}
         self.schemas: dict[str, ViewSchema] = {}
 
-    def start(self, pool: asyncpg.Pool, schemas: dict[str, ViewSchema]) -> None:
+    def start(self, pool: asyncpg.Pool, schemas: dict[str, ViewSchema],
+              layers: dict[str, TileLayer]) -> None:
         self.pool = pool
         self.schemas = schemas
-        self.sql = {cid: tile_sql(s) for cid, s in schemas.items()}
+        self.layers = {cid: layers[cid] for cid in schemas}
+        self.sql = {cid: layer.sql for cid, layer in self.layers.items()}
 
     async def tilejson(self, request: Request, bounds: list[float]) -> Response:
         """TileJSON 3.0 for MapLibre and QGIS (pygeoapi's f=tilejson fails with a 500)."""
@@ -74,7 +93,7 @@ class VectorTiles:
             "bounds": bounds,
             "vector_layers": [{
                 "id": cid,
-                "fields": {name: schema.by_name[name].udt for name in tile_properties(schema)},
+                "fields": dict(self.layers[cid].properties),
             }],
         }
         return JSONResponse(doc)
