@@ -86,6 +86,6 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.include_router(health.router)
     app.mount("/ogc", build_ogc_app(ogc_api, fast, tiles), name="ogc")
     if fast is not None:
-        app.add_middleware(FastReadMiddleware, fast=fast)
+        app.add_middleware(FastReadMiddleware, fast=fast, tiles=tiles)
     LOG.info("OGC API at %s (config %s, openapi %s)", settings.ogc_url, cfg_path, oas_path)
     return app

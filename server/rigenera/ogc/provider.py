@@ -19,6 +19,7 @@ It extends pygeoapi's PostgreSQL provider (never a fork) in three places:
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -48,23 +49,24 @@ _BUFFER_QUAD_SEGS = 32
 _MAX_BUFFER_M = 50_000
 
 
+def _nodes(node: Any) -> Iterator[Any]:
+    """Every node of a pygeofilter AST, function arguments included."""
+    yield node
+    subs = node.get_sub_nodes() if hasattr(node, "get_sub_nodes") else None
+    if subs is None and isinstance(node, pygeofilter.ast.Function):
+        subs = node.arguments
+    for sub in subs or []:
+        yield from _nodes(sub)
+
+
 def crs84_to_epsg4326(node: Any) -> Any:
     """Return a copy of a pygeofilter AST whose geometry literals say EPSG:4326, not CRS84."""
     tree = copy.deepcopy(node)
-
-    def walk(n: Any) -> None:
+    for n in _nodes(tree):
         if isinstance(n, pygeofilter.values.Geometry):
             name = n.geometry.get("crs", {}).get("properties", {}).get("name")
             if name in _CRS84_NAMES or name is None:
                 n.geometry["crs"] = {"type": "name", "properties": {"name": _EPSG4326_URN}}
-            return
-        subs = n.get_sub_nodes() if hasattr(n, "get_sub_nodes") else None
-        if subs is None and isinstance(n, pygeofilter.ast.Function):
-            subs = n.arguments
-        for s in subs or []:
-            walk(s)
-
-    walk(tree)
     return tree
 
 
@@ -162,20 +164,7 @@ def _json_schema_type(column_type: Any) -> dict[str, Any]:
 
 
 def _attribute_names(node: Any) -> set[str]:
-    found: set[str] = set()
-
-    def walk(n: Any) -> None:
-        if isinstance(n, pygeofilter.ast.Attribute):
-            found.add(n.name)
-            return
-        subs = n.get_sub_nodes() if hasattr(n, "get_sub_nodes") else None
-        if subs is None and isinstance(n, pygeofilter.ast.Function):
-            subs = n.arguments
-        for s in subs or []:
-            walk(s)
-
-    walk(node)
-    return found
+    return {n.name for n in _nodes(node) if isinstance(n, pygeofilter.ast.Attribute)}
 
 
 class RigeneraMVTProvider(MVTPostgreSQLProvider):  # type: ignore[misc]

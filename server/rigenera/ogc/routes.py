@@ -55,7 +55,7 @@ class CrsAliasMiddleware:
 
 
 class FastReadMiddleware:
-    """Sends GeoJSON item reads straight to the fast path, ahead of the routers.
+    """Sends GeoJSON item reads and vector tiles straight to their handlers, ahead of the routers.
 
     Measured under load (bench/): the server spent 1.15 ms of CPU per 100-feature
     page, much of it walking FastAPI's and the mounted app's middleware and routers.
@@ -65,13 +65,35 @@ class FastReadMiddleware:
     Errors become the same OGC exception documents as everywhere else.
     """
 
-    def __init__(self, app: ASGIApp, fast: FastFeatures, prefix: str = "/ogc") -> None:
+    def __init__(self, app: ASGIApp, fast: FastFeatures, tiles: VectorTiles | None = None,
+                 prefix: str = "/ogc") -> None:
         self.app = app
         self.fast = fast
-        self.items = re.compile(rf"^{re.escape(prefix)}/collections/([^/]+)/items(?:/([^/]+))?$")
+        self.tiles = tiles
+        base = rf"^{re.escape(prefix)}/collections/([^/]+)"
+        self.items = re.compile(rf"{base}/items(?:/([^/]+))?$")
+        self.tile = re.compile(rf"{base}/tiles/([^/]+)/([^/]+)/([^/]+)/([^/]+)$")
+
+    async def _tile(self, scope: Scope, receive: Receive, send: Send, m: re.Match[str]) -> None:
+        assert self.tiles is not None
+        scope = dict(scope)
+        scope["path_params"] = dict(zip(
+            ("collection_id", "tileMatrixSetId", "tileMatrix", "tileRow", "tileCol"),
+            m.groups(), strict=True))
+        request = Request(scope, receive)
+        try:
+            response = await self.tiles.tile(request)
+        except RigeneraError as exc:
+            response = rigenera_error_response(request, exc)
+        await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
+            if self.tiles is not None and self.tiles.pool is not None:
+                t = self.tile.match(scope["path"])
+                if t:
+                    await self._tile(scope, receive, send, t)
+                    return
             m = self.items.match(scope["path"])
             if m:
                 scope = dict(scope)
