@@ -55,6 +55,7 @@ UTM = "http://www.opengis.net/def/crs/EPSG/0/32632"
 
 SYNTHETIC_SQL = """
 SET max_parallel_workers_per_gather = 0;
+SELECT set_config('rigenera.import', 'on', true);
 SELECT setseed(0.4242);
 CREATE TEMP TABLE candidate AS
 SELECT n, ST_SetSRID(ST_MakePoint(8.95 + random() * 0.5, 45.3 + random() * 0.375), 4326) AS p,

@@ -57,7 +57,7 @@ def test_point_sites_have_no_derived_surface(db):
      " WHERE id = (SELECT min(id) FROM rigenera.projects)", "projects_dates_order"),
     ("UPDATE rigenera.sites SET state = 'ruined' WHERE id = (SELECT min(id) FROM rigenera.sites)",
      "sites_state_check"),
-    ("UPDATE rigenera.sites SET geom = ST_GeomFromText('LINESTRING(9 45, 9.1 45.1)', 4326)"
+    ("UPDATE rigenera.sites SET geom = ST_GeomFromText('LINESTRING(9.18 45.46, 9.19 45.47)', 4326)"
      " WHERE id = (SELECT min(id) FROM rigenera.sites)", "sites_geom_type"),
     ("UPDATE rigenera.sites SET geom = ST_GeomFromText("
      "'POLYGON((9.1 45.4, 9.2 45.5, 9.2 45.4, 9.1 45.5, 9.1 45.4))', 4326)"

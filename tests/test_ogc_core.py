@@ -23,15 +23,17 @@ def test_landing_without_slash_redirects(http):
     assert r.headers["location"].endswith("/ogc/")
 
 
-def test_conformance_declares_filtering_not_writes(http):
+def test_conformance_declares_filtering_and_safe_writes(http):
     classes = set(http.get("/ogc/conformance").json()["conformsTo"])
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in classes
     assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in classes
     assert "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter" in classes
     assert "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter" in classes
     assert "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions" in classes
-    # pygeoapi's unauthenticated writes are not routed (edits go through our editing service)
-    assert not any("ogcapi-features-4" in c for c in classes)
+    # Part 4 is served by our editing service (auth, If-Match), not by pygeoapi's handlers
+    assert "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update" in classes
+    assert "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags" \
+        in classes
     assert http.get("/ogc/conformance", params={"f": "html"}).status_code == 200
 
 

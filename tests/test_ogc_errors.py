@@ -51,9 +51,15 @@ def test_bad_cql2_json_body_is_400(http):
 
 
 def test_method_not_allowed_is_ogc_exception(http):
-    r = http.delete("/ogc/collections/sites/items/1")
+    r = http.post("/ogc/collections/sites/items/1")
     assert r.status_code == 405
     assert r.json()["code"] == "OperationNotSupported"
+
+
+def test_anonymous_delete_is_401(http):
+    r = http.delete("/ogc/collections/sites/items/1")
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"].startswith("Basic")
 
 
 def test_unknown_ogc_path_is_ogc_exception(http):

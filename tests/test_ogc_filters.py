@@ -114,11 +114,11 @@ def test_buffer_m_in_cql2_json(http):
     assert ids(r.json()) == {"015146"}
 
 
-def test_geojson_post_is_not_a_write(http, dsn):
+def test_anonymous_geojson_post_is_refused(http, dsn):
     before = query(dsn, "SELECT count(*) FROM rigenera.sites")
     r = http.post("/ogc/collections/sites/items",
                   json={"type": "Feature", "properties": {"name": "x"},
                         "geometry": {"type": "Point", "coordinates": [9.19, 45.46]}},
                   headers={"Content-Type": "application/geo+json"})
-    assert r.status_code == 405
+    assert r.status_code == 401
     assert query(dsn, "SELECT count(*) FROM rigenera.sites") == before

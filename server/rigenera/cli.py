@@ -7,6 +7,9 @@
     rigenera load-demo
     rigenera load-open-data DIR  real open data of the Milan metro area (see data/README.md)
     rigenera serve
+    rigenera user add USERNAME --role ROLE [--comuni ISTAT,...] [--password-stdin]
+    rigenera user passwd|disable USERNAME;  rigenera user list
+    rigenera token issue USERNAME [--days 90];  token list USERNAME;  token revoke ID
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from rigenera.errors import RigeneraError
+from rigenera.errors import RigeneraError, UsageError
 from rigenera.settings import Settings
 
 LOG = logging.getLogger("rigenera")
@@ -91,6 +94,123 @@ def cmd_load_open_data(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    import getpass
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Ripeti / repeat: ") != password:
+            raise UsageError("le password non coincidono / passwords differ")
+    return password
+
+
+def _db(settings: Settings):  # type: ignore[no-untyped-def]  # noqa: ANN202
+    import psycopg2
+
+    from rigenera.migrate import migrate
+
+    dsn = _dsn(settings)
+    migrate(dsn)
+    return psycopg2.connect(dsn)
+
+
+def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
+    """Accounts: add (with role and comuni), passwd, list, disable."""
+    import psycopg2
+
+    from rigenera.auth import hash_password
+
+    conn = _db(settings)
+    try:
+        with conn, conn.cursor() as cur:
+            if args.action == "list":
+                cur.execute("""SELECT a.username, a.role, a.active,
+                                      string_agg(c.istat_code, ',' ORDER BY c.istat_code)
+                                 FROM rigenera.accounts a LEFT JOIN rigenera.account_comuni c
+                                USING (username) GROUP BY a.username ORDER BY a.username""")
+                for username, role, active, comuni in cur.fetchall():
+                    print(f"{username}\t{role}\t{'active' if active else 'disabled'}\t{comuni or ''}")
+                return 0
+            if not args.username:
+                raise UsageError("USERNAME richiesto / required")
+            if args.action == "disable":
+                cur.execute("UPDATE rigenera.accounts SET active = false, updated_at = now()"
+                            " WHERE username = %s", (args.username,))
+                cur.execute("UPDATE rigenera.tokens SET revoked_at = now() WHERE username = %s"
+                            " AND revoked_at IS NULL", (args.username,))
+                print(f"{args.username} disabled")
+                return 0
+            try:
+                password_hash = hash_password(_read_password(args))
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+            if args.action == "passwd":
+                cur.execute("UPDATE rigenera.accounts SET password_hash = %s, updated_at = now()"
+                            " WHERE username = %s", (password_hash, args.username))
+                if cur.rowcount == 0:
+                    raise UsageError(f"utente {args.username} inesistente / no such user")
+                print(f"password of {args.username} changed")
+                return 0
+            if not args.role:
+                raise UsageError("--role richiesto / required")
+            comuni = [c.strip() for c in (args.comuni or "").split(",") if c.strip()]
+            if args.role == "technician" and not comuni:
+                raise UsageError("un tecnico ha almeno un comune (--comuni) / a technician "
+                                      "needs --comuni")
+            cur.execute("INSERT INTO rigenera.accounts (username, full_name, role, password_hash)"
+                        " VALUES (%s, %s, %s, %s)",
+                        (args.username, args.full_name, args.role, password_hash))
+            for code in comuni:
+                cur.execute("INSERT INTO rigenera.account_comuni VALUES (%s, %s)",
+                            (args.username, code))
+            print(f"{args.username} ({args.role}) added")
+    except psycopg2.Error as exc:
+        raise UsageError(f"rifiutato dal database / refused: {exc.diag.message_primary}"
+                              + (f" ({exc.diag.constraint_name})" if exc.diag.constraint_name
+                                 else "")) from None
+    finally:
+        conn.close()
+    return 0
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    """Bearer tokens: issue (printed once), list, revoke."""
+    from rigenera.auth import new_token
+
+    conn = _db(settings)
+    try:
+        with conn, conn.cursor() as cur:
+            if args.action == "issue":
+                token, digest = new_token()
+                cur.execute(
+                    "INSERT INTO rigenera.tokens (username, token_hash, label, expires_at)"
+                    " SELECT username, %s, %s, now() + make_interval(days => %s)"
+                    " FROM rigenera.accounts WHERE username = %s AND active RETURNING id",
+                    (digest, args.label, args.days, args.target))
+                row = cur.fetchone()
+                if row is None:
+                    raise UsageError(f"utente {args.target} inesistente o disattivato / "
+                                          "no such active user")
+                print(token)
+            elif args.action == "list":
+                cur.execute("SELECT id, username, label, created_at, expires_at, revoked_at"
+                            " FROM rigenera.tokens WHERE username = %s ORDER BY id", (args.target,))
+                for row in cur.fetchall():
+                    print("\t".join("" if v is None else str(v) for v in row))
+            else:
+                cur.execute("UPDATE rigenera.tokens SET revoked_at = now()"
+                            " WHERE id::text = %s AND revoked_at IS NULL", (args.target,))
+                if cur.rowcount == 0:
+                    raise UsageError(f"token {args.target} inesistente o già revocato / "
+                                          "no such active token")
+                print(f"token {args.target} revoked")
+    finally:
+        conn.close()
+    return 0
+
+
 def _pid_file(settings: Settings) -> Path:
     return settings.runtime_dir / "server.pid"
 
@@ -151,6 +271,21 @@ def build_parser() -> argparse.ArgumentParser:
     od.add_argument("directory")
     od.set_defaults(func=cmd_load_open_data)
     sub.add_parser("serve", help="serve the API").set_defaults(func=cmd_serve)
+    user = sub.add_parser("user", help="accounts: add, passwd, list, disable")
+    user.add_argument("action", choices=["add", "passwd", "list", "disable"])
+    user.add_argument("username", nargs="?")
+    user.add_argument("--role", choices=["admin", "coordinator", "technician", "volunteer"])
+    user.add_argument("--comuni", help="ISTAT codes, comma-separated (technicians)")
+    user.add_argument("--full-name")
+    user.add_argument("--password-stdin", action="store_true",
+                      help="read the password from standard input")
+    user.set_defaults(func=cmd_user)
+    tok = sub.add_parser("token", help="bearer tokens: issue USERNAME, list USERNAME, revoke ID")
+    tok.add_argument("action", choices=["issue", "list", "revoke"])
+    tok.add_argument("target", help="USERNAME (issue, list) or token ID (revoke)")
+    tok.add_argument("--label")
+    tok.add_argument("--days", type=int, default=90, help="validity (default 90 days)")
+    tok.set_defaults(func=cmd_token)
     sub.add_parser("run", help="set up everything and serve").set_defaults(func=cmd_run)
     sub.add_parser("stop", help="stop server and embedded cluster").set_defaults(func=cmd_stop)
     return p

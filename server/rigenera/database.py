@@ -7,6 +7,7 @@ go to a replica. pygeoapi's provider keeps its own SQLAlchemy engine.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,8 @@ class Pools:
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads,
+                              schema="pg_catalog")
     # Parallel workers and JIT cost more than they save on page-sized queries at
     # web concurrency (a Gather start-up alone is 5-10 ms): measured in bench/.
     await conn.execute(

@@ -8,6 +8,9 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, Request
 
+from rigenera.auth import Authenticator, Principal
+from rigenera.editing.service import EditingService
+from rigenera.errors import Unauthorized
 from rigenera.settings import Settings
 
 
@@ -23,3 +26,27 @@ async def read_connection(request: Request) -> AsyncIterator[asyncpg.Connection]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ReadConnDep = Annotated[asyncpg.Connection, Depends(read_connection)]
+
+
+async def current_principal(request: Request) -> Principal:
+    """The caller (the anonymous public when no credentials are sent)."""
+    auth: Authenticator = request.app.state.auth
+    return await auth.principal(request.headers.get("authorization"))
+
+
+async def current_user(request: Request) -> Principal:
+    """An authenticated caller; anonymous requests get 401 with a Basic challenge."""
+    who = await current_principal(request)
+    if not who.authenticated:
+        raise Unauthorized("Autenticazione richiesta / authentication required")
+    return who
+
+
+def editing_service(request: Request) -> EditingService:
+    service: EditingService = request.app.state.editing
+    return service
+
+
+CallerDep = Annotated[Principal, Depends(current_principal)]
+CurrentUser = Annotated[Principal, Depends(current_user)]
+EditingDep = Annotated[EditingService, Depends(editing_service)]

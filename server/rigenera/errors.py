@@ -33,12 +33,16 @@ class RigeneraError(Exception):
         self,
         description: str,
         *,
-        errors: list[dict[str, str]] | None = None,
+        errors: list[dict[str, Any]] | None = None,
         log_message: str | None = None,
+        headers: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(log_message or description)
         self.description = description
         self.errors = errors or []
+        self.headers = headers or {}
+        self.body = body or {}
 
 
 class ClusterError(RigeneraError):
@@ -56,6 +60,10 @@ class ImportDataError(RigeneraError):
     code = "InvalidParameterValue"
 
 
+class UsageError(RigeneraError):
+    """A management command was called wrongly (bad arguments, unknown account)."""
+
+
 class InvalidParameter(RigeneraError):
     status = HTTPStatus.BAD_REQUEST
     code = "InvalidParameterValue"
@@ -66,18 +74,134 @@ class NotFound(RigeneraError):
     code = "NotFound"
 
 
+class MethodNotAllowed(RigeneraError):
+    status = HTTPStatus.METHOD_NOT_ALLOWED
+    code = "OperationNotSupported"
+
+
+class Unauthorized(RigeneraError):
+    """No or wrong credentials: ask for them (QGIS then prompts via its auth manager)."""
+
+    status = HTTPStatus.UNAUTHORIZED
+    code = "Unauthorized"
+
+    def __init__(self, description: str, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": 'Basic realm="Rigenera", charset="UTF-8"'})
+        super().__init__(description, **kwargs)
+
+
+class Forbidden(RigeneraError):
+    status = HTTPStatus.FORBIDDEN
+    code = "Forbidden"
+
+
+class PreconditionFailed(RigeneraError):
+    """If-Match named a version that is no longer current: somebody else edited first."""
+
+    status = HTTPStatus.PRECONDITION_FAILED
+    code = "PreconditionFailed"
+
+
+class ValidationFailed(RigeneraError):
+    """The payload is well-formed but breaks a rule of the data model."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "InvalidValue"
+
+
+class Conflict(RigeneraError):
+    status = HTTPStatus.CONFLICT
+    code = "Conflict"
+
+
+class PayloadTooLarge(RigeneraError):
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "PayloadTooLarge"
+
+
+class UnsupportedMediaType(RigeneraError):
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    code = "UnsupportedMediaType"
+
+
 class DatabaseUnavailable(RigeneraError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
     code = "ServiceUnavailable"
 
 
+_RULE_SUFFIXES = ("_check", "_format", "_nonneg", "_required", "_unique", "_valid", "_type",
+                  "_range", "_fkey", "_key")
+
+
+def _field_of_constraint(table: str | None, constraint: str | None) -> str:
+    """`sites_state_check` -> `state`; geometry rules -> `geometry` (our naming convention)."""
+    name = constraint or ""
+    if table and name.startswith(table + "_"):
+        name = name[len(table) + 1:]
+    for suffix in _RULE_SUFFIXES:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    if name.startswith("geom"):
+        return "geometry"
+    return {"dates_order": "end_date", "total_cost": "total_cost_eur",
+            "amount": "amount_eur", "source_id": "source_id"}.get(name, name) or "body"
+
+
+def translate_db_error(exc: Exception) -> RigeneraError:
+    """The one place where a database refusal becomes an API error naming the field.
+
+    Constraints are named `<table>_<column>_<rule>` in the migrations precisely so
+    that this mapping is mechanical.
+    """
+    import asyncpg
+
+    table = getattr(exc, "table_name", None)
+    constraint = getattr(exc, "constraint_name", None)
+    message = (getattr(exc, "message", None) or str(exc)).splitlines()[0]
+    if isinstance(exc, asyncpg.CheckViolationError):
+        field = _field_of_constraint(table, constraint)
+        return ValidationFailed(f"{field}: regola '{constraint}' violata / rule violated",
+                                errors=[{"field": field, "reason": f"violates {constraint}"}])
+    if isinstance(exc, asyncpg.NotNullViolationError):
+        field = getattr(exc, "column_name", None) or "body"
+        field = "geometry" if field == "geom" else field
+        return ValidationFailed(f"{field}: obbligatorio / required",
+                                errors=[{"field": field, "reason": "required"}])
+    if isinstance(exc, asyncpg.ForeignKeyViolationError):
+        field = _field_of_constraint(table, constraint)
+        return ValidationFailed(f"{field}: riferimento inesistente / unknown reference",
+                                errors=[{"field": field, "reason": getattr(exc, "detail", None)
+                                         or "unknown reference"}])
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        field = _field_of_constraint(table, constraint)
+        if constraint and constraint.endswith("cup_unique"):
+            field = "cup"
+        return Conflict(f"{field}: valore già usato / value already in use",
+                        errors=[{"field": field, "reason": "already used by another feature"}])
+    sqlstate = getattr(exc, "sqlstate", "") or ""
+    if sqlstate == "RG001":
+        field = getattr(exc, "column_name", None) or "geometry"
+        return ValidationFailed(message, errors=[{"field": field, "reason": message}])
+    if sqlstate.startswith("22") or sqlstate == "XX000":
+        # Data exceptions and PostGIS parse failures (GeoJSON, coordinates).
+        field = "geometry" if any(w in message.lower() for w in ("geojson", "geometry", "lwgeom",
+                                                                  "coordinates", "srid")) else "body"
+        return InvalidParameter(f"{field}: {message}", errors=[{"field": field, "reason": message}])
+    return RigeneraError("Errore del database / database error", log_message=repr(exc))
+
+
 def exception_document(
-    status: int, code: str, description: str, errors: list[dict[str, str]] | None = None
+    status: int, code: str, description: str, errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {"code": code, "type": code, "description": description}
     if errors:
         body["errors"] = errors
-    return JSONResponse(body, status_code=status, media_type=OGC_EXCEPTION_MEDIA_TYPE)
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=OGC_EXCEPTION_MEDIA_TYPE,
+                        headers=headers)
 
 
 _STARLETTE_CODES = {
@@ -90,7 +214,8 @@ def rigenera_error_response(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RigeneraError)
     if exc.status >= 500:
         LOG.error("%s: %s", type(exc).__name__, exc)
-    return exception_document(exc.status, exc.code, exc.description, exc.errors)
+    return exception_document(exc.status, exc.code, exc.description, exc.errors, exc.headers,
+                              exc.body)
 
 
 def http_exception_response(_: Request, exc: Exception) -> JSONResponse:

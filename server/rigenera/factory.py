@@ -4,7 +4,8 @@ Start-up order matters and is kept here, in one place:
 1. resolve the database (given DSN, or the embedded cluster's);
 2. generate pygeoapi's config + OpenAPI from the catalogue and live extents;
 3. build pygeoapi's API object for this app and mount its routes at /ogc;
-4. in the lifespan, open the asyncpg read/write pools for our own routes.
+4. in the lifespan, open the asyncpg read/write pools; the fast read path and the
+   tiles read, the authenticator checks accounts, the editing service writes.
 """
 
 from __future__ import annotations
@@ -17,13 +18,16 @@ from typing import Any
 from fastapi import FastAPI
 
 from rigenera import __version__
+from rigenera.auth import Authenticator
+from rigenera.editing.http import WriteHandlers
+from rigenera.editing.service import EditingService
 from rigenera.errors import install_error_handlers
 from rigenera.ogc.config import build_config, measure_extents, write_documents
 from rigenera.ogc.features import FastFeatures
 from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
 from rigenera.ogc.schema import load_schemas
 from rigenera.ogc.tiles import VectorTiles, load_tile_layers
-from rigenera.routes import health
+from rigenera.routes import api, health
 from rigenera.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -55,6 +59,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     fast = (FastFeatures(settings.ogc_url, settings.ogc_default_items, settings.ogc_max_items)
             if settings.fast_reads else None)
     tiles = VectorTiles(settings.ogc_url)
+    auth = Authenticator()
+    editing = EditingService()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,6 +73,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         if fast is not None:
             fast.start(app.state.pools.read, schemas)
         tiles.start(app.state.pools.read, schemas, tile_layers)
+        auth.start(app.state.pools.read)
+        await editing.start(app.state.pools.write)
         try:
             yield
         finally:
@@ -84,7 +92,11 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.state.ogc_api = ogc_api
     install_error_handlers(app)
     app.include_router(health.router)
-    app.mount("/ogc", build_ogc_app(ogc_api, fast, tiles), name="ogc")
+    app.state.auth = auth
+    app.state.editing = editing
+    app.include_router(api.router)
+    app.mount("/ogc", build_ogc_app(ogc_api, fast, tiles, WriteHandlers(editing, auth)),
+              name="ogc")
     if fast is not None:
         app.add_middleware(FastReadMiddleware, fast=fast, tiles=tiles)
     LOG.info("OGC API at %s (config %s, openapi %s)", settings.ogc_url, cfg_path, oas_path)

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg2
 from shapely.geometry import shape
 
-from rigenera.loaders.common import upsert, wkb
+from rigenera.loaders.common import begin_import, upsert, wkb
 from rigenera.loaders.comuni import load_comuni_from_geopop
 from rigenera.settings import PROJECT_ROOT
 
@@ -34,6 +34,7 @@ def load_demo(dsn: str, path: Path = DEMO_FILE, *, with_comuni: bool = True) -> 
     conn = psycopg2.connect(dsn)
     try:
         with conn, conn.cursor() as cur:
+            begin_import(cur)
             if with_comuni:
                 counts["comuni"] = load_comuni_from_geopop(cur)
             sites = [

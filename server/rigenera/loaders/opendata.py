@@ -35,7 +35,7 @@ from shapely.geometry import MultiLineString, shape
 from shapely.geometry.base import BaseGeometry
 
 from rigenera.errors import ImportDataError
-from rigenera.loaders.common import upsert, wkb
+from rigenera.loaders.common import begin_import, upsert, wkb
 
 LOG = logging.getLogger(__name__)
 
@@ -735,6 +735,7 @@ def load_open_data(dsn: str, directory: Path) -> dict[str, int]:
     conn = psycopg2.connect(dsn)
     try:
         with conn, conn.cursor() as cur:
+            begin_import(cur)
             for table, step in (("comuni", _load_comuni), ("transit_stops", _load_stops),
                                 ("mobility_links", _load_cycle), ("sites", _load_sites)):
                 t0 = time.monotonic()

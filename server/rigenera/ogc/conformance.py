@@ -1,9 +1,10 @@
 """The conformance classes we really implement.
 
-pygeoapi's list is static per provider type: it claims Part 4
-create-replace-delete (its unauthenticated PUT/POST/DELETE, which we do not
-route) and omits the Part 3 filter classes, although CQL2 filtering works,
-so QGIS >= 3.32 falls back to filtering client-side. We answer with pygeoapi's
+pygeoapi's list is static per provider type and omits the Part 3 filter
+classes, although CQL2 filtering works, so QGIS >= 3.32 would filter
+client-side. Part 4 (create, replace, update with PATCH, delete, ETags) is
+served by our editing service (rigenera.editing), not by pygeoapi's
+unauthenticated handlers, which are never routed. We answer with pygeoapi's
 list corrected accordingly, rendered by pygeoapi's own template for HTML.
 """
 
@@ -16,9 +17,7 @@ from pygeoapi.api import API, F_HTML, APIRequest, all_apis
 from pygeoapi.api import CONFORMANCE_CLASSES as CORE_CLASSES
 from pygeoapi.util import render_j2_template, to_json
 
-NOT_IMPLEMENTED = {
-    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
-}
+NOT_IMPLEMENTED: set[str] = set()
 ADDED = [
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
@@ -26,6 +25,9 @@ ADDED = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags",
 ]
 
 

@@ -289,7 +289,9 @@ class FastFeatures:
         return Response(
             content=feature[:-1].encode() + f',"links":{links}}}'.encode(),
             media_type=GEOJSON,
-            headers={"Content-Crs": f"<{q.crs.uri}>", "Content-Language": "it"},
+            headers={"Content-Crs": f"<{q.crs.uri}>", "Content-Language": "it",
+                     # Strong ETag = the version: send it back in If-Match to edit.
+                     "ETag": f'"{row["version"]}"'},
         )
 
     def _links(self, request: Request, cid: str, q: ItemsQuery, matched: int | None,

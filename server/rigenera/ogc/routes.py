@@ -21,13 +21,15 @@ from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from rigenera.editing.http import WriteHandlers
 from rigenera.errors import (
     InvalidParameter,
+    MethodNotAllowed,
     NotFound,
     RigeneraError,
     http_exception_response,
@@ -138,7 +140,8 @@ def check_item_params(params: QueryParams) -> None:
 
 
 def build_ogc_app(
-    api: Any, fast: FastFeatures | None = None, tiles: VectorTiles | None = None
+    api: Any, fast: FastFeatures | None = None, tiles: VectorTiles | None = None,
+    writes: WriteHandlers | None = None,
 ) -> Starlette:
     """A Starlette app serving pygeoapi's read endpoints with the given API instance."""
     # Imported here: the module reads PYGEOAPI_CONFIG/OPENAPI at import time,
@@ -163,24 +166,29 @@ def build_ogc_app(
                            skip_valid_check=True)
 
     async def items_query(request: Request) -> Response:
-        """GET, or POST with a CQL2-JSON body; a GeoJSON POST would be a write."""
-        check_item_params(request.query_params)
+        """GET (or a POST with a CQL2-JSON body) reads; a GeoJSON POST creates a feature;
+        OPTIONS says what this caller may do."""
+        if request.method == "OPTIONS" and writes is not None:
+            return await writes.options(request)
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
-        is_query = request.method == "GET" or content_type == "application/query-cql-json"
-        if is_query and fast is not None and fast.serves(request):
+        if request.method == "POST" and content_type != "application/query-cql-json":
+            if writes is None:
+                raise MethodNotAllowed("Scrittura non disponibile / writes not available")
+            return await writes.create(request)
+        check_item_params(request.query_params)
+        if fast is not None and fast.serves(request):
             return await fast.items(request)
-        if request.method == "POST" and content_type in {"application/geo+json", ""}:
-            return JSONResponse(
-                {"code": "OperationNotSupported", "type": "OperationNotSupported",
-                 "description": "POST su items accetta solo filtri CQL2-JSON "
-                 "(Content-Type: application/query-cql-json) / POST on items takes only "
-                 "CQL2-JSON filters"},
-                status_code=405, headers={"Allow": "GET, POST"})
         return await query_items(request)
 
     get_item = endpoint(itemtypes_api.get_collection_item, "collection_id", "item_id")
 
     async def item(request: Request) -> Response:
+        if request.method != "GET":
+            if writes is None:
+                raise MethodNotAllowed("Scrittura non disponibile / writes not available")
+            handler = {"PUT": writes.replace, "PATCH": writes.patch, "DELETE": writes.delete,
+                       "OPTIONS": writes.options}[request.method]
+            return await handler(request)
         if fast is not None and fast.serves(request):
             return await fast.item(request)
         return await get_item(request)
@@ -214,8 +222,10 @@ def build_ogc_app(
         Route("/collections/{collection_id}/schema", endpoint(core_api.get_collection_schema, cid)),
         Route("/collections/{collection_id}/queryables",
               endpoint(itemtypes_api.get_collection_queryables, cid)),
-        Route("/collections/{collection_id}/items", items_query, methods=["GET", "POST"]),
-        Route("/collections/{collection_id}/items/{item_id}", item),
+        Route("/collections/{collection_id}/items", items_query,
+              methods=["GET", "POST", "OPTIONS"]),
+        Route("/collections/{collection_id}/items/{item_id}", item,
+              methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"]),
         Route("/collections/{collection_id}/tiles",
               endpoint(tiles_api.get_collection_tiles, cid)),
         Route("/collections/{collection_id}/tiles/{tileMatrixSetId}", tile_metadata),

@@ -1,0 +1,361 @@
+"""Writes: create, replace, patch, delete, and atomic changesets of them.
+
+Every write is one transaction on the write pool:
+1. the caller's name, the changeset id and the operation go into
+   transaction-local settings, which the history trigger records;
+2. the current row is locked (`FOR UPDATE`): missing -> 404; its version is
+   compared with the client's base version (`If-Match`) -> 412 with the
+   current version; a technician's reach (old and new geometry in their
+   comuni) -> 403;
+3. the statement runs; PostgreSQL's constraints and triggers have the last
+   word on every rule, and their refusals become field-named errors in
+   `errors.translate_db_error`;
+4. the history row was written by the trigger in the same transaction.
+A changeset runs its operations in one transaction, each under a savepoint so
+that every failing operation is reported, and commits only if none failed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from rigenera.auth import Principal, Role
+from rigenera.editing.model import EditableCollection, load_editable
+from rigenera.editing.payload import FeatureInput
+from rigenera.errors import (
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    RigeneraError,
+    ValidationFailed,
+    translate_db_error,
+)
+from rigenera.ogc.params import output_crs
+
+_REVIEWED = {"sites", "projects"}  # tables with a validation_status
+
+
+@dataclass
+class Operation:
+    """One write of a changeset (or a single request)."""
+
+    action: str  # create | replace | patch | delete
+    collection: str
+    feature_id: str | None = None
+    base_version: int | None = None
+    feature: FeatureInput | None = None
+    crs: str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    ref: Any = None  # the client's own reference, echoed back
+
+
+@dataclass
+class Outcome:
+    ref: Any
+    collection: str
+    id: str
+    version: int | None
+    action: str
+
+
+@dataclass
+class ChangesetFailed(Exception):
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+
+def geometry_sql(param: str, crs_uri: str, multi_lines: bool) -> str:
+    """SQL turning a GeoJSON parameter in `crs_uri` into storage geometry (EPSG:4326)."""
+    crs = output_crs(crs_uri)
+    g = f"ST_SetSRID(ST_GeomFromGeoJSON({param}::text), {crs.srid})"
+    if crs.northing_first:
+        g = f"ST_FlipCoordinates({g})"
+    if crs.srid != 4326:
+        g = f"ST_Transform({g}, 4326)"
+    if multi_lines:
+        g = f"ST_Multi({g})"
+    return g
+
+
+class EditingService:
+    def __init__(self) -> None:
+        self.pool: asyncpg.Pool | None = None
+        self.collections: dict[str, EditableCollection] = {}
+
+    async def start(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        async with pool.acquire() as conn:
+            self.collections = await load_editable(conn)
+
+    def collection(self, cid: str) -> EditableCollection:
+        coll = self.collections.get(cid)
+        if coll is None:
+            raise NotFound(f"La collezione '{cid}' non è modificabile / not editable")
+        return coll
+
+    # ------------------------------------------------------------------ public
+    async def apply(self, who: Principal, ops: list[Operation], *,
+                    operation: str | None = None, comment: str | None = None,
+                    changeset: bool = False) -> list[Outcome]:
+        """Apply operations atomically; raise the single error or ChangesetFailed."""
+        if not who.may_edit:
+            who.require(Role.ADMIN, Role.COORDINATOR, Role.TECHNICIAN)
+        assert self.pool is not None
+        changeset_id = str(uuid.uuid4())
+        async with self.pool.acquire() as conn:
+            tx = conn.transaction()
+            await tx.start()
+            try:
+                await conn.execute(
+                    "SELECT set_config('rigenera.actor', $1, true),"
+                    " set_config('rigenera.changeset', $2, true),"
+                    " set_config('rigenera.operation', $3, true),"
+                    " set_config('rigenera.comment', $4, true)",
+                    who.username, changeset_id, operation or "", comment or "")
+                outcomes, problems = [], []
+                for i, op in enumerate(ops):
+                    if not changeset:
+                        outcomes.append(await self._one(conn, who, op))
+                        continue
+                    sp = conn.transaction()
+                    await sp.start()
+                    try:
+                        outcomes.append(await self._one(conn, who, op))
+                        await sp.commit()
+                    except RigeneraError as exc:
+                        await sp.rollback()
+                        problems.append(_problem(i, op, exc))
+                if problems:
+                    raise ChangesetFailed(problems)
+                await tx.commit()
+                return outcomes
+            except BaseException:
+                await tx.rollback()
+                raise
+
+    # ----------------------------------------------------------------- one op
+    async def _one(self, conn: asyncpg.Connection, who: Principal, op: Operation) -> Outcome:
+        coll = self.collection(op.collection)
+        try:
+            if op.action == "create":
+                return await self._create(conn, who, coll, op)
+            current = await self._lock(conn, coll, op)
+            if op.action == "delete":
+                await self._check_reach(conn, who, coll, old_id=op.feature_id)
+                await conn.execute(f"DELETE FROM {coll.table} WHERE id = $1",
+                                   int(str(op.feature_id)))
+                return Outcome(op.ref, coll.id, str(op.feature_id), None, "delete")
+            return await self._update(conn, who, coll, op, current)
+        except asyncpg.PostgresError as exc:
+            raise translate_db_error(exc) from exc
+
+    async def _lock(self, conn: asyncpg.Connection, coll: EditableCollection,
+                    op: Operation) -> int:
+        try:
+            fid = int(str(op.feature_id))
+        except ValueError:
+            raise NotFound(f"{coll.id}/{op.feature_id}: identificativo inesistente / "
+                           "identifier not found") from None
+        version = await conn.fetchval(
+            f"SELECT version FROM {coll.table} WHERE id = $1 FOR UPDATE", fid)
+        if version is None:
+            raise NotFound(f"{coll.id}/{op.feature_id}: identificativo inesistente / "
+                           "identifier not found")
+        if op.base_version is not None and op.base_version != version:
+            raise PreconditionFailed(
+                f"{coll.id}/{op.feature_id} è stato modificato da altri: versione attuale "
+                f"{version}, la tua {op.base_version} / changed by someone else",
+                headers={"ETag": f'"{version}"'},
+                body={"currentVersion": version, "id": str(op.feature_id)})
+        op.feature_id = str(fid)
+        return int(version)
+
+    async def _check_reach(self, conn: asyncpg.Connection, who: Principal,
+                           coll: EditableCollection, *, old_id: str | None = None,
+                           new: Operation | None = None,
+                           new_comuni: list[str] | None = None) -> None:
+        """A technician edits only features in (or touching) their comuni, before and after."""
+        if who.edits_everywhere:
+            return
+        mine = sorted(who.comuni)
+        deny = Forbidden(f"Fuori dai comuni assegnati ({', '.join(mine) or 'nessuno'}) / "
+                         "outside the comuni assigned to you",
+                         errors=[{"field": "geometry", "reason": "outside your comuni"}])
+        if old_id is not None:
+            ok = await conn.fetchval(
+                f"""SELECT CASE WHEN t.geom IS NULL THEN
+                          NOT EXISTS (SELECT 1 FROM rigenera.project_comuni pc
+                                      WHERE pc.project_id = t.id
+                                        AND pc.istat_code <> ALL($2::text[]))
+                          AND EXISTS (SELECT 1 FROM rigenera.project_comuni pc
+                                      WHERE pc.project_id = t.id)
+                        ELSE EXISTS (SELECT 1 FROM rigenera.comuni c
+                                     WHERE c.istat_code = ANY($2::text[])
+                                       AND ST_Intersects(c.geom, t.geom)) END
+                    FROM {coll.table} t WHERE t.id = $1""" if coll.id == "projects" else
+                f"""SELECT EXISTS (SELECT 1 FROM rigenera.comuni c, {coll.table} t
+                                   WHERE t.id = $1 AND c.istat_code = ANY($2::text[])
+                                     AND ST_Intersects(c.geom, t.geom))""",
+                int(old_id), mine)
+            if not ok:
+                raise deny
+        alone = self._geom_alone(coll, new) if new is not None else None
+        if alone is not None:
+            geom, args = alone
+            ok = await conn.fetchval(
+                f"SELECT EXISTS (SELECT 1 FROM rigenera.comuni c WHERE c.istat_code ="
+                f" ANY($2::text[]) AND ST_Intersects(c.geom, {geom}))", *args, mine)
+            if not ok:
+                raise deny
+        if new_comuni is not None and not set(new_comuni) <= who.comuni:
+            raise deny
+
+    @staticmethod
+    def _geom_alone(coll: EditableCollection, op: Operation) -> tuple[str, list[Any]] | None:
+        """The new geometry as an expression of its own single parameter, for checks."""
+        if op.feature is None or op.feature.geometry is None:
+            return None
+        return geometry_sql("$1", op.crs, coll.id == "mobility_links"), [op.feature.geometry]
+
+    async def _check_geometry(self, conn: asyncpg.Connection, coll: EditableCollection,
+                              op: Operation) -> None:
+        """Parse and validate the geometry first, to name PostGIS's reason in the answer."""
+        alone = self._geom_alone(coll, op)
+        if alone is None:
+            return
+        geom, args = alone
+        row = await conn.fetchrow(
+            f"SELECT ST_IsValid(g) AS ok, ST_IsValidReason(g) AS reason, ST_IsEmpty(g) AS empty,"
+            f" rigenera.in_metro_area(g) AS inside FROM (SELECT {geom} AS g) s", *args)
+        assert row is not None
+        if row["empty"]:
+            reason = "empty geometry"
+        elif not row["ok"]:
+            reason = f"invalid geometry: {row['reason']}"
+        elif not row["inside"]:
+            reason = "outside the metropolitan area of Milan (50 m tolerance)"
+        else:
+            return
+        raise ValidationFailed(f"geometry: {reason}", errors=[{"field": "geometry",
+                                                               "reason": reason}])
+
+    def _assignments(self, coll: EditableCollection, op: Operation, args: list[Any],
+                     replace: bool) -> tuple[list[str], list[str], str | None]:
+        """SET/VALUES lists for the columns, and the geometry expression (if any)."""
+        assert op.feature is not None
+        feat = op.feature
+        cols, exprs = [], []
+        for f in coll.fields.values():
+            if f.name in ("istat_codes", "site_ids"):
+                continue
+            if f.name in feat.values:
+                args.append(feat.values[f.name])
+                cols.append(f'"{f.name}"')
+                exprs.append(f"${len(args)}::{f.sql_type}")
+            elif replace and f.name not in ("source", "istat_code"):
+                # A replacement resets what it omits; provenance stays, and the
+                # comune follows the geometry (below).
+                cols.append(f'"{f.name}"')
+                exprs.append("DEFAULT")
+        geom = None
+        if feat.geometry is not None:
+            args.append(feat.geometry)
+            geom = geometry_sql(f"${len(args)}", op.crs, coll.id == "mobility_links")
+        elif feat.geometry_given or (replace and not coll.geometry_required):
+            geom = "NULL"
+        return cols, exprs, geom
+
+    async def _create(self, conn: asyncpg.Connection, who: Principal, coll: EditableCollection,
+                      op: Operation) -> Outcome:
+        args: list[Any] = []
+        cols, exprs, geom = self._assignments(coll, op, args, replace=False)
+        await self._check_geometry(conn, coll, op)
+        if geom is not None and geom != "NULL":
+            await self._check_reach(conn, who, coll, new=op)
+            cols.append("geom")
+            exprs.append(geom)
+        elif coll.id == "projects":
+            await self._check_reach(conn, who, coll,
+                                    new_comuni=op.feature.values.get("istat_codes") or []
+                                    if op.feature else [])
+        if coll.id in ("sites", "transit_stops") and '"istat_code"' not in cols and geom:
+            cols.append("istat_code")
+            exprs.append(f"rigenera.comune_of({geom})")
+        if '"source"' not in cols:
+            args.append(f"Rigenera – inserito da {who.username}")
+            cols.append("source")
+            exprs.append(f"${len(args)}::text")
+        row = await conn.fetchrow(
+            f"INSERT INTO {coll.table} ({', '.join(cols)}) VALUES ({', '.join(exprs)})"
+            " RETURNING id, version", *args)
+        assert row is not None
+        await self._relations(conn, coll, op, int(row["id"]))
+        return Outcome(op.ref, coll.id, str(row["id"]), int(row["version"]), "create")
+
+    async def _update(self, conn: asyncpg.Connection, who: Principal, coll: EditableCollection,
+                      op: Operation, version: int) -> Outcome:
+        args: list[Any] = [int(str(op.feature_id))]
+        cols, exprs, geom = self._assignments(coll, op, args, replace=op.action == "replace")
+        await self._check_geometry(conn, coll, op)
+        await self._check_reach(conn, who, coll, old_id=op.feature_id)
+        sets = [f"{c} = {e}" for c, e in zip(cols, exprs, strict=True)]
+        if (coll.id in ("sites", "transit_stops") and geom not in (None, "NULL")
+                and '"istat_code"' not in cols):
+            sets.append(f"istat_code = rigenera.comune_of({geom})")
+        if geom is not None:
+            if geom != "NULL":
+                await self._check_reach(conn, who, coll, new=op)
+            sets.append(f"geom = {geom}")
+            if coll.id in _REVIEWED:
+                # A changed geometry goes back to the volunteers' review queue.
+                sets.append("validation_status = CASE WHEN t.geom IS DISTINCT FROM "
+                            f"{geom} THEN 'to_validate' ELSE t.validation_status END")
+        if op.feature and "istat_codes" in op.feature.values:
+            await self._check_reach(conn, who, coll, new_comuni=op.feature.values["istat_codes"])
+        new_version = version
+        if sets:
+            new_version = await conn.fetchval(
+                f"UPDATE {coll.table} AS t SET {', '.join(sets)} WHERE t.id = $1 RETURNING version",
+                *args)
+        await self._relations(conn, coll, op, int(args[0]))
+        return Outcome(op.ref, coll.id, str(op.feature_id), int(new_version), op.action)
+
+    async def _relations(self, conn: asyncpg.Connection, coll: EditableCollection,
+                         op: Operation, pid: int) -> None:
+        """A project's comuni and sites live in join tables."""
+        if coll.id != "projects" or op.feature is None:
+            return
+        values = op.feature.values
+        if values.get("istat_codes") is not None:
+            await conn.execute("DELETE FROM rigenera.project_comuni WHERE project_id = $1", pid)
+            await conn.execute(
+                "INSERT INTO rigenera.project_comuni (project_id, istat_code)"
+                " SELECT $1, unnest($2::text[])", pid, values["istat_codes"])
+        if values.get("site_ids") is not None:
+            await conn.execute("DELETE FROM rigenera.project_sites WHERE project_id = $1", pid)
+            await conn.execute(
+                "INSERT INTO rigenera.project_sites (project_id, site_id)"
+                " SELECT $1, unnest($2::bigint[])", pid, values["site_ids"])
+
+    # ---------------------------------------------------------------- history
+    async def history(self, cid: str, fid: str) -> list[dict[str, Any]]:
+        assert self.pool is not None
+        self.collection(cid)
+        rows = await self.pool.fetch(
+            """SELECT id, version, operation, actor, at, changeset, comment, before, after
+                 FROM rigenera.history WHERE collection = $1 AND feature_id = $2 ORDER BY id""",
+            cid, fid)
+        return [dict(r) for r in rows]
+
+
+def _problem(index: int, op: Operation, exc: RigeneraError) -> dict[str, Any]:
+    out: dict[str, Any] = {"index": index, "ref": op.ref, "collection": op.collection,
+                           "id": op.feature_id, "action": op.action, "status": int(exc.status),
+                           "code": exc.code, "description": exc.description}
+    if exc.errors:
+        out["errors"] = exc.errors
+    if exc.body:
+        out.update(exc.body)
+    return out

@@ -1,0 +1,136 @@
+"""Our own API next to /ogc: who am I, atomic changesets, feature history, revert."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from rigenera.auth import Role
+from rigenera.dependencies import CurrentUser, EditingDep
+from rigenera.editing.payload import (
+    MAX_CHANGESET_BYTES,
+    content_crs,
+    parse_feature,
+    parse_json,
+    problem,
+)
+from rigenera.editing.service import ChangesetFailed, Operation
+from rigenera.errors import InvalidParameter, NotFound
+
+router = APIRouter(prefix="/api", tags=["editing"])
+ACTIONS = {"create", "replace", "patch", "delete"}
+MAX_OPERATIONS = 10_000
+
+
+@router.get("/me")
+async def me(who: CurrentUser) -> dict[str, Any]:
+    """The caller's account, role and comuni (the QGIS plugin's connection test)."""
+    return {"username": who.username, "role": str(who.role), "comuni": sorted(who.comuni)}
+
+
+def _operations(doc: Any, editing: Any) -> list[Operation]:
+    if not isinstance(doc, dict) or not isinstance(doc.get("operations"), list):
+        raise InvalidParameter("Atteso {\"operations\": [...]} / expected an operations list",
+                               errors=[problem("operations", "required list")])
+    items = doc["operations"]
+    if not items or len(items) > MAX_OPERATIONS:
+        raise InvalidParameter(f"Da 1 a {MAX_OPERATIONS} operazioni / 1 to {MAX_OPERATIONS} "
+                               "operations", errors=[problem("operations", "size")])
+    crs = content_crs(doc.get("crs"))
+    ops, errors = [], []
+    for i, item in enumerate(items):
+        try:
+            if not isinstance(item, dict) or item.get("action") not in ACTIONS:
+                raise InvalidParameter("action must be one of " + ", ".join(sorted(ACTIONS)),
+                                       errors=[problem("action", "create|replace|patch|delete")])
+            action, cid = item["action"], str(item.get("collection", ""))
+            coll = editing.collection(cid)
+            fid = None if action == "create" else str(item.get("id", ""))
+            if action != "create" and not fid:
+                raise InvalidParameter("id required", errors=[problem("id", "required")])
+            base = item.get("base_version")
+            if action != "create" and (isinstance(base, bool) or not isinstance(base, int)):
+                raise InvalidParameter("base_version required (an integer)",
+                                       errors=[problem("base_version", "required integer")])
+            feature = None
+            if action != "delete":
+                feature = parse_feature(item.get("feature"), coll, partial=action == "patch",
+                                        url_id=fid)
+            ops.append(Operation(action, cid, fid, base, feature, crs, ref=item.get("ref", i)))
+        except (InvalidParameter, NotFound) as exc:
+            errors.append({"index": i, "ref": item.get("ref", i) if isinstance(item, dict) else i,
+                           "status": int(exc.status), "code": exc.code,
+                           "description": exc.description, "errors": exc.errors})
+    if errors:
+        raise ChangesetFailed(errors)
+    return ops
+
+
+@router.post("/changesets")
+async def changeset(request: Request, who: CurrentUser, editing: EditingDep) -> JSONResponse:
+    """Many creates, updates and deletes across collections: all applied, or none.
+
+    Body: {"operations": [{"action": "patch", "collection": "sites", "id": "12",
+    "base_version": 3, "feature": {...}, "ref": "my-local-id"}, ...], "crs": "EPSG:32632",
+    "comment": "..."}. Answer 200 with the new ids and versions, or 409/422 listing every
+    operation that failed (conflicts with the current version) and why; nothing is written then.
+    """
+    who.require(Role.ADMIN, Role.COORDINATOR, Role.TECHNICIAN)
+    doc = parse_json(await request.body(), MAX_CHANGESET_BYTES)
+    try:
+        ops = _operations(doc, editing)
+        comment = doc.get("comment") if isinstance(doc.get("comment"), str) else None
+        outcomes = await editing.apply(who, ops, comment=comment, changeset=True)
+    except ChangesetFailed as exc:
+        conflict = any(p.get("status") == 412 for p in exc.problems)
+        return JSONResponse(
+            {"code": "ChangesetRejected", "type": "ChangesetRejected",
+             "description": f"{len(exc.problems)} operazioni rifiutate: nulla è stato scritto / "
+                            f"{len(exc.problems)} operations refused: nothing was written",
+             "problems": exc.problems},
+            status_code=409 if conflict else 422)
+    return JSONResponse({"applied": [
+        {"ref": o.ref, "collection": o.collection, "id": o.id, "version": o.version,
+         "action": o.action} for o in outcomes]})
+
+
+@router.get("/collections/{cid}/items/{fid}/history")
+async def history(cid: str, fid: str, who: CurrentUser, editing: EditingDep) -> dict[str, Any]:
+    """Every change of a feature: who, when, what, before and after."""
+    rows = await editing.history(cid, fid)
+    if not rows:
+        raise NotFound(f"Nessuna storia per {cid}/{fid} / no history")
+    return {"collection": cid, "id": fid, "changes": [
+        {**r, "at": r["at"].isoformat(), "changeset": str(r["changeset"]) if r["changeset"]
+         else None} for r in rows]}
+
+
+@router.post("/collections/{cid}/items/{fid}/revert")
+async def revert(cid: str, fid: str, request: Request, who: CurrentUser,
+                 editing: EditingDep) -> dict[str, Any]:
+    """Bring a feature back to an earlier version: a new write, itself in history.
+
+    Body: {"version": 3, "base_version": 7}; base_version (the current version the caller
+    saw) is optional, as If-Match is on PUT.
+    """
+    who.require(Role.ADMIN, Role.COORDINATOR, Role.TECHNICIAN)
+    doc = parse_json(await request.body())
+    target = doc.get("version") if isinstance(doc, dict) else None
+    if isinstance(target, bool) or not isinstance(target, int):
+        raise InvalidParameter("version: intero richiesto / integer required",
+                               errors=[problem("version", "required integer")])
+    rows = [r for r in await editing.history(cid, fid) if r["version"] == target and r["after"]]
+    if not rows:
+        raise NotFound(f"{cid}/{fid}: versione {target} non trovata / version not found")
+    snapshot = rows[-1]["after"]
+    coll = editing.collection(cid)
+    props = {k: v for k, v in snapshot.items() if k in coll.fields}
+    feature = parse_feature({"type": "Feature", "properties": props,
+                             "geometry": snapshot.get("geom")}, coll, partial=False, url_id=fid)
+    base = doc.get("base_version")
+    op = Operation("replace", cid, fid, base if isinstance(base, int) else None, feature)
+    (out,) = await editing.apply(who, [op], operation="revert",
+                                 comment=f"ripristino della versione {target}")
+    return {"collection": cid, "id": out.id, "version": out.version, "reverted_to": target}
