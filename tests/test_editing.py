@@ -444,3 +444,60 @@ def test_referents_never_reach_anonymous_callers(api, db):
         for secret in (marker, "segreto.referente", "referents"):
             assert secret.encode() not in r.content, (path, secret)
     assert api.get("/ogc/collections/referents/items").status_code == 404
+
+
+# ---------------------------------------------------------------------------- review
+def test_review_queue_checks_accept_and_reject(api, db):
+    a, _ = create_site(api, user="tecnico", name="Da rivedere A")
+    shifted = {"type": "Polygon", "coordinates": [[[9.181, 45.4605], [9.183, 45.4605],
+                                                   [9.183, 45.4615], [9.181, 45.4615],
+                                                   [9.181, 45.4605]]]}
+    r = api.post("/ogc/collections/sites/items",
+                 json={**feature(name="Da rivedere B"), "geometry": shifted},
+                 headers={**GEOJSON, **basic("tecnico")})
+    b = r.headers["location"].rsplit("/", 1)[1]
+    assert api.get("/api/review/queue").status_code == 401
+    items = api.get("/api/review/queue", params={"istat_code": MILANO, "limit": 500},
+                    headers=basic("volontario")).json()["items"]
+    by_id = {str(i["id"]): i for i in items}
+    assert a in by_id and b in by_id
+    checks = by_id[b]["checks"]
+    assert checks["valid"] and not checks["sliver"] and checks["area_plausible"]
+    assert int(a) in checks["overlapping_sites"]
+    assert checks["outside_comune_m"] == 0
+    # a rejection needs a comment; the technician then sees it
+    r = api.post(f"/api/review/sites/{b}", json={"decision": "reject"}, headers=basic("volontario"))
+    assert r.status_code == 400
+    r = api.post(f"/api/review/sites/{b}", json={"decision": "reject",
+                                                 "comment": "Si sovrappone all'area A"},
+                 headers=basic("volontario"))
+    assert r.status_code == 200 and r.json()["validation_status"] == "rejected"
+    rej = api.get("/api/review/rejections", headers=basic("tecnico")).json()["items"]
+    assert any(str(x["id"]) == b and "sovrappone" in x["comment"] for x in rej)
+    assert not api.get("/api/review/rejections", headers=basic("tecnico.sesto")).json()["items"]
+    r = api.post(f"/api/review/sites/{a}", json={"decision": "accept", "base_version": 1},
+                 headers=basic("volontario"))
+    assert r.status_code == 200 and r.json()["version"] == 2
+    hist = api.get(f"/api/collections/sites/items/{a}/history", headers=basic("admin")).json()
+    assert hist["changes"][-1]["operation"] == "review"
+    assert hist["changes"][-1]["actor"] == "volontario"
+    # technicians do not review; volunteers do not edit geometries
+    assert api.post(f"/api/review/sites/{a}", json={"decision": "accept"},
+                    headers=basic("tecnico")).status_code == 403
+    r = api.patch(f"/ogc/collections/sites/items/{a}", json={"geometry": shifted},
+                  headers={"Content-Type": "application/merge-patch+json",
+                           **basic("volontario")})
+    assert r.status_code == 403
+
+
+def test_changed_geometry_goes_back_to_review(api, db):
+    fid, _ = create_site(api)
+    api.post(f"/api/review/sites/{fid}", json={"decision": "accept"}, headers=basic("coord"))
+    url = f"/ogc/collections/sites/items/{fid}"
+    api.patch(url, json={"properties": {"owner": "solo attributi"}},
+              headers={"Content-Type": "application/merge-patch+json", **basic("admin")})
+    assert api.get(url).json()["properties"]["validation_status"] == "validated"
+    moved = {"type": "Point", "coordinates": [9.185, 45.465]}
+    api.patch(url, json={"geometry": moved},
+              headers={"Content-Type": "application/merge-patch+json", **basic("admin")})
+    assert api.get(url).json()["properties"]["validation_status"] == "to_validate"

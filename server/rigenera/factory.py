@@ -27,7 +27,7 @@ from rigenera.ogc.features import FastFeatures
 from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
 from rigenera.ogc.schema import load_schemas
 from rigenera.ogc.tiles import VectorTiles, load_tile_layers
-from rigenera.routes import api, health
+from rigenera.routes import api, health, review
 from rigenera.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.state.auth = auth
     app.state.editing = editing
     app.include_router(api.router)
+    app.include_router(review.router)
     app.mount("/ogc", build_ogc_app(ogc_api, fast, tiles, WriteHandlers(editing, auth)),
               name="ogc")
     if fast is not None:
