@@ -501,3 +501,30 @@ def test_changed_geometry_goes_back_to_review(api, db):
     api.patch(url, json={"geometry": moved},
               headers={"Content-Type": "application/merge-patch+json", **basic("admin")})
     assert api.get(url).json()["properties"]["validation_status"] == "to_validate"
+
+
+def test_large_changeset_takes_the_batch_path_with_history(api, db):
+    """Hundreds of updates: applied set-wise, still one history row each, versions exact."""
+    ids = []
+    for i in range(60):
+        fid, _ = create_site(api, name=f"Lotto {i}")
+        ids.append(fid)
+    moved = {"type": "Point", "coordinates": [9.186, 45.466]}
+    ops = [{"action": "patch", "collection": "sites", "id": fid, "base_version": 1,
+            "feature": {"properties": {"owner": f"Proprietario {fid}"},
+                        **({"geometry": moved} if n % 2 else {})}}
+           for n, fid in enumerate(ids)]
+    r = api.post("/api/changesets", json={"operations": ops, "comment": "lotti"},
+                 headers=basic("tecnico"))
+    assert r.status_code == 200, r.text
+    assert {a["version"] for a in r.json()["applied"]} == {2}
+    rows = query(db, "SELECT s.owner, s.version, s.validation_status, ST_AsText(s.geom)"
+                     " FROM rigenera.sites s WHERE s.id::text = ANY(%s) ORDER BY s.id", (ids,))
+    assert all(owner.startswith("Proprietario") and version == 2 for owner, version, _, _ in rows)
+    assert sum(1 for *_, wkt in rows if wkt == "POINT(9.186 45.466)") == 30
+    (n,) = query(db, "SELECT count(*) FROM rigenera.history WHERE comment = 'lotti'")[0]
+    assert n == 60
+    # the same changeset again, now stale: refused whole, every conflict listed
+    r = api.post("/api/changesets", json={"operations": ops}, headers=basic("tecnico"))
+    assert r.status_code == 409
+    assert len(r.json()["problems"]) == 60

@@ -86,3 +86,17 @@ def test_comune_of_and_boundary_pieces(db):
     (covered,) = query(db, "SELECT abs(sum(ST_Area(geom::geography)) - (SELECT sum(area_m2)"
                            " FROM rigenera.comuni)) FROM rigenera.boundary_pieces")[0]
     assert covered < 1e4  # pieces tile the metropolitan area (m²)
+
+
+def test_derived_columns_follow_the_geometry_only(db):
+    (sid,) = query(db, "SELECT id FROM rigenera.sites WHERE ST_Dimension(geom) = 2"
+                       " ORDER BY id LIMIT 1")[0]
+    execute(db, "UPDATE rigenera.sites SET surface_m2 = 1, geom_3857 = NULL WHERE id = %s", (sid,))
+    (area, geog, merc) = query(db, "SELECT surface_m2, ST_Area(geom::geography),"
+                                   " geom_3857 IS NOT NULL FROM rigenera.sites WHERE id = %s",
+                               (sid,))[0]
+    assert area == pytest.approx(geog) and merc  # written directly: ignored
+    execute(db, "UPDATE rigenera.sites SET geom = ST_Buffer(geom, 0.001) WHERE id = %s", (sid,))
+    (area2, geog2) = query(db, "SELECT surface_m2, ST_Area(geom::geography) FROM rigenera.sites"
+                               " WHERE id = %s", (sid,))[0]
+    assert area2 == pytest.approx(geog2) and area2 > area

@@ -10,6 +10,7 @@ log (pygeoapi's GenericError habit): internals never reach the client.
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -131,6 +132,19 @@ class DatabaseUnavailable(RigeneraError):
 
 _RULE_SUFFIXES = ("_check", "_format", "_nonneg", "_required", "_unique", "_valid", "_type",
                   "_range", "_fkey", "_key")
+# Constraints whose name shortens the column's (`projects_housing_units_nonneg` guards
+# `housing_units_fragile`): the field the client sent, so it can point at it.
+_CONSTRAINT_FIELDS = {
+    "dates_order": "end_date", "total_cost": "total_cost_eur", "amount": "amount_eur",
+    "source_id": "source_id", "housing_units": "housing_units_fragile",
+    "cultural_space": "cultural_space_m2", "community_space": "community_space_m2",
+    "productive_space": "productive_space_m2", "regenerated": "regenerated_m2",
+    "surface_declared": "surface_declared_m2", "budget": "budget_eur",
+    "max_grant": "max_grant_eur", "cost": "estimated_cost_eur",
+}
+# Words of PostGIS/PROJ messages about coordinates: the answer names `geometry`.
+_GEOMETRY_WORDS = ("geojson", "geometry", "lwgeom", "coordinates", "srid", "transform",
+                   "projection")
 
 
 def _field_of_constraint(table: str | None, constraint: str | None) -> str:
@@ -144,8 +158,7 @@ def _field_of_constraint(table: str | None, constraint: str | None) -> str:
             break
     if name.startswith("geom"):
         return "geometry"
-    return {"dates_order": "end_date", "total_cost": "total_cost_eur",
-            "amount": "amount_eur", "source_id": "source_id"}.get(name, name) or "body"
+    return _CONSTRAINT_FIELDS.get(name, name) or "body"
 
 
 def translate_db_error(exc: Exception) -> RigeneraError:
@@ -185,10 +198,28 @@ def translate_db_error(exc: Exception) -> RigeneraError:
         return ValidationFailed(message, errors=[{"field": field, "reason": message}])
     if sqlstate.startswith("22") or sqlstate == "XX000":
         # Data exceptions and PostGIS parse failures (GeoJSON, coordinates).
-        field = "geometry" if any(w in message.lower() for w in ("geojson", "geometry", "lwgeom",
-                                                                  "coordinates", "srid")) else "body"
+        field = "geometry" if any(w in message.lower() for w in _GEOMETRY_WORDS) else "body"
         return InvalidParameter(f"{field}: {message}", errors=[{"field": field, "reason": message}])
     return RigeneraError("Errore del database / database error", log_message=repr(exc))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(value: Any) -> Any:
+    """Client text echoed in an answer, made UTF-8 encodable.
+
+    JSON escapes such as "\\ud800" decode to unpaired surrogates, which UTF-8 cannot
+    encode: echoed back (an unknown property's name, a body id), they turned the
+    400 into a 500. They become U+FFFD.
+    """
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return value
 
 
 def exception_document(
@@ -200,7 +231,7 @@ def exception_document(
         body["errors"] = errors
     if extra:
         body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=OGC_EXCEPTION_MEDIA_TYPE,
+    return JSONResponse(_encodable(body), status_code=status, media_type=OGC_EXCEPTION_MEDIA_TYPE,
                         headers=headers)
 
 

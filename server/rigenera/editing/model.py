@@ -15,7 +15,7 @@ from rigenera.domains import DOMAINS
 
 # Never written by clients: kept by triggers, generated, or owned by the review flow.
 _SYSTEM = {"id", "version", "created_at", "created_by", "updated_at", "updated_by",
-           "geom", "geom_3857", "validation_status"}
+           "geom", "geom_3857", "validation_status", "surface_m2", "length_m", "area_m2"}
 # Geometry types each collection accepts (GeometryType() names). Lines are stored
 # as MultiLineString; a LineString is promoted.
 GEOMETRY_TYPES: dict[str, frozenset[str]] = {

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from rigenera.domains import VALIDATION_STATUS
 from rigenera.editing.model import EditableCollection
 from rigenera.errors import InvalidParameter, PayloadTooLarge, UnsupportedMediaType
 from rigenera.ogc.crs import CRS84, SUPPORTED_CRS, normalise_crs
@@ -24,13 +25,25 @@ MAX_CHANGESET_BYTES = 50 * 1024 * 1024
 MAX_TEXT = 10_000
 FEATURE_TYPES = {"application/geo+json", "application/json"}
 PATCH_TYPES = FEATURE_TYPES | {"application/merge-patch+json"}
-# Properties clients read but never write: accepted back in a round trip, ignored.
-READ_ONLY = {"id", "version", "created_at", "created_by", "updated_at", "updated_by",
-             "validation_status", "surface_m2", "length_m", "area_m2", "funding_requested_eur",
-             "funding_granted_eur", "pnrr_granted_eur", "programme_codes", "province_code"}
-_GEOJSON_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
-                  "MultiPolygon", "GeometryCollection"}
+# Properties clients read but never write: accepted back in a round trip, ignored,
+# but only with the type they are published with (a number for `version`, ...):
+# anything else is a client bug or a trick, and is refused.
+READ_ONLY: dict[str, str] = {
+    "id": "id", "version": "integer", "created_at": "text", "created_by": "text",
+    "updated_at": "text", "updated_by": "text", "validation_status": "text",
+    "surface_m2": "double precision", "length_m": "double precision",
+    "area_m2": "double precision", "funding_requested_eur": "double precision",
+    "funding_granted_eur": "double precision", "pnrr_granted_eur": "double precision",
+    "programme_codes": "text[]", "province_code": "text"}
+_READ_ONLY_CHOICES = {"validation_status": tuple(VALIDATION_STATUS)}
+# How deep `coordinates` nest down to a position, per GeoJSON geometry type.
+_POSITION_DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2,
+                   "Polygon": 2, "MultiPolygon": 3}
+_GEOJSON_TYPES = {*_POSITION_DEPTH, "GeometryCollection"}
+_MAX_COLLECTION_NESTING = 4
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# What PostgreSQL text cannot hold: NUL, and UTF-16 surrogates (from "\ud800" escapes).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def problem(field: str, reason: str) -> dict[str, str]:
@@ -59,12 +72,21 @@ def parse_json(body: bytes, limit: int = MAX_FEATURE_BYTES) -> Any:
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
         raise InvalidParameter(f"JSON non valido / malformed JSON: {exc}",
                                errors=[problem("body", str(exc))]) from None
+    except RecursionError:  # "[[[[...]]]]" nested beyond what the parser follows
+        raise InvalidParameter("JSON annidato troppo in profondità / JSON nested too deeply",
+                               errors=[problem("body", "nested too deeply")]) from None
 
 
-def content_crs(header: str | None) -> str:
-    """The CRS of the coordinates sent (OGC API Features Part 4 `Content-Crs`)."""
-    if not header:
+def content_crs(header: object) -> str:
+    """The CRS of the coordinates sent (OGC API Features Part 4 `Content-Crs`).
+
+    A header, or the `crs` member of a changeset, which may be any JSON value.
+    """
+    if header is None or header == "":
         return CRS84
+    if not isinstance(header, str):
+        raise InvalidParameter("Content-Crs: atteso un testo come 'EPSG:32632' / expected a "
+                               "CRS name", errors=[problem("crs", "must be a string")])
     uri = normalise_crs(header.strip().removeprefix("<").removesuffix(">"))
     if uri not in SUPPORTED_CRS:
         raise InvalidParameter(
@@ -80,6 +102,16 @@ class FeatureInput:
     geometry_given: bool
 
 
+def _finite_number(value: Any) -> bool:
+    """A JSON number that fits a double (not a boolean, NaN, infinity or a 400-digit int)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
 def _coerce(name: str, sql_type: str, value: Any, errors: list[dict[str, str]]) -> Any:
     if value is None:
         return None
@@ -91,6 +123,8 @@ def _coerce(name: str, sql_type: str, value: Any, errors: list[dict[str, str]]) 
             return bad("must be a string")
         if len(value) > MAX_TEXT:
             return bad(f"longer than {MAX_TEXT} characters")
+        if _UNSTORABLE.search(value):
+            return bad("contains a NUL character or an unpaired surrogate")
         return value
     if sql_type in ("integer", "smallint", "bigint"):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -99,7 +133,7 @@ def _coerce(name: str, sql_type: str, value: Any, errors: list[dict[str, str]]) 
             return bad("out of range")
         return value
     if sql_type in ("numeric", "double precision"):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if not _finite_number(value):
             return bad("must be a finite number")
         if abs(value) >= 1e12:
             return bad("out of range")
@@ -120,8 +154,84 @@ def _coerce(name: str, sql_type: str, value: Any, errors: list[dict[str, str]]) 
         if not isinstance(value, list) or not all(
                 isinstance(v, item) and not isinstance(v, bool) for v in value):
             return bad(f"must be a list of {'strings' if item is str else 'integers'}")
+        if item is str and any(_UNSTORABLE.search(v) for v in value):
+            return bad("contains a NUL character or an unpaired surrogate")
+        if item is int and any(abs(v) > 2**63 - 1 for v in value):
+            return bad("out of range")
         return value
     return value
+
+
+def _check_read_only(name: str, value: Any, url_id: str | None,
+                     errors: list[dict[str, str]]) -> None:
+    """A read-only property sent back: ignored when it has its published type, else refused."""
+    if value is None:
+        return
+    kind = READ_ONLY[name]
+    if kind == "id":
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            errors.append(problem(name, "read-only; must be the feature's id"))
+        elif url_id is not None and str(value) != url_id:
+            errors.append(problem(name, "differs from the id in the URL"))
+        return
+    before = len(errors)
+    _coerce(name, kind, value, errors)
+    if len(errors) > before:
+        errors[before:] = [problem(name, f"read-only; {e['reason']}") for e in errors[before:]]
+    elif name in _READ_ONLY_CHOICES and value not in _READ_ONLY_CHOICES[name]:
+        errors.append(problem(name, f"read-only; one of {', '.join(_READ_ONLY_CHOICES[name])}"))
+
+
+def _position_problem(position: Any) -> str | None:
+    if not isinstance(position, list) or not 2 <= len(position) <= 3 \
+            or any(isinstance(v, list) for v in position):
+        return "a position must be an array of 2 (or 3) numbers"
+    if not all(_finite_number(v) and abs(v) < 2**53 for v in position):
+        return "coordinates must be finite numbers"
+    return None
+
+
+def _geometry_problem(geometry: dict[str, Any], nesting: int = 0) -> str | None:
+    """What is wrong with the shape of a GeoJSON geometry, before PostGIS reads it.
+
+    PostGIS reads `["a", true]` as the position (0, 0) and an over-long integer as
+    infinity, so the shape and the numbers are checked here; validity (rings,
+    self-intersections) is PostGIS's job.
+    """
+    kind = geometry["type"]
+    if kind == "GeometryCollection":
+        members = geometry.get("geometries")
+        if not isinstance(members, list):
+            return "a GeometryCollection needs a 'geometries' array"
+        if nesting >= _MAX_COLLECTION_NESTING:
+            return "GeometryCollections nested too deeply"
+        for member in members:
+            if not isinstance(member, dict) or member.get("type") not in _GEOJSON_TYPES:
+                return "every member of 'geometries' must be a GeoJSON geometry object"
+            reason = _geometry_problem(member, nesting + 1)
+            if reason:
+                return reason
+        return None
+    coordinates = geometry.get("coordinates")
+    if not isinstance(coordinates, list):
+        return f"a {kind} needs a 'coordinates' array"
+    nesting_error = f"'coordinates' of a {kind} are not nested as GeoJSON requires"
+    if kind == "Point":
+        return _position_problem(coordinates) if coordinates else "a Point needs a position [x, y]"
+    stack: list[tuple[Any, int]] = [(coordinates, _POSITION_DEPTH[kind])]
+    while stack:
+        value, depth = stack.pop()
+        if not isinstance(value, list):
+            return nesting_error
+        if depth > 1:
+            stack.extend((v, depth - 1) for v in value)
+            continue
+        for position in value:  # a list of positions: the hot loop, kept tight
+            if type(position) is not list or not 2 <= len(position) <= 3 or not all(
+                    (type(v) is float and math.isfinite(v)) or (type(v) is int and abs(v) < 2**53)
+                    for v in position):
+                return _position_problem(position) or nesting_error
+    return None
 
 
 def parse_feature(doc: Any, coll: EditableCollection, *, partial: bool,
@@ -135,8 +245,8 @@ def parse_feature(doc: Any, coll: EditableCollection, *, partial: bool,
         errors.append(problem("type", "must be 'Feature'"))
     if "id" in doc and doc["id"] is not None and url_id is not None and str(doc["id"]) != url_id:
         raise InvalidParameter(
-            f"L'id nel corpo ({doc['id']}) non coincide con l'URL ({url_id}) / body id does not "
-            "match the URL", errors=[problem("id", "differs from the id in the URL")])
+            f"L'id nel corpo ({str(doc['id'])[:40]}) non coincide con l'URL ({url_id}) / body id "
+            "does not match the URL", errors=[problem("id", "differs from the id in the URL")])
     props = doc.get("properties", {} if partial else None)
     if props is None:
         props = {}
@@ -147,7 +257,9 @@ def parse_feature(doc: Any, coll: EditableCollection, *, partial: bool,
     for name, value in props.items():
         f = coll.fields.get(name)
         if f is None:
-            if name not in READ_ONLY:
+            if name in READ_ONLY:
+                _check_read_only(name, value, url_id, errors)
+            else:
                 errors.append(problem(name, "unknown property"))
             continue
         coerced = _coerce(name, f.sql_type, value, errors)
@@ -164,11 +276,14 @@ def parse_feature(doc: Any, coll: EditableCollection, *, partial: bool,
     if geometry is None:
         if (geometry_given or not partial) and coll.geometry_required:
             errors.append(problem("geometry", "required"))
-    elif not isinstance(geometry, dict) or geometry.get("type") not in _GEOJSON_TYPES:
+    elif not isinstance(geometry, dict) or not isinstance(geometry.get("type"), str) \
+            or geometry["type"] not in _GEOJSON_TYPES:
         errors.append(problem("geometry", "must be a GeoJSON geometry object"))
     elif geometry["type"].upper() not in coll.geometry_types:
         errors.append(problem("geometry", f"type {geometry['type']} not accepted here; accepted: "
                                           + ", ".join(sorted(coll.geometry_types))))
+    elif reason := _geometry_problem(geometry):
+        errors.append(problem("geometry", reason))
     else:
         geom_text = json.dumps(geometry)
     if errors:
