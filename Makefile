@@ -4,7 +4,7 @@
 #   make run        set up, start the embedded PostGIS, migrate, demo data, serve
 #   make stop       stop the server and the embedded PostGIS cluster
 #   make test       set up, run the test suite (its own throwaway cluster)
-#   make bench      side-by-side read benchmark: Rigenera, stock pygeoapi, tipg, SQL floor
+#   make bench      read benchmark (Rigenera, stock pygeoapi, tipg, SQL floor), then writes
 #   make lint       ruff + mypy
 #   make bootstrap  only the set-up
 #   make clean      stop everything, delete .rigenera/ (cluster data) and .venv/
@@ -49,6 +49,7 @@ test: bootstrap
 bench: bootstrap
 	@bash scripts/bench-setup.sh
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/writes.py
 
 lint: bootstrap
 	$(BIN)/ruff check server tests

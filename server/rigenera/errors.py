@@ -264,6 +264,13 @@ def http_exception_response(_: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+def unexpected_error_response(_: Request, exc: Exception) -> JSONResponse:
+    """A bug of ours: logged with its traceback, answered without internals."""
+    LOG.error("unexpected error: %r", exc, exc_info=exc)
+    return exception_document(HTTPStatus.INTERNAL_SERVER_ERROR, "NoApplicableCode",
+                              "Errore interno del server / internal server error")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """The single place where exceptions become HTTP answers."""
 
@@ -286,11 +293,4 @@ def install_error_handlers(app: FastAPI) -> None:
             HTTPStatus.BAD_REQUEST, "InvalidParameterValue", "Parametri non validi", errors
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        LOG.exception("unexpected error: %s", exc)
-        return exception_document(
-            HTTPStatus.INTERNAL_SERVER_ERROR,
-            "NoApplicableCode",
-            "Errore interno del server / internal server error",
-        )
+    app.add_exception_handler(Exception, unexpected_error_response)

@@ -24,7 +24,7 @@ from rigenera.editing.payload import (
     parse_feature,
     parse_json,
 )
-from rigenera.editing.service import ChangesetFailed, EditingService, Operation
+from rigenera.editing.service import ChangesetFailed, EditingService, Operation, parse_id
 from rigenera.errors import InvalidParameter, NotFound, RigeneraError
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
@@ -120,4 +120,8 @@ class WriteHandlers:
         editable = cid in self.editing.collections
         if cid not in self.editing.collections and cid != "comuni":
             raise NotFound("Collection not found")
+        if item and editable and who.may_edit and not who.edits_everywhere:
+            fid = request.path_params["item_id"]
+            editable = parse_id(fid) is not None and await self.editing.may_edit_feature(
+                who, cid, fid)
         return Response(status_code=204, headers={"Allow": allowed_methods(who, editable, item)})

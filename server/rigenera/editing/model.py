@@ -38,6 +38,7 @@ class Field:
     sql_type: str  # for casts: text, integer, bigint, numeric, date, boolean, text[]
     required: bool  # NOT NULL without a default: must be given on create
     choices: tuple[str, ...] = ()
+    max_abs: float | None = None  # numeric(p, s): |value| < 10^(p - s)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ _CASTS = {"int2": "smallint", "int4": "integer", "int8": "bigint", "numeric": "n
 async def load_editable(conn: asyncpg.Connection) -> dict[str, EditableCollection]:
     rows = await conn.fetch(
         """SELECT table_name, column_name, udt_name, is_nullable, column_default,
-                  is_generated
+                  is_generated, numeric_precision, numeric_scale
              FROM information_schema.columns
             WHERE table_schema = 'rigenera' AND table_name = ANY($1::text[])
             ORDER BY table_name, ordinal_position""", list(EDITABLE))
@@ -81,7 +82,11 @@ async def load_editable(conn: asyncpg.Connection) -> dict[str, EditableCollectio
         derived = (cid == "sites" and name == "istat_code") or name == "source"
         required = r["is_nullable"] == "NO" and r["column_default"] is None and not derived
         choices = tuple(DOMAINS.get((cid, name), {}))
-        out[cid].fields[name] = Field(name, _CASTS.get(r["udt_name"], "text"), required, choices)
+        max_abs = None
+        if r["udt_name"] == "numeric" and r["numeric_precision"] is not None:
+            max_abs = 10.0 ** (r["numeric_precision"] - (r["numeric_scale"] or 0))
+        out[cid].fields[name] = Field(name, _CASTS.get(r["udt_name"], "text"), required, choices,
+                                      max_abs)
     for rel, cast in PROJECT_RELATIONS.items():
         out["projects"].fields[rel] = Field(rel, cast, False)
     return out

@@ -68,7 +68,9 @@ def parse_json(body: bytes, limit: int = MAX_FEATURE_BYTES) -> Any:
         raise PayloadTooLarge(f"Richiesta troppo grande: {len(body)} byte, massimo {limit} / "
                               "payload too large")
     try:
-        return json.loads(body, parse_constant=_no_constants)
+        # UTF-8 only (RFC 8259; a BOM is tolerated): json.loads(bytes) would also
+        # guess UTF-16 and UTF-32.
+        return json.loads(body.decode("utf-8-sig"), parse_constant=_no_constants)
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
         raise InvalidParameter(f"JSON non valido / malformed JSON: {exc}",
                                errors=[problem("body", str(exc))]) from None
@@ -263,6 +265,9 @@ def parse_feature(doc: Any, coll: EditableCollection, *, partial: bool,
                 errors.append(problem(name, "unknown property"))
             continue
         coerced = _coerce(name, f.sql_type, value, errors)
+        if (f.max_abs is not None and isinstance(coerced, int | float)
+                and not isinstance(coerced, bool) and abs(coerced) >= f.max_abs):
+            errors.append(problem(name, f"out of range (|value| < {f.max_abs:.0f})"))
         if value is not None and f.choices and coerced not in f.choices:
             errors.append(problem(name, f"one of {', '.join(f.choices)}"))
         values[name] = coerced

@@ -66,6 +66,15 @@ class ChangesetFailed(Exception):
     problems: list[dict[str, Any]] = field(default_factory=list)
 
 
+def parse_id(value: Any) -> int | None:
+    """A feature id as stored (bigint), or None when it cannot name any feature."""
+    try:
+        fid = int(str(value))
+    except ValueError:
+        return None
+    return fid if 0 < fid < 2**63 else None
+
+
 def geometry_sql(param: str, crs_uri: str, multi_lines: bool) -> str:
     """SQL turning a GeoJSON parameter in `crs_uri` into storage geometry (EPSG:4326)."""
     crs = output_crs(crs_uri)
@@ -152,6 +161,7 @@ class EditingService:
         problem exactly. Measured in bench/writes.py.
         """
         if any(op.action not in ("patch", "replace") or op.feature is None
+               or (not who.edits_everywhere and "istat_code" in op.feature.values)
                or set(op.feature.values) & {"istat_codes", "site_ids"}
                or any(isinstance(v, list) for v in op.feature.values.values())
                for op in ops):
@@ -174,7 +184,10 @@ class EditingService:
         versions: dict[tuple[str, int], int] = {}
         for cid, group in by_coll.items():
             coll = self.collection(cid)
-            ids = [int(str(op.feature_id)) for op in group]
+            parsed = [parse_id(op.feature_id) for op in group]
+            if None in parsed:
+                raise ValueError("an id that names no feature")
+            ids = [int(i) for i in parsed if i is not None]
             if len(set(ids)) != len(ids):
                 raise ValueError("the same feature twice: apply in order")
             rows = await conn.fetch(
@@ -232,7 +245,8 @@ class EditingService:
                 f"""SELECT count(*) FROM unnest($1::text[]) AS u(g),
                            LATERAL (SELECT {geom} AS geom) n
                      WHERE ST_IsEmpty(n.geom) OR NOT ST_IsValid(n.geom)
-                        OR NOT rigenera.in_metro_area(n.geom)
+                        OR NOT coalesce(CASE WHEN ST_IsValid(n.geom)
+                                             THEN rigenera.in_metro_area(n.geom) END, false)
                         OR GeometryType(n.geom) <> ALL($2::text[])
                         OR ($3::text[] IS NOT NULL AND NOT EXISTS (
                               SELECT 1 FROM rigenera.comuni c WHERE c.istat_code = ANY($3)
@@ -273,11 +287,10 @@ class EditingService:
 
     async def _lock(self, conn: asyncpg.Connection, coll: EditableCollection,
                     op: Operation) -> int:
-        try:
-            fid = int(str(op.feature_id))
-        except ValueError:
+        fid = parse_id(op.feature_id)
+        if fid is None:
             raise NotFound(f"{coll.id}/{op.feature_id}: identificativo inesistente / "
-                           "identifier not found") from None
+                           "identifier not found")
         version = await conn.fetchval(
             f"SELECT version FROM {coll.table} WHERE id = $1 FOR UPDATE", fid)
         if version is None:
@@ -348,7 +361,8 @@ class EditingService:
         geom, args = alone
         row = await conn.fetchrow(
             f"SELECT ST_IsValid(g) AS ok, ST_IsValidReason(g) AS reason, ST_IsEmpty(g) AS empty,"
-            f" rigenera.in_metro_area(g) AS inside FROM (SELECT {geom} AS g) s", *args)
+            f" CASE WHEN ST_IsValid(g) AND NOT ST_IsEmpty(g) THEN rigenera.in_metro_area(g) END"
+            f" AS inside FROM (SELECT {geom} AS g) s", *args)
         assert row is not None
         if row["empty"]:
             reason = "empty geometry"
@@ -396,10 +410,12 @@ class EditingService:
             await self._check_reach(conn, who, coll, new=op)
             cols.append("geom")
             exprs.append(geom)
-        elif coll.id == "projects":
-            await self._check_reach(conn, who, coll,
-                                    new_comuni=op.feature.values.get("istat_codes") or []
-                                    if op.feature else [])
+        values = op.feature.values if op.feature else {}
+        if coll.id == "projects" and (values.get("istat_codes") is not None or geom is None
+                                      or geom == "NULL"):
+            await self._check_reach(conn, who, coll, new_comuni=values.get("istat_codes") or [])
+        if values.get("istat_code") is not None:
+            await self._check_reach(conn, who, coll, new_comuni=[values["istat_code"]])
         if coll.id in ("sites", "transit_stops") and '"istat_code"' not in cols and geom:
             cols.append("istat_code")
             exprs.append(f"rigenera.comune_of({geom})")
@@ -432,8 +448,11 @@ class EditingService:
                 # A changed geometry goes back to the volunteers' review queue.
                 sets.append("validation_status = CASE WHEN t.geom IS DISTINCT FROM "
                             f"{geom} THEN 'to_validate' ELSE t.validation_status END")
-        if op.feature and "istat_codes" in op.feature.values:
-            await self._check_reach(conn, who, coll, new_comuni=op.feature.values["istat_codes"])
+        for key in ("istat_codes", "istat_code"):
+            if op.feature and op.feature.values.get(key) is not None:
+                value = op.feature.values[key]
+                await self._check_reach(conn, who, coll,
+                                        new_comuni=value if isinstance(value, list) else [value])
         new_version = version
         if sets:
             new_version = await conn.fetchval(
@@ -458,6 +477,20 @@ class EditingService:
             await conn.execute(
                 "INSERT INTO rigenera.project_sites (project_id, site_id)"
                 " SELECT $1, unnest($2::bigint[])", pid, values["site_ids"])
+
+    async def may_edit_feature(self, who: Principal, cid: str, fid: str) -> bool:
+        """Would a write on this feature pass the reach check? (for OPTIONS' Allow)"""
+        if not who.may_edit or cid not in self.collections:
+            return False
+        if who.edits_everywhere:
+            return True
+        assert self.pool is not None
+        async with self.pool.acquire() as conn:
+            try:
+                await self._check_reach(conn, who, self.collection(cid), old_id=fid)
+            except Forbidden:
+                return False
+        return True
 
     # ---------------------------------------------------------------- history
     async def history(self, cid: str, fid: str) -> list[dict[str, Any]]:

@@ -34,6 +34,7 @@ from rigenera.errors import (
     RigeneraError,
     http_exception_response,
     rigenera_error_response,
+    unexpected_error_response,
 )
 from rigenera.ogc.conformance import conformance
 from rigenera.ogc.crs import normalise_query_string
@@ -241,6 +242,7 @@ def build_ogc_app(
         exception_handlers={
             StarletteHTTPException: http_exception_response,
             RigeneraError: rigenera_error_response,
+            Exception: unexpected_error_response,
         },
     )
     app.add_middleware(CrsAliasMiddleware)

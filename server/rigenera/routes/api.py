@@ -12,12 +12,13 @@ from rigenera.dependencies import CurrentUser, EditingDep
 from rigenera.editing.payload import (
     MAX_CHANGESET_BYTES,
     content_crs,
+    media_type,
     parse_feature,
     parse_json,
     problem,
 )
 from rigenera.editing.service import ChangesetFailed, Operation
-from rigenera.errors import InvalidParameter, NotFound
+from rigenera.errors import InvalidParameter, NotFound, exception_document
 
 router = APIRouter(prefix="/api", tags=["editing"])
 ACTIONS = {"create", "replace", "patch", "delete"}
@@ -42,14 +43,21 @@ def _operations(doc: Any, editing: Any) -> list[Operation]:
     ops, errors = [], []
     for i, item in enumerate(items):
         try:
-            if not isinstance(item, dict) or item.get("action") not in ACTIONS:
+            action = item.get("action") if isinstance(item, dict) else None
+            if not isinstance(action, str) or action not in ACTIONS:
                 raise InvalidParameter("action must be one of " + ", ".join(sorted(ACTIONS)),
                                        errors=[problem("action", "create|replace|patch|delete")])
-            action, cid = item["action"], str(item.get("collection", ""))
+            cid = item.get("collection")
+            if not isinstance(cid, str):
+                raise InvalidParameter("collection required", errors=[problem("collection",
+                                                                              "required string")])
             coll = editing.collection(cid)
-            fid = None if action == "create" else str(item.get("id", ""))
-            if action != "create" and not fid:
-                raise InvalidParameter("id required", errors=[problem("id", "required")])
+            raw_id = item.get("id")
+            fid = None
+            if action != "create":
+                if isinstance(raw_id, bool) or not isinstance(raw_id, str | int) or raw_id == "":
+                    raise InvalidParameter("id required", errors=[problem("id", "required")])
+                fid = str(raw_id)
             base = item.get("base_version")
             if action != "create" and (isinstance(base, bool) or not isinstance(base, int)):
                 raise InvalidParameter("base_version required (an integer)",
@@ -78,19 +86,26 @@ async def changeset(request: Request, who: CurrentUser, editing: EditingDep) -> 
     operation that failed (conflicts with the current version) and why; nothing is written then.
     """
     who.require(Role.ADMIN, Role.COORDINATOR, Role.TECHNICIAN)
+    media_type(request.headers.get("content-type"), {"application/json"})
     doc = parse_json(await request.body(), MAX_CHANGESET_BYTES)
     try:
         ops = _operations(doc, editing)
         comment = doc.get("comment") if isinstance(doc.get("comment"), str) else None
         outcomes = await editing.apply(who, ops, comment=comment, changeset=True)
     except ChangesetFailed as exc:
-        conflict = any(p.get("status") == 412 for p in exc.problems)
-        return JSONResponse(
-            {"code": "ChangesetRejected", "type": "ChangesetRejected",
-             "description": f"{len(exc.problems)} operazioni rifiutate: nulla è stato scritto / "
-                            f"{len(exc.problems)} operations refused: nothing was written",
-             "problems": exc.problems},
-            status_code=409 if conflict else 422)
+        statuses = {p.get("status") for p in exc.problems}
+        code = "ChangesetRejected"
+        if statuses == {403}:
+            status, code = 403, "Forbidden"  # only refusals of rights: say so
+        elif 412 in statuses:
+            status = 409
+        else:
+            status = 422
+        return exception_document(
+            status, code,
+            f"{len(exc.problems)} operazioni rifiutate: nulla è stato scritto / "
+            f"{len(exc.problems)} operations refused: nothing was written",
+            extra={"problems": exc.problems})
     return JSONResponse({"applied": [
         {"ref": o.ref, "collection": o.collection, "id": o.id, "version": o.version,
          "action": o.action} for o in outcomes]})

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 from rigenera.auth import Role
 from rigenera.dependencies import CurrentUser, EditingDep
 from rigenera.editing.payload import parse_json, problem
+from rigenera.editing.service import parse_id
 from rigenera.errors import InvalidParameter, NotFound, PreconditionFailed
 
 router = APIRouter(prefix="/api/review", tags=["review"])
@@ -64,10 +65,9 @@ async def review(collection: str, fid: str, request: Request, who: CurrentUser,
             "SELECT set_config('rigenera.actor', $1, true), set_config('rigenera.operation',"
             " 'review', true), set_config('rigenera.comment', $2, true)",
             who.username, f"{decision}: {comment or ''}".strip())
-        try:
-            key = int(fid)
-        except ValueError:
-            raise NotFound("identifier not found") from None
+        key = parse_id(fid)
+        if key is None:
+            raise NotFound("identifier not found")
         current = await conn.fetchval(
             f"SELECT version FROM rigenera.{collection} WHERE id = $1 FOR UPDATE", key)
         if current is None:
