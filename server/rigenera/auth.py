@@ -9,6 +9,7 @@ check is remembered for a short while, keyed by a hash of the credentials.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -140,11 +141,13 @@ class Authenticator:
         async with self.pool.acquire() as conn:
             row = await self._account(conn, username)
         bad = Unauthorized("Nome utente o password errati / wrong username or password")
+        # argon2 costs ~50 ms of CPU by design: off the event loop, so one login never
+        # stalls the requests of everybody else.
         if row is None or not row["active"] or not row["password_hash"]:
-            _HASHER.hash("timing-equaliser")  # same cost whether the account exists or not
+            await asyncio.to_thread(_HASHER.hash, "timing-equaliser")  # same cost either way
             raise bad
         try:
-            _HASHER.verify(row["password_hash"], password)
+            await asyncio.to_thread(_HASHER.verify, row["password_hash"], password)
         except (VerificationError, InvalidHashError):
             raise bad from None
         return Principal(row["username"], Role(row["role"]), frozenset(row["comuni"]))

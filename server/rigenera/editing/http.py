@@ -20,6 +20,7 @@ from rigenera.editing.payload import (
     MAX_FEATURE_BYTES,
     PATCH_TYPES,
     content_crs,
+    declared_length,
     media_type,
     parse_feature,
     parse_json,
@@ -82,6 +83,7 @@ class WriteHandlers:
         who = await self._who(request)
         self.editing.collection(cid)
         media_type(request.headers.get("content-type"), FEATURE_TYPES)
+        declared_length(request.headers.get("content-length"), MAX_FEATURE_BYTES)
         op = self._feature(request, await request.body(), cid, partial=False, url_id=None)
         out = await self._apply(who, op)
         base = str(request.url).split("?")[0].rstrip("/")
@@ -99,6 +101,7 @@ class WriteHandlers:
         who = await self._who(request)
         self.editing.collection(cid)
         media_type(request.headers.get("content-type"), PATCH_TYPES if partial else FEATURE_TYPES)
+        declared_length(request.headers.get("content-length"), MAX_FEATURE_BYTES)
         op = self._feature(request, await request.body(), cid, partial=partial, url_id=fid)
         out = await self._apply(who, op)
         return Response(status_code=204, headers={"ETag": f'"{out.version}"'})

@@ -59,6 +59,13 @@ def media_type(header: str | None, allowed: set[str]) -> None:
             errors=[problem("Content-Type", f"one of {sorted(allowed)}")])
 
 
+def declared_length(header: str | None, limit: int) -> None:
+    """Refuse an announced oversized body before reading it into memory."""
+    if header and header.isdigit() and int(header) > limit:
+        raise PayloadTooLarge(f"Richiesta troppo grande: {header} byte, massimo {limit} / "
+                              "payload too large")
+
+
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 

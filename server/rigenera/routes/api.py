@@ -12,6 +12,7 @@ from rigenera.dependencies import CurrentUser, EditingDep
 from rigenera.editing.payload import (
     MAX_CHANGESET_BYTES,
     content_crs,
+    declared_length,
     media_type,
     parse_feature,
     parse_json,
@@ -87,6 +88,7 @@ async def changeset(request: Request, who: CurrentUser, editing: EditingDep) -> 
     """
     who.require(Role.ADMIN, Role.COORDINATOR, Role.TECHNICIAN)
     media_type(request.headers.get("content-type"), {"application/json"})
+    declared_length(request.headers.get("content-length"), MAX_CHANGESET_BYTES)
     doc = parse_json(await request.body(), MAX_CHANGESET_BYTES)
     try:
         ops = _operations(doc, editing)
