@@ -289,7 +289,7 @@ def test_malformed_requests(api, db, content, headers, status):
 @pytest.mark.parametrize(("props", "field"), [
     ({"cup": "NOT-A-CUP"}, "cup"), ({"total_cost_eur": -5}, "total_cost_eur"),
     ({"start_date": "2026-05-01", "end_date": "2025-01-01"}, "end_date"),
-    ({"istat_codes": ["999999"]}, "istat_code"),
+    ({"istat_codes": ["999999"]}, "istat_codes"),
 ])
 def test_project_rules_from_the_database_name_the_field(api, db, props, field):
     before = checksum(db)

@@ -414,8 +414,9 @@ case("date-with-time", "POST", items(P), project(start_date="2025-01-01T10:00:00
      "start_date")
 case("date-end-before-start", "POST", items(P),
      project(start_date="2026-05-01", end_date="2025-01-01"), 422, "end_date")
-case("reference-unknown-comune", "POST", items(P), project(istat_codes=["999999"]), 422)
-case("reference-unknown-site", "POST", items(P), project(site_ids=[987654321]), 422)
+case("reference-unknown-comune", "POST", items(P), project(istat_codes=["999999"]), 422,
+     "istat_codes")
+case("reference-unknown-site", "POST", items(P), project(site_ids=[987654321]), 422, "site_ids")
 case("reference-unknown-comune-of-site", "POST", items(S), site(istat_code="999999"), 422,
      "istat_code")
 case("blank-name", "POST", items(S), site(name="   "), 422, "name")

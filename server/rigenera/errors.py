@@ -147,8 +147,15 @@ _GEOMETRY_WORDS = ("geojson", "geometry", "lwgeom", "coordinates", "srid", "tran
                    "projection")
 
 
+# A project's comuni and sites are written as lists; their join tables' refusals
+# are about those lists.
+_LIST_FIELDS = {"project_comuni": "istat_codes", "project_sites": "site_ids"}
+
+
 def _field_of_constraint(table: str | None, constraint: str | None) -> str:
     """`sites_state_check` -> `state`; geometry rules -> `geometry` (our naming convention)."""
+    if table in _LIST_FIELDS:
+        return _LIST_FIELDS[table]
     name = constraint or ""
     if table and name.startswith(table + "_"):
         name = name[len(table) + 1:]
