@@ -181,18 +181,24 @@ class Server:
                 self.proc.kill()
 
 
+def serve(name: str, python: Path | str, app: str, port: int, env: dict[str, str], work: Path,
+          ready: str) -> Server:
+    """One uvicorn worker on 127.0.0.1, the same options for every server compared."""
+    log = work / f"{name}.log"
+    proc = subprocess.Popen(
+        [str(python), "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"],
+        env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    wait_http(base + ready, proc)
+    return Server(name, base, proc, log)
+
+
 def start_rigenera(dsn: str, work: Path) -> Server:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": dsn, "RIGENERA_PORT": str(port),
            "RIGENERA_STATE_DIR": str(work / "rigenera"), "RIGENERA_LOG_LEVEL": "warning"}
-    log = work / "rigenera.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "rigenera.main:app", "--host", "127.0.0.1",
-         "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-         "--log-level", "warning"], env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    wait_http(f"{base}/healthz", proc)
-    return Server("rigenera", base, proc, log)
+    return serve("rigenera", sys.executable, "rigenera.main:app", port, env, work, "/healthz")
 
 
 def start_pygeoapi(dsn: str, work: Path) -> Server:
@@ -236,14 +242,8 @@ def start_pygeoapi(dsn: str, work: Path) -> Server:
     env = {**os.environ, "PYGEOAPI_CONFIG": str(cfg_path), "PYGEOAPI_OPENAPI": str(oas_path)}
     subprocess.run([str(Path(sys.executable).parent / "pygeoapi"), "openapi", "generate", str(cfg_path),
                     "--output-file", str(oas_path)], env=env, check=True, capture_output=True)
-    log = work / "pygeoapi.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "pygeoapi.starlette_app:APP", "--host", "127.0.0.1",
-         "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
-         "--log-level", "warning"], env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    wait_http(f"{base}/collections", proc)
-    return Server("pygeoapi", base, proc, log)
+    return serve("pygeoapi", sys.executable, "pygeoapi.starlette_app:APP", port, env, work,
+                 "/collections")
 
 
 def start_tipg(dsn: str, work: Path) -> Server | None:
@@ -256,14 +256,7 @@ def start_tipg(dsn: str, work: Path) -> Server | None:
     env = {**os.environ, "DATABASE_URL": dsn, "TIPG_DB_SCHEMAS": '["pub"]',
            "TIPG_MAX_FEATURES_PER_QUERY": "10000", "TIPG_DEFAULT_FEATURES_LIMIT": "10",
            "TIPG_TILE_BUFFER": "64", "TIPG_MAX_FEATURES_PER_TILE": "1000000"}
-    log = work / "tipg.log"
-    proc = subprocess.Popen(
-        [str(python), "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"],
-        env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    wait_http(f"{base}/collections", proc)
-    return Server("tipg", base, proc, log)
+    return serve("tipg", python, "tipg.main:app", port, env, work, "/collections")
 
 
 # --------------------------------------------------------------------------- checks
@@ -482,17 +475,22 @@ def main() -> int:
             results["cases"][case.name] = row
         results["rss_mb"] = {n: round(max(s.rss_kb or [0]) / 1024, 1) for n, s in servers.items()}
         report(results)
-        out_dir = ROOT / "bench" / "results"
-        out_dir.mkdir(parents=True, exist_ok=True)
-        out_file = out_dir / f"reads-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
-        out_file.write_text(json.dumps(results, indent=1))
-        print(f"\nresults: {out_file}")
+        print(f"\nresults: {write_results('reads', results)}")
         return 0
     finally:
         for srv in servers.values():
             srv.stop()
         cluster.destroy()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def write_results(kind: str, results: dict[str, Any]) -> Path:
+    """bench/results/<kind>-<UTC time>.json"""
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{kind}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(results, indent=1))
+    return path
 
 
 def _ratio(a: dict[str, float] | None, b: dict[str, float] | None) -> str:

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from run import SYNTHETIC_SQL, start_rigenera  # noqa: E402
+from run import SYNTHETIC_SQL, start_rigenera, write_results  # noqa: E402
 
 from rigenera.auth import hash_password  # noqa: E402
 from rigenera.cluster import LocalCluster, free_port  # noqa: E402
@@ -164,11 +164,7 @@ def main() -> int:
                                    "ratio": p50 / f50}
         print(f"single PATCH with If-Match: Rigenera p50 {p50 * 1000:.2f} ms, floor p50 "
               f"{f50 * 1000:.2f} ms, ratio {p50 / f50:.1f}x", flush=True)
-        out = ROOT / "bench" / "results"
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / f"writes-{time.strftime('%Y%m%dT%H%M%S')}.json"
-        path.write_text(json.dumps(results, indent=1))
-        print(f"results: {path}")
+        print(f"results: {write_results('writes', results)}")
         return 0
     finally:
         if server is not None:

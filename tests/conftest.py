@@ -172,3 +172,82 @@ def query(dsn: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[obj
         rows = cur.fetchall()
     conn.close()
     return rows
+
+
+# ----------------------------------------------------------------- editing support
+# Accounts every editing test module works with: one per role, technicians with a comune.
+MILANO, SESTO = "015146", "015209"
+PASSWORD = "una-password-lunga"
+ROLES = {"admin": ("admin", []), "coord": ("coordinator", []), "tecnico": ("technician", [MILANO]),
+         "tecnico.sesto": ("technician", [SESTO]), "volontario": ("volunteer", [])}
+# Fingerprints: a refused write must leave both unchanged.
+CHECKSUM_SQL = """SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
+    SELECT 's' || s.id || s.version || md5(s::text) x FROM rigenera.sites s
+    UNION ALL SELECT 'p' || p.id || p.version || md5(p::text) FROM rigenera.projects p
+    UNION ALL SELECT 'l' || l.id || l.version FROM rigenera.mobility_links l
+    UNION ALL SELECT 't' || t.id || t.version FROM rigenera.transit_stops t
+    UNION ALL SELECT 'h' || h.id FROM rigenera.history h) q"""
+RELATIONS_SQL = """SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
+    SELECT 'c' || project_id || istat_code x FROM rigenera.project_comuni
+    UNION ALL SELECT 's' || project_id || '-' || site_id FROM rigenera.project_sites) q"""
+
+
+def basic(user: str, password: str = PASSWORD) -> dict[str, str]:
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def checksum(dsn: str) -> object:
+    """A fingerprint of every editable table and the history."""
+    return query(dsn, CHECKSUM_SQL)[0][0]
+
+
+@pytest.fixture(scope="module")
+def db(make_database: Callable[[], str]) -> str:
+    """A database of the test module's own: demo data and one account per role (ROLES)."""
+    from rigenera.auth import hash_password
+
+    dsn = make_database()
+    load_demo(dsn)
+    hashed = hash_password(PASSWORD)
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        for user, (role, comuni) in ROLES.items():
+            cur.execute("INSERT INTO rigenera.accounts (username, role, password_hash)"
+                        " VALUES (%s, %s, %s)", (user, role, hashed))
+            for code in comuni:
+                cur.execute("INSERT INTO rigenera.account_comuni VALUES (%s, %s)", (user, code))
+    conn.close()
+    return dsn
+
+
+@pytest.fixture(scope="module")
+def live(db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app served on `db`, for the test module."""
+    server = LiveServer(db, tmp_path_factory.mktemp("live")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def api(live: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live.url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def fingerprint(db: str) -> Iterator[Callable[[], tuple[object, object]]]:
+    """CHECKSUM_SQL and RELATIONS_SQL on one kept connection (one per call doubles a run)."""
+    conn = psycopg2.connect(db)
+    conn.autocommit = True
+
+    def take() -> tuple[object, object]:
+        with conn.cursor() as cur:
+            cur.execute(CHECKSUM_SQL)
+            (main,) = cur.fetchone()
+            cur.execute(RELATIONS_SQL)
+            (relations,) = cur.fetchone()
+        return main, relations
+
+    yield take
+    conn.close()

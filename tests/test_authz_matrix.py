@@ -6,8 +6,8 @@ Writes: create (POST), replace (PUT), patch (PATCH), delete (DELETE), a
 one-operation changeset, revert, and review accept. Each case works on a fresh
 feature created by the admin, and checks both the answer and the database:
 changed exactly when the write was allowed (row count, version, review
-status), untouched otherwise (the `test_editing.checksum` fingerprint plus the
-project join tables). OPTIONS answers the `Allow` header per role.
+status), untouched otherwise (conftest's `fingerprint`: the editable tables, the
+history and the project join tables). OPTIONS answers the `Allow` header per role.
 """
 
 from __future__ import annotations
@@ -18,10 +18,8 @@ import httpx
 import psycopg2
 import pytest
 
-from conftest import LiveServer, query
-from rigenera.auth import hash_password
-from test_editing import GEOJSON, MILANO, PASSWORD, ROLES, SQUARE, basic, checksum
-from test_editing_corpus import CHECKSUM_SQL, RELATIONS_SQL
+from conftest import MILANO, basic
+from test_editing import GEOJSON, SQUARE
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
 ROLE_USERS: dict[str, str | None] = {
@@ -69,35 +67,6 @@ MATRIX = [pytest.param(role, write, cid, id=f"{role}-{write}-{cid}")
 
 # ---------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
-def db(make_database):
-    from rigenera.loaders.demo import load_demo
-
-    dsn = make_database()
-    load_demo(dsn)
-    hashed = hash_password(PASSWORD)
-    for user, (role, comuni) in ROLES.items():
-        query(dsn, "INSERT INTO rigenera.accounts (username, role, password_hash) VALUES"
-                   " (%s, %s, %s) RETURNING username", (user, role, hashed))
-        for code in comuni:
-            query(dsn, "INSERT INTO rigenera.account_comuni VALUES (%s, %s) RETURNING username",
-                  (user, code))
-    return dsn
-
-
-@pytest.fixture(scope="module")
-def live(db, tmp_path_factory):
-    server = LiveServer(db, tmp_path_factory.mktemp("authz")).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def api(live: LiveServer):
-    with httpx.Client(base_url=live.url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
 def sql(db):
     """One kept connection for the many small checks (a connection each doubles the run)."""
     conn = psycopg2.connect(db)
@@ -110,16 +79,6 @@ def sql(db):
 
     yield run
     conn.close()
-
-
-@pytest.fixture(scope="module")
-def fingerprint(db, sql):
-    """test_editing.checksum (tables and history) plus the project join tables."""
-    def take() -> tuple[Any, ...]:
-        return sql(CHECKSUM_SQL)[0][0], sql(RELATIONS_SQL)[0][0]
-
-    assert take()[0] == checksum(db)
-    return take
 
 
 def create(api: httpx.Client, cid: str, **props: Any) -> str:

@@ -3,7 +3,6 @@
 Each module gets its own database and server, so counts and versions are its own.
 """
 
-import base64
 import json
 import subprocess
 import sys
@@ -12,51 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import LiveServer, query
-from rigenera.auth import hash_password, new_token
+from conftest import MILANO, basic, checksum, query
+from rigenera.auth import new_token
 
 GEOJSON = {"Content-Type": "application/geo+json"}
-MILANO, SESTO = "015146", "015209"
-PASSWORD = "una-password-lunga"
 SQUARE = {"type": "Polygon", "coordinates": [[[9.180, 45.460], [9.182, 45.460], [9.182, 45.461],
                                               [9.180, 45.461], [9.180, 45.460]]]}
-ROLES = {"admin": ("admin", []), "coord": ("coordinator", []), "tecnico": ("technician", [MILANO]),
-         "tecnico.sesto": ("technician", [SESTO]), "volontario": ("volunteer", [])}
-
-
-def basic(user, password=PASSWORD):
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
-
-
-@pytest.fixture(scope="module")
-def db(make_database):
-    from rigenera.loaders.demo import load_demo
-
-    dsn = make_database()
-    load_demo(dsn)
-    hashed = hash_password(PASSWORD)
-    for user, (role, comuni) in ROLES.items():
-        query(dsn, "INSERT INTO rigenera.accounts (username, role, password_hash) VALUES"
-                   " (%s, %s, %s) RETURNING username", (user, role, hashed))
-        for code in comuni:
-            query(dsn, "INSERT INTO rigenera.account_comuni VALUES (%s, %s) RETURNING username",
-                  (user, code))
-    return dsn
-
-
-@pytest.fixture(scope="module")
-def live(db, tmp_path_factory):
-    server = LiveServer(db, tmp_path_factory.mktemp("edit")).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def api(live):
-    with httpx.Client(base_url=live.url, timeout=30) as client:
-        yield client
-
-
 def feature(**props):
     base = {"name": "Area di prova", "state": "abandoned", "former_use": "industrial"}
     return {"type": "Feature", "properties": {**base, **props}, "geometry": SQUARE}
@@ -67,16 +27,6 @@ def create_site(api, user="admin", **props):
                  headers={**GEOJSON, **basic(user)})
     assert r.status_code == 201, r.text
     return r.headers["location"].rsplit("/", 1)[1], r.headers["etag"]
-
-
-def checksum(dsn):
-    """A fingerprint of every editable table and the history."""
-    return query(dsn, """SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
-        SELECT 's' || s.id || s.version || md5(s::text) x FROM rigenera.sites s
-        UNION ALL SELECT 'p' || p.id || p.version || md5(p::text) FROM rigenera.projects p
-        UNION ALL SELECT 'l' || l.id || l.version FROM rigenera.mobility_links l
-        UNION ALL SELECT 't' || t.id || t.version FROM rigenera.transit_stops t
-        UNION ALL SELECT 'h' || h.id FROM rigenera.history h) q""")[0][0]
 
 
 # ----------------------------------------------------------------------------- auth

@@ -5,7 +5,7 @@ editable collections, or POST /api/changesets) as an authorised account, and
 asserts: the status (never a 5xx), an OGC exception document (`code`,
 non-empty `description`), the field named in `errors` (or in the changeset's
 `problems[].errors`) when the case is about a field, and an unchanged database
-(`checksum`, which covers every editable table and the history).
+(conftest's `fingerprint`: every editable table, the history and a project's join tables).
 
 Targets of PUT/PATCH/DELETE are one existing feature per collection, created
 by the fixture; paths name them as `{sites}`, `{projects}`, ...
@@ -19,25 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import psycopg2
 import pytest
 
-from conftest import LiveServer, query
-from rigenera.auth import hash_password
+from conftest import MILANO, basic
 from rigenera.domains import DOMAINS
-from test_editing import GEOJSON, MILANO, PASSWORD, ROLES, SQUARE, basic, checksum
+from test_editing import GEOJSON, SQUARE
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
-# test_editing.checksum's query, run on a kept connection; and a project's join tables.
-CHECKSUM_SQL = """SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
-    SELECT 's' || s.id || s.version || md5(s::text) x FROM rigenera.sites s
-    UNION ALL SELECT 'p' || p.id || p.version || md5(p::text) FROM rigenera.projects p
-    UNION ALL SELECT 'l' || l.id || l.version FROM rigenera.mobility_links l
-    UNION ALL SELECT 't' || t.id || t.version FROM rigenera.transit_stops t
-    UNION ALL SELECT 'h' || h.id FROM rigenera.history h) q"""
-RELATIONS_SQL = """SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
-    SELECT 'c' || project_id || istat_code x FROM rigenera.project_comuni
-    UNION ALL SELECT 's' || project_id || '-' || site_id FROM rigenera.project_sites) q"""
 JSON = {"Content-Type": "application/json"}
 EDITABLE = ("sites", "projects", "mobility_links", "transit_stops")
 
@@ -569,54 +557,6 @@ def _params() -> list[Any]:
 
 
 # ---------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="module")
-def db(make_database):
-    from rigenera.loaders.demo import load_demo
-
-    dsn = make_database()
-    load_demo(dsn)
-    hashed = hash_password(PASSWORD)
-    for user, (role, comuni) in ROLES.items():
-        query(dsn, "INSERT INTO rigenera.accounts (username, role, password_hash) VALUES"
-                   " (%s, %s, %s) RETURNING username", (user, role, hashed))
-        for code in comuni:
-            query(dsn, "INSERT INTO rigenera.account_comuni VALUES (%s, %s) RETURNING username",
-                  (user, code))
-    return dsn
-
-
-@pytest.fixture(scope="module")
-def live(db, tmp_path_factory):
-    server = LiveServer(db, tmp_path_factory.mktemp("corpus")).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def api(live):
-    with httpx.Client(base_url=live.url, timeout=60) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def fingerprint(db):
-    """test_editing.checksum on one kept connection (a connection per call doubles the run)."""
-    conn = psycopg2.connect(db)
-    conn.autocommit = True
-
-    def take() -> tuple[str, str]:
-        with conn.cursor() as cur:
-            cur.execute(CHECKSUM_SQL)
-            (main,) = cur.fetchone()
-            cur.execute(RELATIONS_SQL)
-            (relations,) = cur.fetchone()
-        return main, relations
-
-    assert take()[0] == checksum(db)  # the very same fingerprint, plus the join tables
-    yield take
-    conn.close()
-
-
 @pytest.fixture(scope="module")
 def targets(api):
     """One feature per editable collection, at version 1: what PUT/PATCH/DELETE cases aim at."""

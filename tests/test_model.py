@@ -6,15 +6,6 @@ import pytest
 from conftest import query
 
 
-@pytest.fixture(scope="module")
-def db(make_database):
-    from rigenera.loaders.demo import load_demo
-
-    dsn = make_database()
-    load_demo(dsn)
-    return dsn
-
-
 def execute(dsn, sql, params=()):
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("SELECT set_config('rigenera.actor', 'tester', true)")

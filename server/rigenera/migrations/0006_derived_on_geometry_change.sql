@@ -15,13 +15,8 @@ ALTER TABLE rigenera.transit_stops ALTER COLUMN geom_3857 DROP EXPRESSION;
 CREATE OR REPLACE FUNCTION rigenera.derive_from_geometry() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+  -- Written but unchanged: protect_derived (fired before) kept the old values.
   IF TG_OP = 'UPDATE' AND NEW.geom IS NOT DISTINCT FROM OLD.geom THEN
-    -- Written but unchanged: keep what was derived, whatever the client sent.
-    NEW.geom_3857 := OLD.geom_3857;
-    IF TG_TABLE_NAME = 'sites' THEN NEW.surface_m2 := OLD.surface_m2;
-    ELSIF TG_TABLE_NAME = 'comuni' THEN NEW.area_m2 := OLD.area_m2;
-    ELSIF TG_TABLE_NAME = 'mobility_links' THEN NEW.length_m := OLD.length_m;
-    END IF;
     RETURN NEW;
   END IF;
   NEW.geom_3857 := ST_Transform(NEW.geom, 3857);

@@ -108,7 +108,6 @@ class FastReadMiddleware:
                 request = Request(scope, receive)
                 if self.fast.serves(request):
                     try:
-                        check_item_params(request.query_params)
                         response = await (self.fast.item(request) if m.group(2) is not None
                                           else self.fast.items(request))
                     except RigeneraError as exc:
@@ -123,7 +122,8 @@ _ENUMS = {"resulttype": {"results", "hits"}}
 
 
 def check_item_params(params: QueryParams) -> None:
-    """Reject values pygeoapi would silently ignore (it treats `skipGeometry=maybe` as false)."""
+    """Reject values pygeoapi would silently ignore (it treats `skipGeometry=maybe` as false).
+    Only for requests pygeoapi answers: the fast path validates in params.py."""
     for name, allowed in _ENUMS.items():
         value = params.get(name)
         if value is not None and value not in allowed:
@@ -176,9 +176,9 @@ def build_ogc_app(
             if writes is None:
                 raise MethodNotAllowed("Scrittura non disponibile / writes not available")
             return await writes.create(request)
-        check_item_params(request.query_params)
         if fast is not None and fast.serves(request):
-            return await fast.items(request)
+            return await fast.items(request)  # validates its parameters itself (params.py)
+        check_item_params(request.query_params)
         return await query_items(request)
 
     get_item = endpoint(itemtypes_api.get_collection_item, "collection_id", "item_id")
