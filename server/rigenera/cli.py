@@ -10,6 +10,7 @@
     rigenera user add USERNAME --role ROLE [--comuni ISTAT,...] [--password-stdin]
     rigenera user passwd|disable USERNAME;  rigenera user list
     rigenera token issue USERNAME [--days 90];  token list USERNAME;  token revoke ID
+    rigenera styles [--check] [--lang it|en]   QML/SLD/MapLibre from styles/rigenera.yaml
 """
 
 from __future__ import annotations
@@ -211,6 +212,24 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_styles(_: Settings, args: argparse.Namespace) -> int:
+    """Generate the map styles (styles/README.md); --check: exit 1 if the files are stale."""
+    from rigenera.styles import LANGS, STYLES_DIR, build, stale, write
+
+    outputs = build([args.lang] if args.lang else LANGS)
+    if args.check:
+        old = stale(outputs, STYLES_DIR, all_langs=not args.lang)
+        for rel in old:
+            print(f"stale: styles/{rel}", file=sys.stderr)
+        if old:
+            print("run `rigenera styles` to regenerate them", file=sys.stderr)
+        return 1 if old else 0
+    changed = write(outputs, STYLES_DIR)
+    print(f"{len(outputs)} style files in {STYLES_DIR}, {len(changed)} written"
+          + "".join(f"\n  {rel}" for rel in changed))
+    return 0
+
+
 def _pid_file(settings: Settings) -> Path:
     return settings.runtime_dir / "server.pid"
 
@@ -286,6 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
     tok.add_argument("--label")
     tok.add_argument("--days", type=int, default=90, help="validity (default 90 days)")
     tok.set_defaults(func=cmd_token)
+    styles = sub.add_parser("styles", help="generate QML, SLD and MapLibre styles from styles/rigenera.yaml")
+    styles.add_argument("--check", action="store_true", help="exit 1 if the files on disk are stale")
+    styles.add_argument("--lang", choices=["it", "en"], help="only this language (default: both)")
+    styles.set_defaults(func=cmd_styles)
     sub.add_parser("run", help="set up everything and serve").set_defaults(func=cmd_run)
     sub.add_parser("stop", help="stop server and embedded cluster").set_defaults(func=cmd_stop)
     return p

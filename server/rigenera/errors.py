@@ -65,6 +65,10 @@ class UsageError(RigeneraError):
     """A management command was called wrongly (bad arguments, unknown account)."""
 
 
+class StyleSourceError(RigeneraError):
+    """styles/rigenera.yaml is wrong or incomplete (e.g. a code without a colour)."""
+
+
 class InvalidParameter(RigeneraError):
     status = HTTPStatus.BAD_REQUEST
     code = "InvalidParameterValue"

@@ -1,0 +1,90 @@
+"""Field labels (Italian, English) of the published collections.
+
+One table for every place a person reads a column name: QGIS aliases (styles
+and the plugin's forms, via ``/api/collections/{id}/model``), SLD/MapLibre
+legends and reports. Codes of enumerations have their labels in ``domains.py``.
+"""
+
+from __future__ import annotations
+
+Label = tuple[str, str]  # (italiano, English)
+
+_COMMON: dict[str, Label] = {
+    "id": ("Identificativo", "Identifier"),
+    "name": ("Nome", "Name"),
+    "istat_code": ("Codice ISTAT comune", "ISTAT municipality code"),
+    "source": ("Fonte", "Source"),
+    "source_id": ("Identificativo nella fonte", "Source identifier"),
+    "validation_status": ("Stato di validazione", "Validation status"),
+    "version": ("Versione", "Version"),
+    "updated_at": ("Ultima modifica", "Last modified"),
+    "created_at": ("Creato il", "Created at"),
+    "operator": ("Gestore", "Operator"),
+    "status": ("Stato", "Status"),
+    "description": ("Descrizione", "Description"),
+    "title": ("Titolo", "Title"),
+}
+
+FIELD_LABELS: dict[str, dict[str, Label]] = {
+    "comuni": {
+        "istat_code": ("Codice ISTAT", "ISTAT code"),
+        "name": ("Comune", "Municipality"),
+        "cadastral_code": ("Codice catastale", "Cadastral code"),
+        "province_code": ("Codice provincia", "Province code"),
+        "population": ("Popolazione residente", "Resident population"),
+        "area_m2": ("Superficie (m²)", "Area (m²)"),
+    },
+    "sites": {
+        "name": ("Denominazione", "Name"),
+        "address": ("Indirizzo", "Address"),
+        "ownership": ("Proprietà", "Ownership"),
+        "owner": ("Proprietario", "Owner"),
+        "former_use": ("Uso precedente", "Former use"),
+        "state": ("Stato d'uso", "State of use"),
+        "condition": ("Condizioni", "Condition"),
+        "condition_notes": ("Note sulle condizioni", "Notes on condition"),
+        "surface_m2": ("Superficie calcolata (m²)", "Computed surface (m²)"),
+        "surface_declared_m2": ("Superficie dichiarata (m²)", "Declared surface (m²)"),
+        "contamination": ("Contaminazione", "Contamination"),
+        "constraints": ("Vincoli", "Constraints"),
+    },
+    "projects": {
+        "cup": ("CUP", "CUP code"),
+        "implementing_body": ("Soggetto attuatore", "Implementing body"),
+        "implementing_body_cf": ("Codice fiscale del soggetto attuatore",
+                                 "Implementing body tax code"),
+        "status": ("Stato di avanzamento", "Progress"),
+        "start_date": ("Data di inizio", "Start date"),
+        "end_date": ("Data di fine", "End date"),
+        "total_cost_eur": ("Costo totale (EUR)", "Total cost (EUR)"),
+        "funding_requested_eur": ("Finanziamento richiesto (EUR)", "Funding requested (EUR)"),
+        "funding_granted_eur": ("Finanziamento concesso (EUR)", "Funding granted (EUR)"),
+        "pnrr_granted_eur": ("di cui PNRR (EUR)", "of which NRRP (EUR)"),
+        "programme_codes": ("Misure / programmi", "Measures / programmes"),
+        "istat_codes": ("Comuni (codici ISTAT)", "Municipalities (ISTAT codes)"),
+        "site_ids": ("Aree collegate", "Linked sites"),
+        "housing_units_fragile": ("Alloggi per nuclei fragili", "Homes for fragile households"),
+        "cultural_space_m2": ("Spazi culturali (m²)", "Cultural space (m²)"),
+        "community_space_m2": ("Spazi di comunità (m²)", "Community space (m²)"),
+        "productive_space_m2": ("Spazi produttivi (m²)", "Productive space (m²)"),
+        "regenerated_m2": ("Superficie rigenerata (m²)", "Regenerated surface (m²)"),
+        "geom_source": ("Origine della geometria", "Geometry source"),
+    },
+    "mobility_links": {
+        "kind": ("Tipo di collegamento", "Link type"),
+        "network": ("Rete", "Network"),
+        "typology": ("Tipologia", "Typology"),
+        "length_m": ("Lunghezza (m)", "Length (m)"),
+    },
+    "transit_stops": {
+        "mode": ("Modo di trasporto", "Transport mode"),
+        "name": ("Fermata", "Stop"),
+        "lines": ("Linee", "Lines"),
+    },
+}
+
+
+def field_label(collection: str, name: str) -> Label:
+    """The (it, en) label of a column; the column name itself when none is known."""
+    own = FIELD_LABELS.get(collection, {})
+    return own.get(name) or _COMMON.get(name) or (name, name)
