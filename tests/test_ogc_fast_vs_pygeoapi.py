@@ -151,3 +151,23 @@ def test_number_matched_follows_inserts_and_deletes(make_database, tmp_path):
         assert matched() == before
     finally:
         live.stop()
+
+
+def test_bbox_cursor_pages_do_not_recount(http, dsn):
+    """The first bbox page counts; the cursor pages after it omit numberMatched instead
+    of counting the whole match set again, and the walk still returns every match."""
+    bbox = "9.0,45.3,9.5,45.7"
+    body = http.get("/ogc/collections/sites/items",
+                    params={"bbox": bbox, "limit": 2, "skipGeometry": "true"}).json()
+    (total,) = query(dsn, "SELECT count(*) FROM rigenera.sites WHERE geom && "
+                          "ST_MakeEnvelope(9.0, 45.3, 9.5, 45.7, 4326) AND ST_Intersects(geom, "
+                          "ST_MakeEnvelope(9.0, 45.3, 9.5, 45.7, 4326))")[0]
+    assert body["numberMatched"] == total > 2
+    seen = [f["id"] for f in body["features"]]
+    url = next(link["href"] for link in body["links"] if link["rel"] == "next")
+    while url:
+        page = http.get(url).json()
+        assert "numberMatched" not in page
+        seen += [f["id"] for f in page["features"]]
+        url = next((link["href"] for link in page["links"] if link["rel"] == "next"), None)
+    assert len(seen) == len(set(seen)) == total

@@ -37,6 +37,28 @@ def test_tile_decodes_and_holds_the_features_of_its_area(http, dsn, cid, id_col)
     assert layer["extent"] == 4096
 
 
+def test_low_zoom_tiles_are_generalised(http, dsn):
+    """Below the detail zoom a site smaller than two pixels is a dot and carries no name;
+    at the detail zoom the same site is its polygon with its name."""
+    (sid, lon, lat) = query(dsn, """SELECT id, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom))
+                                      FROM rigenera.sites WHERE GeometryType(geom) LIKE '%%POLYGON'
+                                     ORDER BY ST_Area(geom) LIMIT 1""")[0]
+
+    def feature(z):
+        import math
+        n = 2 ** z
+        x = int((lon + 180) / 360 * n)
+        y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+        layer = mapbox_vector_tile.decode(http.get(tile_url("sites", z, y, x)).content)["sites"]
+        return next(f for f in layer["features"] if f["id"] == sid)
+
+    low, detail = feature(10), feature(16)
+    assert low["geometry"]["type"] == "Point" and "name" not in low["properties"]
+    assert "state" in low["properties"]
+    assert detail["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert detail["properties"]["name"]
+
+
 def test_comuni_tile_has_milano_with_attributes(http):
     z, y, x = MILANO_Z10
     layer = mapbox_vector_tile.decode(http.get(tile_url("comuni", z, y, x)).content)["comuni"]

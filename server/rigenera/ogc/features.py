@@ -165,6 +165,11 @@ def build_items_sql(schema: ViewSchema, q: ItemsQuery) -> tuple[str, list[Any]]:
     elif mode == "capped":
         matched = (f"(SELECT count(*) FROM (SELECT 1 FROM {schema.relation} AS t WHERE {where}"
                    f" LIMIT {COUNT_CAP + 1}) AS capped)")
+    elif mode == "window" and q.after is not None:
+        # A cursor page (the next link of a client walking the whole match set, as
+        # QGIS does): its first page gave the count; counting again on every page
+        # made walking 100,000 bbox matches 100 full counts (0.7 s a page).
+        matched = "NULL::bigint"
     else:
         matched = f"(SELECT count(*) FROM {schema.relation} AS t WHERE {where})"
     idf = f't."{schema.id_field}"'

@@ -26,6 +26,15 @@ MVT = "application/vnd.mapbox-vector-tile"
 TILE_MATRIX_SET = "WebMercatorQuad"
 MIN_ZOOM, MAX_ZOOM = 0, 22
 CACHE_CONTROL = "public, max-age=60, must-revalidate"
+# Below this zoom tiles are generalised (sql/tile.sql): small polygons become dots and
+# the free-text columns of the dense collections are left out. At z12 a tile is ~10 km
+# wide: a site is a dot, and its name is read by clicking, at z13+ or through /items.
+DETAIL_ZOOM = 13
+# Columns kept at every zoom: codes (styling), numbers, and the few labels drawn at
+# metro scale (comuni and stop names; mobility names are kept, lines are few).
+# Unique values (names, measured surfaces) cost bytes per feature; codes are shared.
+DETAIL_ONLY = {"sites": {"name", "surface_m2"},
+               "projects": {"title", "cup", "implementing_body", "total_cost_eur"}}
 _TEMPLATE = string.Template(resources.files("rigenera.sql").joinpath("tile.sql").read_text())
 
 
@@ -39,7 +48,9 @@ class TileLayer:
 
     @property
     def sql(self) -> str:
-        props = [f't."{name}"' for name, _ in self.properties]
+        detail = DETAIL_ONLY.get(self.collection, set())
+        props = [f'CASE WHEN $1 >= {DETAIL_ZOOM} THEN t."{name}" END AS "{name}"'
+                 if name in detail else f't."{name}"' for name, _ in self.properties]
         if self.id_column:
             props.insert(0, f't."{self.id_column}"')
         return _TEMPLATE.substitute(
@@ -47,6 +58,7 @@ class TileLayer:
             id_column=f", '{self.id_column}'" if self.id_column else "",
             properties=", ".join(props),
             relation=f'tiles."{self.collection}"',
+            detail_zoom=DETAIL_ZOOM,
         )
 
 

@@ -4,14 +4,26 @@
 -- found through the GIST index on the stored geometry; their Web Mercator copy
 -- (migration 0004) is clipped with a 64-unit buffer so strokes and fills join across
 -- tiles. ST_AsMVT skips rows whose geometry vanishes at this zoom.
+-- Generalisation below the detail zoom (rigenera/ogc/tiles.py): a polygon narrower
+-- than two screen pixels (tile width / 128) becomes its point on surface, so it stays
+-- visible as a dot instead of vanishing or costing a ring of vertices, and the free
+-- text of dense collections (tiles.DETAIL_ONLY) is left out.
 WITH bounds AS (
   SELECT ST_TileEnvelope($$1, $$2, $$3) AS env,
-         ST_Transform(ST_TileEnvelope($$1, $$2, $$3), 4326) AS env_storage
+         ST_Transform(ST_TileEnvelope($$1, $$2, $$3), 4326) AS env_storage,
+         CASE WHEN $$1 < ${detail_zoom}
+              THEN (ST_XMax(ST_TileEnvelope($$1, $$2, $$3)) - ST_XMin(ST_TileEnvelope($$1, $$2, $$3)))
+                   / 128.0
+              ELSE 0 END AS dot
 )
 SELECT ST_AsMVT(mvt, '${layer}', 4096, 'geom'${id_column}) AS tile
 FROM (
   SELECT ${properties},
-         ST_AsMVTGeom(t.geom_3857, bounds.env, 4096, 64, true) AS geom
+         ST_AsMVTGeom(CASE WHEN bounds.dot > 0 AND ST_Dimension(t.geom_3857) = 2
+                                AND ST_XMax(t.geom_3857) - ST_XMin(t.geom_3857) < bounds.dot
+                                AND ST_YMax(t.geom_3857) - ST_YMin(t.geom_3857) < bounds.dot
+                           THEN ST_PointOnSurface(t.geom_3857) ELSE t.geom_3857 END,
+                      bounds.env, 4096, 64, true) AS geom
   FROM ${relation} AS t, bounds
   WHERE t.geom && bounds.env_storage AND ST_Intersects(t.geom, bounds.env_storage)
 ) AS mvt
