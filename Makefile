@@ -3,13 +3,16 @@
 #
 #   make run        set up, start the embedded PostGIS, migrate, demo data, serve
 #   make stop       stop the server and the embedded PostGIS cluster
-#   make test       set up, run the test suite (its own throwaway cluster)
+#   make test       set up, run the server suite, then the QGIS plugin suite
+#   make test-server  only the server suite;  make test-plugin  only the plugin suite
+#   make plugin     build dist/rigenera_qgis-<version>.zip (QGIS: Install from ZIP)
 #   make bench      read benchmark (Rigenera, stock pygeoapi, tipg, SQL floor), then writes
 #   make lint       ruff + mypy
 #   make bootstrap  only the set-up
 #   make clean      stop everything, delete .rigenera/ (cluster data) and .venv/
 #
-# Extra pytest arguments: make test PYTEST_ARGS='-k filters -x'
+# Extra pytest arguments: make test PYTEST_ARGS='-k filters -x' (server suite),
+# PLUGIN_PYTEST_ARGS='-k layers -x' (plugin suite: real PyQGIS offscreen, .venv-qgis).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -18,10 +21,14 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+PLUGIN_PYTEST_ARGS ?=
+QGIS_BIN := .venv-qgis/bin
+SYSTEM_PYTHON := /usr/bin/python3
 
 BENCH_ARGS ?=
 
-.PHONY: help bootstrap run stop test bench lint clean
+.PHONY: help bootstrap run stop test test-server test-plugin server-tests plugin-tests plugin bench \
+	lint clean
 
 help:
 	@sed -n 's/^#   make /  make /p' $(firstword $(MAKEFILE_LIST))
@@ -40,10 +47,39 @@ stop:
 	else echo "$(BIN)/rigenera not installed: nothing to stop"; fi
 
 # pytest exits 5 when it collects no tests: that is a failure here, never a pass.
+# `make test` runs both suites even when the first fails, and fails if either does.
 test: bootstrap
+	@rc=0; $(MAKE) --no-print-directory server-tests || rc=$$?; \
+	prc=0; $(MAKE) --no-print-directory plugin-tests || prc=$$?; \
+	echo "make test: server suite exit $$rc, plugin suite exit $$prc"; \
+	if [ $$rc -ne 0 ]; then exit $$rc; fi; exit $$prc
+
+test-server: bootstrap
+	@$(MAKE) --no-print-directory server-tests
+
+# The plugin suite starts its own server through .venv/bin/rigenera: needs `bootstrap`.
+test-plugin: bootstrap
+	@$(MAKE) --no-print-directory plugin-tests
+
+# (internal: the suites without the set-up of the server side)
+server-tests:
 	@rc=0; $(BIN)/pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): FAILED" >&2; fi; \
 	exit $$rc
+
+plugin-tests:
+	@bash scripts/bootstrap-qgis.sh
+	@$(SYSTEM_PYTHON) qgis_plugin/build.py --compile-only
+	@rm -rf tests/plugin/.qgis-settings
+	@rc=0; QT_QPA_PLATFORM=offscreen $(QGIS_BIN)/pytest -c tests/plugin/pytest.ini \
+		$(PLUGIN_PYTEST_ARGS) tests/plugin || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: plugin pytest collected no tests (exit 5): FAILED" >&2; fi; \
+	exit $$rc
+
+# The plugin's zip: translations compiled, QML styles included (qgis_plugin/build.py).
+plugin:
+	@bash scripts/bootstrap-qgis.sh --tools-only
+	@$(SYSTEM_PYTHON) qgis_plugin/build.py
 
 # Options: make bench BENCH_ARGS='--duration 15 --only items_100,tile_z14'
 bench: bootstrap
@@ -52,7 +88,7 @@ bench: bootstrap
 	$(BIN)/python bench/writes.py
 
 lint: bootstrap
-	$(BIN)/ruff check server tests
+	$(BIN)/ruff check server tests qgis_plugin
 	$(BIN)/mypy
 
 clean:

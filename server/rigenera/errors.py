@@ -252,11 +252,16 @@ _STARLETTE_CODES = {
 }
 
 
-def rigenera_error_response(_: Request, exc: Exception) -> JSONResponse:
+def rigenera_error_response(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RigeneraError)
     if exc.status >= 500:
         LOG.error("%s: %s", type(exc).__name__, exc)
-    return exception_document(exc.status, exc.code, exc.description, exc.errors, exc.headers,
+    headers = exc.headers
+    if exc.status == HTTPStatus.UNAUTHORIZED and request.headers.get("x-requested-with"):
+        # A program that handles 401 itself (our QGIS plugin, scripts; the XHR convention):
+        # a Basic challenge would make Qt open its own login prompt over the plugin's message.
+        headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="Rigenera"'}
+    return exception_document(exc.status, exc.code, exc.description, exc.errors, headers,
                               exc.body)
 
 

@@ -1,0 +1,1 @@
+"""Small helpers shared by the whole plugin: metadata, translations, logging."""

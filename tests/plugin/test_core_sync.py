@@ -1,0 +1,297 @@
+"""Working copies and synchronisation against the real server (core only, no GUI).
+
+Edits are made the way QGIS's own tools make them: through the layer's edit
+buffer, then committed to the GeoPackage; the server is then asked directly
+(SQL) whether exactly those changes arrived, with their history.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+import pytest
+
+from conftest import MILANO, RigeneraServer
+
+
+def _client(server: RigeneraServer, auth_for: Callable[..., str], user: str = "tecnico") -> Any:
+    from rigenera_qgis.core.client import RigeneraClient
+
+    return RigeneraClient(server.url, auth_for(user))
+
+
+def _checkout(server: RigeneraServer, auth_for: Callable[..., str], tmp_path: Path,
+              name: str, user: str = "tecnico") -> Any:
+    from rigenera_qgis.core.workingcopy import WorkingCopy
+
+    return WorkingCopy.checkout(_client(server, auth_for, user), "sites", tmp_path / f"{name}.gpkg",
+                                istat_codes=[MILANO])
+
+
+def _feature(wc: Any, server_id: str) -> Any:
+    part, fid = wc.rows_of(server_id)[0]
+    return wc.layer(part), next(wc.layer(part).getFeatures([fid]))
+
+
+def _edit(layer: Any, fid: int, **values: Any) -> None:
+    assert layer.startEditing()
+    for name, value in values.items():
+        assert layer.changeAttributeValue(fid, layer.fields().indexFromName(name), value)
+    assert layer.commitChanges(), layer.commitErrors()
+
+
+@pytest.fixture(scope="module")
+def own_sites(server: RigeneraServer) -> List[str]:
+    """Polygon sites of this module's own in Milano (no project attached): each test
+    claims some, so no test depends on another's edits or on the demo data's size."""
+    rows = server.sql(
+        """INSERT INTO rigenera.sites (name, istat_code, state, ownership, former_use, condition,
+                                       source, source_id, geom)
+           SELECT 'Area di prova ' || n, %s, 'abandoned', 'public', 'industrial', 'good',
+                  'test-plugin-sync', 'ps' || n,
+                  ST_SetSRID(ST_MakeEnvelope(9.20 + n * 0.001, 45.480, 9.2006 + n * 0.001, 45.4804),
+                             4326)
+             FROM generate_series(1, 30) AS n RETURNING id::text""", MILANO)
+    return [r[0] for r in rows]
+
+
+@pytest.fixture()
+def claim(server: RigeneraServer, own_sites: List[str]) -> Callable[[int], List[str]]:
+    """Sites no other test of this module has touched."""
+    def take(n: int) -> List[str]:
+        ids, rest = own_sites[:n], own_sites[n:]
+        assert len(ids) == n, "raise the number of own_sites"
+        own_sites[:] = rest
+        return ids
+
+    return take
+
+
+def test_checkout_matches_server(server: RigeneraServer, auth_for: Callable[..., str],
+                                 tmp_path: Path) -> None:
+    wc = _checkout(server, auth_for, tmp_path, "a")
+    local = {}
+    for layer in wc.layers():
+        assert layer.isValid()
+        for f in layer.getFeatures():
+            local[f["rg_id"]] = f["rg_version"]
+    rows = server.sql("SELECT id::text, version FROM rigenera.sites WHERE istat_code = %s", MILANO)
+    assert local == dict(rows)
+    assert wc.local_changes() == []
+    # Mixed geometries: one layer per family, each with the right type.
+    assert {p.name for p in wc.parts} >= {"points", "polygons"}
+    # The server's model reaches the form: aliases and value maps.
+    layer = wc.layer("polygons")
+    idx = layer.fields().indexFromName("state")
+    assert layer.attributeAlias(idx) == "Stato d'uso"
+    assert layer.editorWidgetSetup(idx).type() == "ValueMap"
+    assert layer.editFormConfig().readOnly(layer.fields().indexFromName("rg_version"))
+
+
+def test_edit_create_delete_sync_exactly(server: RigeneraServer, auth_for: Callable[..., str],
+                                         tmp_path: Path, claim: Callable[..., List[str]]) -> None:
+    from qgis.core import QgsFeature, QgsGeometry
+
+    from rigenera_qgis.core.sync import synchronise
+    from rigenera_qgis.core.workingcopy import WorkingCopy
+
+    changed, reshaped, deleted = claim(3)
+    wc = _checkout(server, auth_for, tmp_path, "b")
+    before = server.sql("SELECT id::text, version, name, ST_AsText(geom) FROM rigenera.sites")
+    before = {r[0]: r[1:] for r in before}
+    history_before = server.sql("SELECT count(*) FROM rigenera.history")[0][0]
+
+    layer, f = _feature(wc, changed)
+    _edit(layer, f.id(), name="Ex area modificata dal plugin")
+    layer, f = _feature(wc, reshaped)
+    geom = QgsGeometry(f.geometry())
+    geom.translate(0.0002, 0.0001)
+    assert layer.startEditing() and layer.changeGeometry(f.id(), geom) and layer.commitChanges()
+    template = f
+    layer, f = _feature(wc, deleted)
+    assert layer.startEditing() and layer.deleteFeature(f.id()) and layer.commitChanges()
+    new = QgsFeature(layer.fields())
+    for i, field in enumerate(layer.fields()):
+        if field.name() not in ("fid", "rg_id", "rg_version"):
+            new.setAttribute(i, template.attribute(i))
+    new.setAttribute("name", "Nuova area dal plugin")
+    new.setAttribute("source_id", None)  # unique per source: a copy must not repeat it
+    square = QgsGeometry.fromWkt("MULTIPOLYGON(((9.1900 45.4700, 9.1910 45.4700, 9.1910 45.4707, "
+                                 "9.1900 45.4707, 9.1900 45.4700)))")
+    new.setGeometry(square)
+    assert layer.startEditing() and layer.addFeature(new) and layer.commitChanges()
+
+    # The working copy survives QGIS: a new object on the same file sees the same changes.
+    wc = WorkingCopy.open(wc.path)
+    actions = sorted(c.action for c in wc.local_changes())
+    assert actions == ["create", "delete", "patch", "patch"]
+    progress: List[int] = []
+    result = synchronise(wc, _client(server, auth_for), "prova plugin", lambda p, t: progress.append(p))
+    assert result.status == "ok", (result.message, result.problems)
+    assert len(result.applied) == 4 and progress[-1] == 100
+    after = {r[0]: r[1:] for r in
+             server.sql("SELECT id::text, version, name, ST_AsText(geom) FROM rigenera.sites")}
+    assert after[changed][1] == "Ex area modificata dal plugin"
+    assert after[changed][0] == before[changed][0] + 1
+    assert after[reshaped][2] != before[reshaped][2] and after[reshaped][1] == before[reshaped][1]
+    assert deleted not in after
+    created = [k for k in after if k not in before]
+    assert len(created) == 1 and after[created[0]][1] == "Nuova area dal plugin"
+    untouched = set(before) - {changed, reshaped, deleted}
+    assert all(after[k] == before[k] for k in untouched)
+    # One changeset, one history row per change, with the comment.
+    rows = server.sql("SELECT feature_id, operation, changeset::text, comment FROM rigenera.history"
+                      " WHERE id > (SELECT max(id) FROM rigenera.history) - 4 ORDER BY id")
+    assert server.sql("SELECT count(*) FROM rigenera.history")[0][0] == history_before + 4
+    assert {(r[0], r[1]) for r in rows} == {(changed, "update"), (reshaped, "update"),
+                                            (deleted, "delete"), (created[0], "create")}
+    assert len({r[2] for r in rows}) == 1 and {r[3] for r in rows} == {"prova plugin"}
+    # Local rows now carry the server's ids and versions; nothing is left to send.
+    assert wc.local_changes() == []
+    layer, f = _feature(wc, created[0])
+    assert f["rg_version"] == after[created[0]][0]
+    assert f["istat_code"] == MILANO  # derived by the server, brought back
+
+
+CHOICES: Dict[str, Any] = {
+    "mine": ("Nome mio", "Proprietario mio", "good"),
+    "theirs": ("Nome loro", None, "poor"),
+    "merge": ("Nome loro", "Proprietario mio", "poor"),
+}
+
+
+@pytest.mark.parametrize("choice", ["mine", "theirs", "merge"])
+def test_conflict_resolution(choice: str, server: RigeneraServer, auth_for: Callable[..., str],
+                             tmp_path: Path, claim: Callable[..., List[str]]) -> None:
+    from rigenera_qgis.core.conflicts import resolve
+    from rigenera_qgis.core.sync import synchronise
+
+    (sid,) = claim(1)
+    server.sql("UPDATE rigenera.sites SET owner = NULL, condition = 'good' WHERE id = %s", int(sid))
+    theirs_wc = _checkout(server, auth_for, tmp_path, "theirs", "tecnico2")
+    mine_wc = _checkout(server, auth_for, tmp_path, "mine", "tecnico")
+    layer, f = _feature(theirs_wc, sid)
+    _edit(layer, f.id(), name="Nome loro", condition="poor")
+    assert synchronise(theirs_wc, _client(server, auth_for, "tecnico2")).status == "ok"
+    layer, f = _feature(mine_wc, sid)
+    _edit(layer, f.id(), name="Nome mio", owner="Proprietario mio")
+
+    client = _client(server, auth_for)
+    result = synchronise(mine_wc, client)
+    assert result.status == "conflicts", result.message
+    (conflict,) = result.conflicts
+    assert conflict.server_id == sid
+    assert set(conflict.fields) == {"name", "owner", "condition"}
+    assert conflict.mine["name"] == "Nome mio" and conflict.theirs["name"] == "Nome loro"
+    # Nothing was written by the refused push, nothing local was lost.
+    assert server.sql("SELECT name FROM rigenera.sites WHERE id = %s", int(sid))[0][0] == "Nome loro"
+    assert [c.server_id for c in mine_wc.local_changes()] == [sid]
+
+    decision: Any = {"mine": "mine", "theirs": "theirs",
+                     "merge": {"name": "theirs", "owner": "mine", "condition": "theirs"}}[choice]
+    resolve(mine_wc, conflict, decision)
+    final = synchronise(mine_wc, client)
+    assert final.status in {"ok", "nothing"}, (final.message, final.problems)
+    name, owner, condition = server.sql(
+        "SELECT name, owner, condition FROM rigenera.sites WHERE id = %s", int(sid))[0]
+    assert (name, owner, condition) == CHOICES[choice]
+    assert mine_wc.local_changes() == []
+    layer, f = _feature(mine_wc, sid)
+    assert (f["name"], f["condition"]) == (name, condition)
+    # Every version stays in history: nothing is lost even when overwritten.
+    names = [r[0] for r in server.sql(
+        "SELECT after->>'name' FROM rigenera.history WHERE collection = 'sites' AND feature_id = %s"
+        " ORDER BY id", sid)]
+    assert "Nome loro" in names
+    if choice != "theirs":
+        assert names[-1] == name
+
+
+def test_offline_edits_wait_for_the_server(server: RigeneraServer, auth_for: Callable[..., str],
+                                           tmp_path: Path, claim: Callable[..., List[str]]) -> None:
+    from rigenera_qgis.core.sync import synchronise
+
+    (sid,) = claim(1)
+    wc = _checkout(server, auth_for, tmp_path, "offline")
+    server.stop()
+    try:
+        layer, f = _feature(wc, sid)
+        _edit(layer, f.id(), name="Modificata senza rete")
+        result = synchronise(wc, _client(server, auth_for))
+        assert result.status == "offline", result.message
+        assert [c.server_id for c in wc.local_changes()] == [sid]
+    finally:
+        server.start()
+    result = synchronise(wc, _client(server, auth_for))
+    assert result.status == "ok", (result.message, result.problems)
+    assert server.sql("SELECT name FROM rigenera.sites WHERE id = %s", int(sid))[0][0] == \
+        "Modificata senza rete"
+
+
+def test_validation_refusal_keeps_edits_and_marks_field(
+        server: RigeneraServer, auth_for: Callable[..., str], tmp_path: Path,
+        claim: Callable[..., List[str]]) -> None:
+    from rigenera_qgis.core.sync import synchronise
+
+    ok_id, bad_id = claim(2)
+    wc = _checkout(server, auth_for, tmp_path, "invalid")
+    before = server.sql("SELECT id, version, name, state FROM rigenera.sites ORDER BY id")
+    layer, f = _feature(wc, ok_id)
+    _edit(layer, f.id(), name="Valida")
+    layer, f = _feature(wc, bad_id)
+    _edit(layer, f.id(), state="ufo")
+    result = synchronise(wc, _client(server, auth_for))
+    assert result.status == "invalid", result.message
+    assert server.sql("SELECT id, version, name, state FROM rigenera.sites ORDER BY id") == before
+    problems = wc.problems()
+    assert [(p["fid"], p["field"]) for p in problems] == [(f.id(), "state")]
+    assert problems[0]["part"] == wc.part_of_layer(layer)
+    assert sorted(c.server_id for c in wc.local_changes()) == sorted([ok_id, bad_id])
+    # Fixed locally, the same sync goes through and clears the marks.
+    _edit(layer, f.id(), state="abandoned")
+    assert synchronise(wc, _client(server, auth_for)).status == "ok"
+    assert wc.problems() == []
+
+
+def test_pull_brings_others_changes(server: RigeneraServer, auth_for: Callable[..., str],
+                                    tmp_path: Path, claim: Callable[..., List[str]]) -> None:
+    from rigenera_qgis.core.sync import synchronise
+
+    changed, removed = claim(2)
+    wc = _checkout(server, auth_for, tmp_path, "pull")
+    other = _checkout(server, auth_for, tmp_path, "other", "tecnico2")
+    layer, f = _feature(other, changed)
+    _edit(layer, f.id(), name="Cambiata da un collega")
+    layer, f = _feature(other, removed)
+    assert layer.startEditing() and layer.deleteFeature(f.id()) and layer.commitChanges()
+    assert synchronise(other, _client(server, auth_for, "tecnico2")).status == "ok"
+
+    result = synchronise(wc, _client(server, auth_for))
+    assert result.status == "nothing" and result.pulled == 2, result
+    layer, f = _feature(wc, changed)
+    assert f["name"] == "Cambiata da un collega"
+    assert wc.rows_of(removed) == []
+    assert wc.local_changes() == []
+
+
+def test_split_becomes_patch_and_create(server: RigeneraServer, auth_for: Callable[..., str],
+                                        tmp_path: Path, claim: Callable[..., List[str]]) -> None:
+    from qgis.core import QgsPointXY
+
+    from rigenera_qgis.core.sync import synchronise
+
+    (sid,) = claim(1)
+    wc = _checkout(server, auth_for, tmp_path, "split")
+    layer, f = _feature(wc, sid)
+    box = f.geometry().boundingBox()
+    x = box.center().x()
+    layer.startEditing()
+    line = [QgsPointXY(x, box.yMinimum() - 0.001), QgsPointXY(x, box.yMaximum() + 0.001)]
+    assert layer.splitFeatures(line) == 0
+    assert layer.commitChanges(), layer.commitErrors()
+    actions = sorted(c.action for c in wc.local_changes())
+    assert actions == ["create", "patch"]
+    assert synchronise(wc, _client(server, auth_for)).status == "ok"
+    (n,) = server.sql("SELECT count(*) FROM rigenera.sites WHERE name = %s", f["name"])[0]
+    assert n >= 2
