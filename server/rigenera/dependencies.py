@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
@@ -50,3 +50,12 @@ def editing_service(request: Request) -> EditingService:
 CallerDep = Annotated[Principal, Depends(current_principal)]
 CurrentUser = Annotated[Principal, Depends(current_user)]
 EditingDep = Annotated[EditingService, Depends(editing_service)]
+
+
+def collection_models(request: Request) -> dict[str, dict[str, Any]]:
+    """The published collections' field models, built at start-up (editing/describe.py)."""
+    models: dict[str, dict[str, Any]] = request.app.state.models
+    return models
+
+
+ModelsDep = Annotated[dict[str, dict[str, Any]], Depends(collection_models)]

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from rigenera import __version__
 from rigenera.auth import Authenticator
+from rigenera.editing.describe import describe_all, load_patterns
 from rigenera.editing.http import WriteHandlers
 from rigenera.editing.service import EditingService
 from rigenera.errors import install_error_handlers
@@ -70,11 +71,13 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         async with app.state.pools.read.acquire() as conn:
             schemas = await load_schemas(conn)
             tile_layers = await load_tile_layers(conn)
+            patterns = await load_patterns(conn)
         if fast is not None:
             fast.start(app.state.pools.read, schemas)
         tiles.start(app.state.pools.read, schemas, tile_layers)
         auth.start(app.state.pools.read)
         await editing.start(app.state.pools.write)
+        app.state.models = describe_all(schemas, editing.collections, patterns)
         try:
             yield
         finally:

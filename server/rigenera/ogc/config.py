@@ -18,10 +18,14 @@ import yaml
 
 from rigenera.catalogue import COLLECTIONS, Collection
 from rigenera.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED_CRS
+from rigenera.processes.near_transit import PROCESS_ID
 from rigenera.settings import Settings
 
 PROVIDER = "rigenera.ogc.provider.RigeneraPostgreSQLProvider"
 TILE_PROVIDER = "rigenera.ogc.provider.RigeneraMVTProvider"
+# OGC API Processes: synchronous execution, no job store (rigenera/processes/manager.py).
+PROCESS_MANAGER = "rigenera.processes.manager.SyncManager"
+NEAR_TRANSIT_PROCESSOR = "rigenera.processes.near_transit.SitesNearTransitProcessor"
 # The metropolitan city's bounding box: the extent of an empty collection.
 METRO_BBOX = [8.70, 45.16, 9.56, 45.65]
 
@@ -100,6 +104,12 @@ def _resource(c: Collection, db: dict[str, Any], bbox: list[float]) -> dict[str,
     }
 
 
+def _processes(dsn: str) -> dict[str, dict[str, Any]]:
+    """Process resources: pygeoapi loads the processor by dotted path with this definition."""
+    return {PROCESS_ID: {"type": "process",
+                         "processor": {"name": NEAR_TRANSIT_PROCESSOR, "data": dsn}}}
+
+
 def build_config(settings: Settings, dsn: str, extents: dict[str, list[float]]) -> dict[str, Any]:
     db = connection_params(dsn)
     return {
@@ -122,6 +132,8 @@ def build_config(settings: Settings, dsn: str, extents: dict[str, list[float]]) 
                 "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                 "attribution": "&copy; OpenStreetMap contributors",
             },
+            # Dummy-like: synchronous only, so pygeoapi advertises no /jobs.
+            "manager": {"name": PROCESS_MANAGER, "connection": None, "output_dir": None},
         },
         "logging": {"level": settings.log_level.upper()},
         "metadata": {
@@ -167,7 +179,8 @@ def build_config(settings: Settings, dsn: str, extents: dict[str, list[float]]) 
             },
         },
         "resources": {
-            c.id: _resource(c, db, extents.get(c.id, METRO_BBOX)) for c in COLLECTIONS
+            **{c.id: _resource(c, db, extents.get(c.id, METRO_BBOX)) for c in COLLECTIONS},
+            **_processes(dsn),
         },
     }
 

@@ -4,7 +4,9 @@ pygeoapi's list is static per provider type and omits the Part 3 filter
 classes, although CQL2 filtering works, so QGIS >= 3.32 would filter
 client-side. Part 4 (create, replace, update with PATCH, delete, ETags) is
 served by our editing service (rigenera.editing), not by pygeoapi's
-unauthenticated handlers, which are never routed. We answer with pygeoapi's
+unauthenticated handlers, which are never routed. OGC API Processes: pygeoapi's
+classes when a process is configured, without callbacks (not supported by our
+synchronous manager, rigenera/processes/manager.py). We answer with pygeoapi's
 list corrected accordingly, rendered by pygeoapi's own template for HTML.
 """
 
@@ -17,7 +19,8 @@ from pygeoapi.api import API, F_HTML, APIRequest, all_apis
 from pygeoapi.api import CONFORMANCE_CLASSES as CORE_CLASSES
 from pygeoapi.util import render_j2_template, to_json
 
-NOT_IMPLEMENTED: set[str] = set()
+# Callbacks (subscriber URLs) are not supported by our synchronous manager.
+NOT_IMPLEMENTED: set[str] = {"http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/callback"}
 ADDED = [
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
@@ -40,6 +43,8 @@ def conformance_classes(api: API) -> list[str]:
                 classes.update(apis["itemtypes"].CONFORMANCE_CLASSES_FEATURES)
             elif provider["type"] in apis:
                 classes.update(apis[provider["type"]].CONFORMANCE_CLASSES)
+    if any(r.get("type") == "process" for r in api.config["resources"].values()):
+        classes.update(apis["process"].CONFORMANCE_CLASSES)
     classes.update(ADDED)
     return sorted(classes - NOT_IMPLEMENTED)
 

@@ -5,13 +5,15 @@ API object built from environment variables at import time. Instead each app
 built by our factory owns its ``pygeoapi.api.API`` instance and hands it to
 pygeoapi's official ``execute_from_starlette(..., alternative_api=...)``. The
 behaviour (HTML, JSON, CQL2, CRS, paging, OpenAPI) is pygeoapi's; the table
-below only decides which of its endpoints we publish. Writes are not routed
+below only decides which of its endpoints we publish (features, tiles, and the
+synchronous processes of rigenera.processes). Writes are not routed
 here: they go through our editing service (issue #4), so pygeoapi's
 unauthenticated PUT/POST/DELETE are never reachable.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -149,6 +151,7 @@ def build_ogc_app(
     # so it must come after rigenera.ogc.config.write_documents().
     import pygeoapi.api as core_api
     import pygeoapi.api.itemtypes as itemtypes_api
+    import pygeoapi.api.processes as processes_api
     import pygeoapi.api.tiles as tiles_api
     from pygeoapi.starlette_app import STATIC_DIR, execute_from_starlette
 
@@ -202,13 +205,33 @@ def build_ogc_app(
         fmt = request.query_params.get("f")
         if fmt == "tilejson" and tiles is not None and tiles.schemas:
             resource = api.config["resources"].get(request.path_params["collection_id"])
-            if resource is None:
+            if resource is None or resource.get("type") != "collection":
                 raise NotFound("Collection not found")
             return await tiles.tilejson(request, resource["extents"]["spatial"]["bbox"])
         if fmt is None:
             request.scope["query_string"] = (request.scope["query_string"] + b"&f=json").lstrip(b"&")
             request = Request(request.scope, request.receive)
         return await pygeoapi_tile_metadata(request)
+
+    pygeoapi_execute = endpoint(processes_api.execute_process, "process_id")
+
+    async def execute(request: Request) -> Response:
+        """pygeoapi's execution, after checking that the body is a JSON object (pygeoapi: 500).
+
+        A plain POST of {"inputs": {...}} answers 200 with the process output itself:
+        pygeoapi's default is `response: raw`; `"response": "document"` wraps it in
+        {"outputs": [...]}. Execution is always synchronous (rigenera/processes/manager.py).
+        """
+        body = await request.body()  # cached by Starlette: pygeoapi reads it again
+        try:
+            doc = json.loads(body) if body else None
+        except ValueError:
+            doc = None
+        if not isinstance(doc, dict) or not isinstance(doc.get("inputs", {}), dict):
+            raise InvalidParameter(
+                "Atteso un oggetto JSON {\"inputs\": {...}} / expected a JSON object "
+                "{\"inputs\": {...}}", errors=[{"field": "inputs", "reason": "JSON object"}])
+        return await pygeoapi_execute(request)
 
     cid = "collection_id"
     routes = [
@@ -235,6 +258,11 @@ def build_ogc_app(
               tiles.tile if tiles is not None else
               endpoint(tiles_api.get_collection_tiles_data, cid, "tileMatrixSetId",
                        "tileMatrix", "tileRow", "tileCol", skip_valid_check=True)),
+        # OGC API Processes (synchronous only: pygeoapi advertises no /jobs then).
+        Route("/processes", endpoint(processes_api.describe_processes)),
+        Route("/processes/{process_id}",
+              endpoint(processes_api.describe_processes, "process_id")),
+        Route("/processes/{process_id}/execution", execute, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(

@@ -1,4 +1,5 @@
-"""Our own API next to /ogc: who am I, atomic changesets, feature history, revert."""
+"""Our own API next to /ogc: who am I, collection models, the change feed, atomic changesets,
+feature history, revert."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from rigenera.auth import Role
-from rigenera.dependencies import CurrentUser, EditingDep
+from rigenera.catalogue import BY_ID
+from rigenera.dependencies import CurrentUser, EditingDep, ModelsDep
+from rigenera.editing.changes import change_feed, parse_params
 from rigenera.editing.payload import (
     MAX_CHANGESET_BYTES,
     content_crs,
@@ -30,6 +33,35 @@ MAX_OPERATIONS = 10_000
 async def me(who: CurrentUser) -> dict[str, Any]:
     """The caller's account, role and comuni (the QGIS plugin's connection test)."""
     return {"username": who.username, "role": str(who.role), "comuni": sorted(who.comuni)}
+
+
+@router.get("/collections/{cid}/model")
+async def model(cid: str, models: ModelsDep) -> dict[str, Any]:
+    """Public: a collection's fields with labels, types, enumerations and the server's rules,
+    so clients build forms (QGIS plugin) and aliases (styles) that match what is accepted."""
+    found = models.get(cid)
+    if found is None:
+        raise NotFound(f"Collezione '{cid}' sconosciuta / unknown collection")
+    return found
+
+
+@router.get("/changes")
+async def changes(who: CurrentUser, editing: EditingDep, collection: str | None = None,
+                  after: str | None = None, limit: str | None = None) -> dict[str, Any]:
+    """What changed in a collection after sequence number `after` (deletions included), so a
+    client that checked features out can refresh them. Only ids, operations, versions and
+    times: who changed what, and why, stays private (see /collections/{cid}/items/{fid}/history).
+    """
+    if not collection:
+        raise InvalidParameter("collection: obbligatorio / required",
+                               errors=[problem("collection", "required")])
+    if collection not in BY_ID:
+        raise NotFound(f"Collezione '{collection}' sconosciuta / unknown collection")
+    seq_after, page = parse_params(after, limit)
+    if collection not in editing.collections:  # published but never edited (comuni)
+        return {"collection": collection, "changes": [], "last": seq_after, "latest": seq_after}
+    assert editing.pool is not None
+    return await change_feed(editing.pool, collection, seq_after, page)
 
 
 def _operations(doc: Any, editing: Any) -> list[Operation]:

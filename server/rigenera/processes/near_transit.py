@@ -1,0 +1,207 @@
+"""Process ``sites-near-transit``: the published sites within a distance of a public
+transport stop, each with its nearest stop.
+
+Run by pygeoapi (``resources.sites-near-transit``, type ``process``, built by
+``rigenera.ogc.config``) through our ``SyncManager``: synchronous, answered as
+the GeoJSON FeatureCollection itself (pygeoapi's default ``response: raw``).
+The inputs are checked here, before the database is touched; a bad one is a
+400 naming it. The query (``sql/near_transit.sql``) runs in a read-only
+transaction and returns the whole FeatureCollection as UTF-8 bytes, so Python
+never builds a feature.
+
+Semantics: exactly ``ST_DWithin(site::geography, stop::geography, distance_m)``
+over rigenera.sites x rigenera.transit_stops, nearest stop by geography
+``ST_Distance`` then lowest stop id (tests/test_processes.py compares with that
+SQL). Measured on 100,000 synthetic sites x 5,010 random stops (2 cores,
+PostgreSQL 15; the 100k sites of bench/run.py), the direct LATERAL query given the
+same bounding-box help but without rendering anything:
+- 500 m, all modes: 98,262 sites, 53 MB of GeoJSON: 6.7 s in SQL, 6.8-7.0 s over
+  HTTP; the direct query 9.2 s;
+- 5 km, all modes, Milano: 16,879 sites: 2.6 s over HTTP; direct 88 s;
+- 5 km, rail only, two states: 49,641 sites: 18 s; direct 61 s (the GIST index
+  cannot filter by mode; an index per mode would be the next step);
+- demo data: 0.05 s over HTTP.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from importlib import resources
+from typing import Any
+
+import psycopg2
+from pygeoapi.process.base import BaseProcessor
+
+from rigenera.domains import codes
+from rigenera.processes.manager import InvalidInput
+
+PROCESS_ID = "sites-near-transit"
+MIN_DISTANCE_M, MAX_DISTANCE_M, DEFAULT_DISTANCE_M = 1.0, 5000.0, 500.0
+MODES = tuple(codes("transit_stops", "mode"))
+STATES = tuple(codes("sites", "state"))
+ISTAT_CODE = re.compile(r"^[0-9]{6}$")
+INPUTS = ("distance_m", "modes", "istat_codes", "states")
+# A slow plan must not hold a connection for ever (the slowest case above: 18 s).
+STATEMENT_TIMEOUT_MS = 120_000
+
+
+def _load_sql() -> str:
+    """sql/near_transit.sql with its $n placeholders turned into psycopg2's named ones."""
+    raw = resources.files("rigenera.sql").joinpath("near_transit.sql").read_text()
+    return re.sub(r"\$(\d)", lambda m: f"%({INPUTS[int(m.group(1)) - 1]})s", raw.replace("%", "%%"))
+
+
+SQL = _load_sql()
+
+PROCESS_METADATA: dict[str, Any] = {
+    "version": "1.0.0",
+    "id": PROCESS_ID,
+    "title": {"it": "Siti vicino al trasporto pubblico", "en": "Sites near public transport"},
+    "description": {
+        "it": "Le aree dismesse e sottoutilizzate pubblicate entro una distanza (metri, sull'"
+              "ellissoide) da almeno una fermata dei modi scelti, ciascuna con la fermata più "
+              "vicina e la sua distanza. Filtri facoltativi per comune e stato d'uso.",
+        "en": "The published abandoned and underused sites within a distance (metres, on the "
+              "ellipsoid) of at least one stop of the chosen modes, each with its nearest stop "
+              "and the distance to it. Optional filters by municipality and state of use.",
+    },
+    "jobControlOptions": ["sync-execute"],
+    "outputTransmission": ["value"],
+    "keywords": {"it": ["aree dismesse", "trasporto pubblico", "accessibilità"],
+                 "en": ["brownfields", "public transport", "accessibility"]},
+    "links": [],
+    "inputs": {
+        "distance_m": {
+            "title": {"it": "Distanza (m)", "en": "Distance (m)"},
+            "description": {"it": "Distanza massima dalla fermata, in metri (1-5000).",
+                            "en": "Greatest distance from a stop, in metres (1-5000)."},
+            "schema": {"type": "number", "minimum": MIN_DISTANCE_M, "maximum": MAX_DISTANCE_M,
+                       "default": DEFAULT_DISTANCE_M},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        },
+        "modes": {
+            "title": {"it": "Modi di trasporto", "en": "Transport modes"},
+            "description": {"it": "Codici dei modi (metro, rail, tram, bus); vuoto o assente: "
+                                  "tutti.",
+                            "en": "Mode codes (metro, rail, tram, bus); empty or absent: all."},
+            "schema": {"type": "array", "items": {"type": "string", "enum": list(MODES)}},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        },
+        "istat_codes": {
+            "title": {"it": "Comuni (codici ISTAT)", "en": "Municipalities (ISTAT codes)"},
+            "description": {"it": "Codici ISTAT a 6 cifre dei comuni delle aree; vuoto o "
+                                  "assente: tutti.",
+                            "en": "6-digit ISTAT codes of the sites' municipalities; empty or "
+                                  "absent: all."},
+            "schema": {"type": "array", "items": {"type": "string", "pattern": ISTAT_CODE.pattern}},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        },
+        "states": {
+            "title": {"it": "Stati d'uso", "en": "States of use"},
+            "description": {"it": "Codici dello stato d'uso delle aree; vuoto o assente: tutti.",
+                            "en": "State-of-use codes of the sites; empty or absent: all."},
+            "schema": {"type": "array", "items": {"type": "string", "enum": list(STATES)}},
+            "minOccurs": 0,
+            "maxOccurs": 1,
+        },
+    },
+    "outputs": {
+        "sites": {
+            "title": {"it": "Aree vicine al trasporto pubblico", "en": "Sites near public transport"},
+            "description": {
+                "it": "FeatureCollection GeoJSON (CRS84) ordinata per id: le proprietà dell'area "
+                      "(id, name, istat_code, state, former_use, surface_m2, validation_status) "
+                      "più nearest_stop_id, nearest_stop_name, nearest_stop_mode, distance_m "
+                      "(arrotondata a 0,1 m).",
+                "en": "GeoJSON FeatureCollection (CRS84) ordered by id: the site's properties "
+                      "(id, name, istat_code, state, former_use, surface_m2, validation_status) "
+                      "plus nearest_stop_id, nearest_stop_name, nearest_stop_mode, distance_m "
+                      "(rounded to 0.1 m).",
+            },
+            "schema": {"type": "object", "contentMediaType": "application/geo+json"},
+        }
+    },
+    "example": {"inputs": {"distance_m": 500, "modes": ["metro", "rail"]}},
+}
+
+
+def _invalid(name: str, it: str, en: str) -> InvalidInput:
+    return InvalidInput(user_msg=f"{name}: {it} / {en}")
+
+
+def _code_list(data: dict[str, Any], name: str, valid: Any, allowed: str) -> list[str] | None:
+    """An optional list of codes; None (no filter) when absent, null or empty."""
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise _invalid(name, "atteso un elenco", "expected an array")
+    for item in value:
+        if not isinstance(item, str) or not valid(item):
+            shown = repr(item)[:40]
+            raise _invalid(name, f"valore non valido {shown}, ammessi: {allowed}",
+                           f"invalid value {shown}, allowed: {allowed}")
+    return sorted(set(value)) or None
+
+
+def parse_inputs(data: Any) -> dict[str, Any]:
+    """The query parameters from the execute request's ``inputs``, or InvalidInput."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise _invalid("inputs", "atteso un oggetto", "expected an object")
+    unknown = sorted(set(data) - set(INPUTS))
+    if unknown:
+        raise _invalid(unknown[0][:40], f"input sconosciuto, ammessi: {', '.join(INPUTS)}",
+                       f"unknown input, allowed: {', '.join(INPUTS)}")
+    distance = data.get("distance_m")
+    if distance is None:
+        distance = DEFAULT_DISTANCE_M
+    if (isinstance(distance, bool) or not isinstance(distance, int | float)
+            or not math.isfinite(distance)
+            or not MIN_DISTANCE_M <= distance <= MAX_DISTANCE_M):
+        raise _invalid("distance_m", f"atteso un numero da {MIN_DISTANCE_M:g} a {MAX_DISTANCE_M:g}",
+                       f"expected a number from {MIN_DISTANCE_M:g} to {MAX_DISTANCE_M:g}")
+    return {
+        "distance_m": float(distance),
+        "modes": _code_list(data, "modes", MODES.__contains__, ", ".join(MODES)),
+        "istat_codes": _code_list(data, "istat_codes", ISTAT_CODE.match, "6 cifre / 6 digits"),
+        "states": _code_list(data, "states", STATES.__contains__, ", ".join(STATES)),
+    }
+
+
+def sites_near_transit(dsn: str, params: dict[str, Any]) -> bytes:
+    """Run the query in a read-only transaction; the FeatureCollection as UTF-8 bytes."""
+    conn = psycopg2.connect(
+        dsn, application_name="rigenera-process",
+        options=f"-c jit=off -c max_parallel_workers_per_gather=0"
+                f" -c statement_timeout={STATEMENT_TIMEOUT_MS}")
+    try:
+        conn.set_session(readonly=True)
+        with conn.cursor() as cur:
+            cur.execute(SQL, params)
+            row = cur.fetchone()
+        conn.rollback()
+    finally:
+        conn.close()
+    assert row is not None
+    return bytes(row[1])
+
+
+class SitesNearTransitProcessor(BaseProcessor):  # type: ignore[misc]
+    """pygeoapi processor; its definition carries the database DSN (``data``)."""
+
+    def __init__(self, processor_def: dict[str, Any]) -> None:
+        # A copy: pygeoapi's OpenAPI generator pops keys out of the metadata it is given.
+        super().__init__(processor_def, copy.deepcopy(PROCESS_METADATA))
+        self.dsn: str = processor_def["data"]
+
+    def execute(self, data: dict[str, Any], outputs: dict[str, Any] | None = None,
+                ) -> tuple[str, bytes]:
+        params = parse_inputs(data)
+        return "application/geo+json", sites_near_transit(self.dsn, params)
