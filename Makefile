@@ -6,10 +6,10 @@
 #   make test       set up, run the server suite, then the QGIS plugin suite
 #   make test-server  only the server suite;  make test-plugin  only the plugin suite
 #   make plugin     build dist/rigenera_qgis-<version>.zip (QGIS: Install from ZIP)
-#   make bench      read benchmark (Rigenera, stock pygeoapi, tipg, SQL floor), then writes
+#   make bench      read benchmark (Rigenera, stock pygeoapi, tipg, SQL floor), writes, plugin
 #   make lint       ruff + mypy
 #   make bootstrap  only the set-up
-#   make clean      stop everything, delete .rigenera/ (cluster data) and .venv/
+#   make clean      stop everything, delete .rigenera/ (cluster data), .venv/, .venv-qgis/, dist/
 #
 # Extra pytest arguments: make test PYTEST_ARGS='-k filters -x' (server suite),
 # PLUGIN_PYTEST_ARGS='-k layers -x' (plugin suite: real PyQGIS offscreen, .venv-qgis).
@@ -22,12 +22,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 PLUGIN_PYTEST_ARGS ?=
+PLUGIN_BENCH_ARGS ?=
 QGIS_BIN := .venv-qgis/bin
 SYSTEM_PYTHON := /usr/bin/python3
 
 BENCH_ARGS ?=
 
-.PHONY: help bootstrap run stop test test-server test-plugin server-tests plugin-tests plugin bench \
+.PHONY: help bootstrap run stop test test-server test-plugin server-tests plugin-tests plugin bench bench-plugin \
 	lint clean
 
 help:
@@ -86,9 +87,15 @@ bench: bootstrap
 	@bash scripts/bench-setup.sh
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/writes.py
+	@$(MAKE) --no-print-directory bench-plugin
+
+# The plugin's benchmark (load + draw the metro area with 100k sites, sync 1,000 edits).
+bench-plugin: bootstrap
+	@bash scripts/bootstrap-qgis.sh
+	$(QGIS_BIN)/python bench/plugin.py $(PLUGIN_BENCH_ARGS)
 
 lint: bootstrap
-	$(BIN)/ruff check server tests qgis_plugin
+	$(BIN)/ruff check server tests qgis_plugin bench
 	$(BIN)/mypy
 
 clean:

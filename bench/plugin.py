@@ -21,12 +21,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,7 +76,7 @@ def main() -> int:
     state = Path(tempfile.mkdtemp(prefix="rigenera-bench-plugin-"))
     state.chmod(0o755)
     server = RigeneraServer(state)
-    results: Dict[str, Any] = {"sites": args.sites, "edits": args.edits,
+    results: dict[str, Any] = {"sites": args.sites, "edits": args.edits,
                                "size": f"{args.width}x{args.height}"}
     try:
         t0 = time.monotonic()
@@ -139,9 +140,11 @@ def main() -> int:
     finally:
         server.close()
         app.exitQgis()
+        shutil.rmtree(state, ignore_errors=True)
+        shutil.rmtree(profile, ignore_errors=True)
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     (out / f"plugin-{stamp}.json").write_text(json.dumps(results, indent=2))
     print(json.dumps(results))
     return 0 if results.get("sync_status") == "ok" else 1

@@ -45,7 +45,8 @@ for data in "$STATE/pg/data" "$MOVED/data"; do
     fi
 done
 
-for path in "$STATE" "$MOVED" "$ROOT/.venv"; do
+for path in "$STATE" "$MOVED" "$ROOT/.venv" "$ROOT/.venv-qgis" "$ROOT/dist" \
+            "$ROOT/tests/plugin/.qgis-settings"; do
     if [ -e "$path" ]; then
         say "removing $path"
         rm -rf "$path"

@@ -40,16 +40,16 @@ from urllib.parse import quote
 
 from qgis.core import (
     QgsDataSourceUri,
-    QgsMapBoxGlStyleConversionContext,
-    QgsMapBoxGlStyleConverter,
-    QgsVectorTileLayer,
     QgsLayerTreeGroup,
     QgsLayerTreeLayer,
+    QgsMapBoxGlStyleConversionContext,
+    QgsMapBoxGlStyleConverter,
     QgsMapLayer,
     QgsNetworkAccessManager,
     QgsProject,
     QgsRuleBasedRenderer,
     QgsVectorLayer,
+    QgsVectorTileLayer,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QUrl
