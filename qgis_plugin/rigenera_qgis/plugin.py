@@ -14,7 +14,7 @@ import traceback
 from typing import Any, Callable, Dict, Optional
 
 from qgis.core import Qgis, QgsApplication, QgsCoordinateTransform, QgsProject
-from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtCore import Qt, QTimer
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QToolBar
 
@@ -96,10 +96,18 @@ class RigeneraPlugin:
             self.iface.addPluginToWebMenu(MENU, action)
             self.toolbar.addAction(action)
             self.actions[key] = action
+        # Working copies live across sessions: reopen them (and, for volunteers, guard
+        # their geometries) once QGIS's interface is up, not when first clicked.
+        QTimer.singleShot(0, self._guard(self._restore_working_copies, "restore"))
         log.info(f"Rigenera {self.version} loaded")
+
+    def _restore_working_copies(self) -> None:
+        self._editing_controller().restore_working_copies()
 
     def unload(self) -> None:
         if self.review_dock is not None:
+            if hasattr(self.review_dock, "unload"):
+                self.review_dock.unload()  # markers off the canvas, volunteer guard released
             self.iface.removeDockWidget(self.review_dock)
             self.review_dock.deleteLater()
             self.review_dock = None

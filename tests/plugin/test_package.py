@@ -150,6 +150,7 @@ def test_zip_layout(built: Path) -> None:
         assert needed in files, needed
     for collection in ("comuni", "sites", "projects", "mobility_links", "transit_stops"):
         assert f"styles/{collection}.qml" in files and f"styles/{collection}.en.qml" in files
+    assert "styles/rigenera.json" in files  # the sites' overview tiles (core/layers.py)
     assert not [f for f in files if "__pycache__" in f or f.endswith((".pyc", ".ts"))
                 or f.startswith("tests/") or (f.startswith("i18n/") and not f.endswith(".qm"))]
     assert meta == source

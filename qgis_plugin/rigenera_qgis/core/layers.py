@@ -443,7 +443,9 @@ def load_layers(connection: object, project: Optional[QgsProject] = None,
         group.insertChildNode(0, QgsLayerTreeLayer(layer))
     for stale in existing.values():  # our layers that are no longer wanted
         project.removeMapLayer(stale.id())
-    if any(spec.collection == "sites" for spec in wanted):
+    # The overview only next to OAPIF site layers that loaded (a tile layer is "valid"
+    # even when the server is down: it fetches nothing until drawn).
+    if any(lyr.customProperty(PROP_COLLECTION) == "sites" for lyr in group_layers(group).values()):
         _place_overview(project, group, base_url, authcfg, lang)
     if failures:
         if created and not group.children():  # nothing loaded: leave no empty group

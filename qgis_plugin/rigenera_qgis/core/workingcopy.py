@@ -333,6 +333,14 @@ class WorkingCopy:
             self._layers[name] = layer
         return layer
 
+    def adopt_layer(self, part: str, layer: QgsVectorLayer) -> None:
+        """Use a layer QGIS restored with a project as the layer of ``part`` (same file)."""
+        self.part(part)
+        layer.setCustomProperty("rigenera/working_copy", str(self.path))
+        layer.setCustomProperty("rigenera/collection", self.collection)
+        layer.setCustomProperty("rigenera/part", part)
+        self._layers[part] = layer
+
     def part_of_layer(self, layer: QgsVectorLayer) -> str:
         return str(layer.customProperty("rigenera/part"))
 
