@@ -10,6 +10,7 @@ Cache-Control because edits change tiles.
 from __future__ import annotations
 
 import hashlib
+import re
 import string
 from dataclasses import dataclass
 from importlib import resources
@@ -126,8 +127,14 @@ class VectorTiles:
         if fmt not in (None, "mvt", "pbf"):
             raise InvalidParameter("Invalid format requested: tiles are served as f=mvt")
         assert self.pool is not None
+        sql, args = self.sql[p["collection_id"]], [z, x, y]
+        if z < DETAIL_ZOOM:
+            # Heavy generalised tiles: after five runs PostgreSQL switches a prepared
+            # statement to a generic plan that cannot see the envelope (z10 of 100,000
+            # sites: 0.35 -> 0.62 s). Validated integers inlined: always a custom plan.
+            sql, args = _PARAM.sub(lambda m: str(args[int(m.group(1)) - 1]), sql), []
         async with self.pool.acquire() as conn:
-            data: bytes = await conn.fetchval(self.sql[p["collection_id"]], z, x, y) or b""
+            data: bytes = await conn.fetchval(sql, *args) or b""
         etag = '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
         headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
         if etag in _etags(request.headers.get("if-none-match")):
@@ -135,6 +142,9 @@ class VectorTiles:
         if not data:
             return Response(status_code=204, headers=headers)
         return Response(content=data, media_type=MVT, headers=headers)
+
+
+_PARAM = re.compile(r"\$([1-3])(?![0-9])")
 
 
 def _etags(header: str | None) -> set[str]:
