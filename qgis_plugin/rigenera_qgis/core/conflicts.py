@@ -46,14 +46,6 @@ class Conflict:
     def theirs_wkt(self) -> str:
         return _wkt(self.theirs_geometry)
 
-    @property
-    def deleted_here(self) -> bool:
-        return self.mine is None
-
-    @property
-    def deleted_there(self) -> bool:
-        return self.theirs is None
-
 
 def _wkt(geometry: Optional[Dict[str, Any]]) -> str:
     from .workingcopy import geometry_from_geojson

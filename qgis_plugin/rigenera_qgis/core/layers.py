@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
@@ -511,15 +510,3 @@ def _choose_parts(specs: List[LayerSpec], made: Dict[str, QgsVectorLayer],
                 chosen.add(first)
     return chosen
 
-
-def count_features(layer: QgsVectorLayer) -> int:
-    """Features of a layer after a full request (what the server really returns)."""
-    return sum(1 for _ in layer.getFeatures())
-
-
-def timed_load(connection: object, project: Optional[QgsProject] = None,
-               language: Optional[str] = None) -> Tuple[QgsLayerTreeGroup, float]:
-    """:func:`load_layers` and how long it took in seconds (benchmarks, tests)."""
-    start = time.perf_counter()
-    group = load_layers(connection, project, language)
-    return group, time.perf_counter() - start

@@ -12,9 +12,8 @@ in what others did since the last synchronisation.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set
 
 from .client import ApiError, AuthFailed, ConnectionFailed, RigeneraClient
 from .conflicts import Conflict, build
@@ -80,7 +79,7 @@ def synchronise(wc: WorkingCopy, client: RigeneraClient, comment: Optional[str] 
     changes = wc.local_changes()
     if not changes:
         try:
-            pulled = pull(wc, client, report)
+            pulled = pull(wc, client, report, dirty=set())
         except ConnectionFailed as exc:
             return SyncResult("offline", message=exc.message())
         except ApiError as exc:
@@ -103,7 +102,7 @@ def synchronise(wc: WorkingCopy, client: RigeneraClient, comment: Optional[str] 
     report(50, "applied")
     _record(wc, client, applied, by_ref, report)
     try:
-        pulled = pull(wc, client, report)
+        pulled = pull(wc, client, report, dirty=set())  # everything local was just pushed
     except ApiError:
         pulled = 0  # pushed and recorded; the pull is retried next time
     report(100, "ok")
@@ -174,9 +173,11 @@ def _record(wc: WorkingCopy, client: RigeneraClient, applied: List[Dict[str, Any
 
 
 def pull(wc: WorkingCopy, client: RigeneraClient,
-         report: Callable[[int, str], None] = lambda p, t: None) -> int:
+         report: Callable[[int, str], None] = lambda p, t: None,
+         dirty: Optional[Set[str]] = None) -> int:
     """Bring in what others changed since the last sync; locally changed rows are left alone
-    (the next push meets them as conflicts). Returns how many features changed locally."""
+    (the next push meets them as conflicts). ``dirty``: the server ids changed locally,
+    when the caller already knows them. Returns how many features changed locally."""
     after = int(wc.meta("changes_seq", "0") or 0)
     changed: Dict[str, Dict[str, Any]] = {}
     while True:
@@ -195,7 +196,8 @@ def pull(wc: WorkingCopy, client: RigeneraClient,
     if not changed:
         wc.set_meta(changes_seq=str(after))
         return 0
-    dirty = {c.server_id for c in wc.local_changes() if c.server_id}
+    if dirty is None:
+        dirty = {c.server_id for c in wc.local_changes() if c.server_id}
     wanted = [sid for sid in changed if sid not in dirty]
     current = fetch(client, wc.collection, wanted)
     updates: Dict[str, Optional[Dict[str, Any]]] = {}
@@ -217,9 +219,3 @@ def pull(wc: WorkingCopy, client: RigeneraClient,
     report(95, "pulled")
     return count
 
-
-def describe(result: SyncResult) -> str:
-    """A compact JSON of a result, for logs."""
-    return json.dumps({"status": result.status, "applied": len(result.applied),
-                       "conflicts": [c.server_id for c in result.conflicts],
-                       "problems": result.problems, "pulled": result.pulled})

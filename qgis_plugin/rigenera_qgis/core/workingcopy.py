@@ -50,6 +50,9 @@ from .client import RigeneraClient
 
 Progress = Optional[Callable[[int, str], None]]
 ID_FIELD, VERSION_FIELD = "rg_id", "rg_version"
+# Custom properties that tie a project layer to its working copy (saved with the project).
+PROP_WORKING_COPY, PROP_COLLECTION, PROP_PART = (
+    "rigenera/working_copy", "rigenera/collection", "rigenera/part")
 _SERVER_KEYS = {"id", "version"}  # carried by rg_id / rg_version
 # Unique per feature on the server: a split or copied row must not repeat them, so a new
 # row carrying the value of an existing one leaves it out (the original keeps it).
@@ -326,9 +329,7 @@ class WorkingCopy:
                                    "ogr")
             if not layer.isValid():
                 raise WorkingCopyError(f"layer non valido: {self.path} {p.layer_name}")
-            layer.setCustomProperty("rigenera/working_copy", str(self.path))
-            layer.setCustomProperty("rigenera/collection", self.collection)
-            layer.setCustomProperty("rigenera/part", p.name)
+            self._tag(layer, p.name)
             self._configure(layer)
             self._layers[name] = layer
         return layer
@@ -336,13 +337,16 @@ class WorkingCopy:
     def adopt_layer(self, part: str, layer: QgsVectorLayer) -> None:
         """Use a layer QGIS restored with a project as the layer of ``part`` (same file)."""
         self.part(part)
-        layer.setCustomProperty("rigenera/working_copy", str(self.path))
-        layer.setCustomProperty("rigenera/collection", self.collection)
-        layer.setCustomProperty("rigenera/part", part)
+        self._tag(layer, part)
         self._layers[part] = layer
 
+    def _tag(self, layer: QgsVectorLayer, part: str) -> None:
+        layer.setCustomProperty(PROP_WORKING_COPY, str(self.path))
+        layer.setCustomProperty(PROP_COLLECTION, self.collection)
+        layer.setCustomProperty(PROP_PART, part)
+
     def part_of_layer(self, layer: QgsVectorLayer) -> str:
-        return str(layer.customProperty("rigenera/part"))
+        return str(layer.customProperty(PROP_PART))
 
     def _configure(self, layer: QgsVectorLayer) -> None:
         """Aliases and read-only fields from the server's model (forms before any QML)."""
@@ -375,14 +379,6 @@ class WorkingCopy:
                 layer.setFieldConstraint(idx, QgsFieldConstraints.ConstraintExpression,
                                          QgsFieldConstraints.ConstraintStrengthHard)
         layer.setEditFormConfig(config)
-
-    def _layer_fields(self) -> QgsFields:
-        fields = QgsFields()
-        fields.append(QgsField(ID_FIELD, QVariant.String))
-        fields.append(QgsField(VERSION_FIELD, QVariant.Int))
-        for f in self.fields:
-            fields.append(QgsField(f["name"], _QTYPES.get(f["type"], QVariant.String)))
-        return fields
 
     # ---------------------------------------------------------------- checkout
     @classmethod
@@ -430,7 +426,7 @@ class WorkingCopy:
         fields = QgsFields()
         fields.append(QgsField(ID_FIELD, QVariant.String))
         fields.append(QgsField(VERSION_FIELD, QVariant.Int))
-        for f in model["fields"]:
+        for f in model["fields"]:  # the server's names; id and version are rg_id, rg_version
             if f["name"] not in _SERVER_KEYS:
                 fields.append(QgsField(f["name"], _QTYPES.get(f["type"], QVariant.String)))
         crs = QgsCoordinateReferenceSystem("EPSG:4326")

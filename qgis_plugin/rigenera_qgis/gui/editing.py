@@ -27,7 +27,6 @@ The GUI side of ``core.workingcopy`` / ``core.sync`` / ``core.conflicts``:
 from __future__ import annotations
 
 import contextlib
-import re
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
@@ -50,11 +49,11 @@ from qgis.PyQt.QtCore import QCoreApplication, QDateTime, QObject, Qt, QTimer
 from qgis.PyQt.QtWidgets import QInputDialog, QProgressDialog
 from qgis.PyQt.QtXml import QDomDocument
 
+from ..core import layers as core_layers
+from ..core.workingcopy import PROP_PART, PROP_WORKING_COPY
+from ..toolbelt.i18n import ui_language
 from .conflict_dialog import ConflictDialog
 
-PROP_WORKING_COPY = "rigenera/working_copy"
-PROP_COLLECTION = "rigenera/collection"
-PROP_PART = "rigenera/part"
 PROP_WC_GROUP = "rigenera/working_copies_group"
 STYLE_CATEGORIES = (QgsMapLayer.Symbology | QgsMapLayer.Labeling | QgsMapLayer.Rendering
                     | QgsMapLayer.Symbology3D | QgsMapLayer.Diagrams)
@@ -90,18 +89,7 @@ def working_copy_path_of(layer: Optional[QgsMapLayer]) -> Optional[Path]:
 
 def collection_of(layer: Optional[QgsMapLayer]) -> Optional[str]:
     """The Rigenera collection of a layer: working copy or OAPIF layer of the server."""
-    if layer is None:
-        return None
-    value = layer.customProperty(PROP_COLLECTION)
-    if value:
-        return str(value)
-    try:
-        from ..core.layers import collection_of as oapif_collection
-
-        return oapif_collection(layer)
-    except ImportError:  # pragma: no cover (core.layers is part of the plugin)
-        match = re.search(r"typename='([^']+)'", layer.source())
-        return match.group(1) if match else None
+    return core_layers.collection_of(layer) if layer is not None else None
 
 
 def is_rigenera_layer(layer: Optional[QgsMapLayer]) -> bool:
@@ -130,15 +118,6 @@ def bbox_wgs84(extent: QgsRectangle, crs: QgsCoordinateReferenceSystem
         extent = QgsCoordinateTransform(crs, wgs84, QgsProject.instance()).transformBoundingBox(
             extent)
     return (extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum())
-
-
-def _language() -> str:
-    try:
-        from ..toolbelt.i18n import ui_language
-
-        return ui_language()
-    except ImportError:  # pragma: no cover
-        return "it"
 
 
 class EditingController(QObject):
@@ -243,13 +222,9 @@ class EditingController(QObject):
                 layer.importNamedStyle(doc, STYLE_CATEGORIES)
                 layer.triggerRepaint()
                 return
-        try:
-            from ..core import layers as core_layers
-        except ImportError:  # pragma: no cover
-            return
         part = str(layer.customProperty(PROP_PART) or "")
         key = f"{collection}_{part}" if f"{collection}_{part}" in core_layers.BY_KEY else collection
-        path = core_layers.style_path(key, _language())
+        path = core_layers.style_path(key, ui_language())
         if path is not None:
             layer.loadNamedStyle(str(path), categories=STYLE_CATEGORIES)
             layer.triggerRepaint()
@@ -261,8 +236,7 @@ class EditingController(QObject):
         for layer in self.working_copy_layers():
             path = working_copy_path_of(layer)
             if path is not None and Path(path) == Path(wc.path):
-                present[(str(path), str(layer.customProperty(PROP_PART) or
-                                       _part_from_source(layer, wc)))] = layer
+                present[(str(path), str(layer.customProperty(PROP_PART) or ""))] = layer
         out = []
         group = None
         for part in wc.parts:
@@ -360,7 +334,7 @@ class EditingController(QObject):
         try:
             wc = WorkingCopy.checkout(client, collection, path, bbox=bbox,
                                       istat_codes=istat_codes, progress=report,
-                                      language=_language())
+                                      language=ui_language())
         except (ApiError, WorkingCopyError) as exc:
             text = exc.message() if isinstance(exc, ApiError) else str(exc)
             self.message(self.tr("Checkout failed: {0}").format(text), Qgis.Critical, 0)
@@ -730,12 +704,3 @@ def release_volunteer_guard() -> None:
         _GUARD.unload()
         _GUARD = None
 
-
-def _part_from_source(layer: QgsVectorLayer, wc: Any) -> str:
-    """The part of a layer of ``wc`` from its ``layername=`` (projects saved before tags)."""
-    match = re.search(r"layername=([^|]+)", layer.source())
-    name = match.group(1) if match else ""
-    for part in wc.parts:
-        if part.layer_name == name:
-            return str(part.name)
-    return ""
