@@ -6,7 +6,9 @@
 #      python3-qgis + qgis-providers (PyQGIS and its OAPIF provider: QGIS 3.22 on
 #      Debian 12, 3.40 on Debian 13), qgis (only for `qgis_process`, which the
 #      Processing tests run; a few MB more), python3-psycopg2 (the tests ask
-#      PostGIS directly), python3-venv, qttools5-dev-tools (lrelease, .qm files);
+#      PostGIS directly), python3-venv, qttools5-dev-tools (lrelease, .qm files),
+#      pyqt5-dev-tools (pylupdate5: the test that the .ts files are up to date);
+#      scripts/system-tools.tsv lists every outside tool and who installs it;
 #   2. .venv-qgis: a virtual environment of the *system* Python (the only one
 #      with PyQGIS) with --system-site-packages, plus pytest and pytest-qgis,
 #      reinstalled only when the pinned versions below change (stamp file).
@@ -46,6 +48,7 @@ if [ ! -x "$SYS_PY" ]; then
     APT_PKGS+=(python3)
 fi
 if [ "$TOOLS_ONLY" = 0 ]; then
+    command -v pylupdate5 >/dev/null 2>&1 || APT_PKGS+=(pyqt5-dev-tools)
     if [ ! -x "$SYS_PY" ] || ! "$SYS_PY" -c 'import qgis.core' >/dev/null 2>&1; then
         APT_PKGS+=(python3-qgis)
     fi

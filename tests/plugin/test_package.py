@@ -151,6 +151,12 @@ def test_zip_layout(built: Path) -> None:
     for collection in ("comuni", "sites", "projects", "mobility_links", "transit_stops"):
         assert f"styles/{collection}.qml" in files and f"styles/{collection}.en.qml" in files
     assert "styles/rigenera.json" in files  # the sites' overview tiles (core/layers.py)
+    # The QGIS plugin repository requires a licence file in the plugin folder: the
+    # repository's own EUPL-1.2 text, byte for byte.
+    with zipfile.ZipFile(built) as archive:
+        shipped = archive.read(f"{PLUGIN_ID}/LICENSE")
+    assert shipped == (ROOT / "LICENSE").read_bytes()
+    assert shipped.startswith(b"European Union Public Licence v. 1.2")
     assert not [f for f in files if "__pycache__" in f or f.endswith((".pyc", ".ts"))
                 or f.startswith("tests/") or (f.startswith("i18n/") and not f.endswith(".qm"))]
     assert meta == source
