@@ -31,6 +31,8 @@ $$;
 -- on) are recorded set-wise by statement triggers over the transition tables: one
 -- INSERT ... SELECT per statement instead of a trigger call per row. The row
 -- trigger's WHEN keeps import rows out of the after-trigger queue altogether.
+-- Rows are recorded in the order the statement wrote them (sorting 100k JSON
+-- records by id spilled ~80 MB to disk).
 CREATE OR REPLACE FUNCTION rigenera.record_history() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -79,7 +81,7 @@ BEGIN
   IF TG_OP = 'INSERT' THEN
     EXECUTE head || format(
       'SELECT %L, n.id::text, n.version, $1, $2, $3, $4, NULL, to_jsonb(d), NULL, n.geom'
-      ' FROM n, LATERAL (SELECT %s) d ORDER BY n.id',
+      ' FROM n, LATERAL (SELECT %s) d',
       TG_TABLE_NAME, rigenera.doc_columns(TG_RELID, 'n'))
     USING op, rigenera.acting_user(), rigenera.setting('rigenera.changeset')::uuid,
           rigenera.setting('rigenera.comment');
@@ -88,14 +90,14 @@ BEGIN
     EXECUTE head || format(
       'SELECT %L, n.id::text, n.version, $1, $2, $3, $4, to_jsonb(od), to_jsonb(nd), o.geom, n.geom'
       ' FROM o JOIN n ON n.id = o.id, LATERAL (SELECT %s) od, LATERAL (SELECT %s) nd'
-      ' WHERE to_jsonb(od) <> to_jsonb(nd) OR n.geom IS DISTINCT FROM o.geom ORDER BY n.id',
+      ' WHERE to_jsonb(od) <> to_jsonb(nd) OR n.geom IS DISTINCT FROM o.geom',
       TG_TABLE_NAME, rigenera.doc_columns(TG_RELID, 'o'), rigenera.doc_columns(TG_RELID, 'n'))
     USING op, rigenera.acting_user(), rigenera.setting('rigenera.changeset')::uuid,
           rigenera.setting('rigenera.comment');
   ELSE
     EXECUTE head || format(
       'SELECT %L, o.id::text, o.version, $1, $2, $3, $4, to_jsonb(d), NULL, o.geom, NULL'
-      ' FROM o, LATERAL (SELECT %s) d ORDER BY o.id',
+      ' FROM o, LATERAL (SELECT %s) d',
       TG_TABLE_NAME, rigenera.doc_columns(TG_RELID, 'o'))
     USING op, rigenera.acting_user(), rigenera.setting('rigenera.changeset')::uuid,
           rigenera.setting('rigenera.comment');
