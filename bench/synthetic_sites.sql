@@ -1,7 +1,8 @@
 -- 100,000 (%(n)s) seeded synthetic site polygons around Milan, each in the comune that
 -- holds its centre: the benchmarks' load (bench/run.py, bench/plugin.py). psycopg2 paramstyle.
 SET max_parallel_workers_per_gather = 0;
-SELECT set_config('rigenera.import', 'on', true);
+SELECT set_config('rigenera.import', 'on', true), set_config('rigenera.actor', 'import:bench', true),
+       set_config('rigenera.comment', 'bench/synthetic_sites.sql', true);
 SELECT setseed(0.4242);
 CREATE TEMP TABLE candidate AS
 SELECT n, ST_SetSRID(ST_MakePoint(8.95 + random() * 0.5, 45.3 + random() * 0.375), 4326) AS p,

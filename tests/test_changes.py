@@ -6,6 +6,7 @@ Expected answers are read from rigenera.history itself.
 import threading
 import time
 
+import httpx
 import psycopg2
 import pytest
 
@@ -23,9 +24,13 @@ def feed(api, user="tecnico", **params):
     return r.json()
 
 
-def history(db, collection, after=0):
-    return query(db, "SELECT id, feature_id, operation, version FROM rigenera.history"
-                     " WHERE collection = %s AND id > %s ORDER BY id", (collection, after))
+def history(db, collection, after="0:0"):
+    """The feed's rows read from the table itself: (xid, id) order, reconstructed ones out."""
+    xid, hid = after.split(":")
+    return query(db, "SELECT id, feature_id, operation, version, xid::text || ':' || id"
+                     " FROM rigenera.history WHERE collection = %s AND NOT reconstructed"
+                     " AND (xid, id) > (%s::xid8, %s::bigint) ORDER BY xid, id",
+                 (collection, xid, int(hid)))
 
 
 def create_site(api, name="Area del feed"):
@@ -57,17 +62,18 @@ def test_create_update_delete_appear_in_order_without_private_data(api, db):
     assert doc["collection"] == "sites"
     mine = [(c["id"], c["operation"], c["version"]) for c in doc["changes"]]
     assert mine == [(fid, "create", 1), (fid, "update", 2), (fid, "delete", 2)]
-    # Same as the history table, in seq order, and nothing private.
-    assert [(c["seq"], c["id"], c["operation"], c["version"]) for c in doc["changes"]] == [
-        tuple(r) for r in history(db, "sites", start)]
+    # Same as the history table, in (transaction, id) order, and nothing private.
+    assert [(c["seq"], c["id"], c["operation"], c["version"], c["cursor"])
+            for c in doc["changes"]] == [tuple(r) for r in history(db, "sites", start)]
     for c in doc["changes"]:
-        assert set(c) == {"seq", "id", "operation", "version", "at"}
+        assert set(c) == {"seq", "cursor", "id", "operation", "version", "at"}
         assert not PRIVATE & set(c)
         assert "T" in c["at"] and c["at"].endswith("+00:00")
     seqs = [c["seq"] for c in doc["changes"]]
-    assert seqs == sorted(seqs)
-    assert doc["last"] == seqs[-1] == doc["latest"]
-    (top,) = query(db, "SELECT max(id) FROM rigenera.history WHERE collection = 'sites'")[0]
+    assert seqs == sorted(seqs)  # one writer after the other: ids in order too
+    assert doc["last"] == doc["changes"][-1]["cursor"] == doc["latest"]
+    (top,) = query(db, "SELECT xid::text || ':' || id FROM rigenera.history"
+                       " WHERE collection = 'sites' ORDER BY xid DESC, id DESC LIMIT 1")[0]
     assert doc["latest"] == top
 
 
@@ -90,27 +96,40 @@ def test_paging_with_limit_and_after(api, db):
     while len(history(db, "sites")) < 5:
         create_site(api, "Area per le pagine")
     rows = history(db, "sites")
-    seen, after, pages = [], 0, 0
+    seen, after, pages = [], "", 0
     while True:
         doc = feed(api, collection="sites", after=after, limit=2)
         assert len(doc["changes"]) <= 2
         seen += [c["seq"] for c in doc["changes"]]
         pages += 1
-        if doc["last"] >= doc["latest"]:
+        if doc["last"] == doc["latest"]:
             break
-        assert doc["latest"] == rows[-1][0]  # known although the page is not the last
+        assert doc["latest"] == rows[-1][4]  # known although the page is not the last
         after = doc["last"]
     assert seen == [r[0] for r in rows]
     assert pages == (len(rows) + 1) // 2
     # Beyond the end: nothing, and last/latest stay at `after`.
-    far = rows[-1][0] + 1000
+    xid, hid = rows[-1][4].split(":")
+    far = f"{xid}:{int(hid) + 1000}"
     assert feed(api, collection="sites", after=far) == {
         "collection": "sites", "changes": [], "last": far, "latest": far}
 
 
 def test_comuni_have_no_changes(api):
-    assert feed(api, collection="comuni", after=5) == {
-        "collection": "comuni", "changes": [], "last": 5, "latest": 5}
+    assert feed(api, collection="comuni", after="7:5") == {
+        "collection": "comuni", "changes": [], "last": "7:5", "latest": "7:5"}
+
+
+def test_old_integer_cursors_still_work(api, db):
+    """Working copies made before cursors carried the transaction hold a history id: it is
+    the cursor "0:<id>", and the answer hands back cursors of the new kind."""
+    rows = history(db, "sites")
+    legacy = feed(api, collection="sites", after=str(rows[0][0]))
+    assert legacy == feed(api, collection="sites", after=f"0:{rows[0][0]}")
+    assert [c["seq"] for c in legacy["changes"]] == [r[0] for r in rows]  # all after xid 0
+    assert legacy["last"] == rows[-1][4]
+    assert feed(api, collection="sites", after="0")["changes"] == feed(api, collection="sites")[
+        "changes"]
 
 
 @pytest.mark.parametrize(("params", "field"), [
@@ -118,6 +137,12 @@ def test_comuni_have_no_changes(api):
     ({"collection": "sites", "after": "abc"}, "after"),
     ({"collection": "sites", "after": "1.5"}, "after"),
     ({"collection": "sites", "after": str(2**63)}, "after"),
+    ({"collection": "sites", "after": f"1:{2**63}"}, "after"),
+    ({"collection": "sites", "after": f"{2**64}:1"}, "after"),
+    ({"collection": "sites", "after": "1:"}, "after"),
+    ({"collection": "sites", "after": ":1"}, "after"),
+    ({"collection": "sites", "after": "1:2:3"}, "after"),
+    ({"collection": "sites", "after": "١:٢"}, "after"),  # Arabic-Indic digits
     ({"collection": "sites", "limit": "0"}, "limit"),
     ({"collection": "sites", "limit": "10001"}, "limit"),
     ({"collection": "sites", "limit": "dieci"}, "limit"),
@@ -142,33 +167,113 @@ def test_limit_bounds_are_accepted(api):
     assert feed(api, collection="sites", limit=10000)["changes"]
 
 
-def test_a_slow_writer_is_never_skipped(api, db):
-    """A transaction that drew a lower history id but commits after a quicker one: the
-    feed must not hand out the higher seq first (the client would skip the lower one)."""
+
+
+# ------------------------------------------------------------- writers and the feed
+def _timed_feed(api, **params):
+    t0 = time.monotonic()
+    doc = feed(api, **params)
+    return doc, time.monotonic() - t0
+
+
+def _writer(db, actor):
+    """A connection whose transaction stays open until the test commits it."""
+    conn = psycopg2.connect(db)
+    with conn.cursor() as cur:
+        cur.execute("SELECT set_config('rigenera.actor', %s, true)", (actor,))
+    return conn
+
+
+def _update_owner(conn, fid, owner):
+    with conn.cursor() as cur:
+        cur.execute("UPDATE rigenera.sites SET owner = %s WHERE id = %s", (owner, fid))
+
+
+def test_an_open_writer_does_not_block_the_feed_and_is_delivered_after_commit(api, db):
     start = feed(api, collection="sites")["latest"]
-    ids = [r[0] for r in query(db, "SELECT id FROM rigenera.sites ORDER BY id LIMIT 2")]
-    slow = psycopg2.connect(db)
+    (fid,) = query(db, "SELECT id FROM rigenera.sites ORDER BY id LIMIT 1")[0]
+    slow = _writer(db, "lento")
     try:
-        with slow.cursor() as cur:
-            cur.execute("SELECT set_config('rigenera.actor', 'lento', true)")
-            cur.execute("UPDATE rigenera.sites SET owner = 'Lento' WHERE id = %s", (ids[0],))
-        query(db, "UPDATE rigenera.sites SET owner = 'Veloce' WHERE id = %s RETURNING id", (ids[1],))
-        answer = {}
-
-        def pull():
-            answer["doc"] = feed(api, collection="sites", after=start)
-            answer["at"] = time.monotonic()
-
-        puller = threading.Thread(target=pull)
-        puller.start()
-        time.sleep(0.5)
-        assert puller.is_alive(), "the feed answered while a writer was in flight"
-        committed = time.monotonic()
+        _update_owner(slow, fid, "Scritto lentamente")
+        doc, took = _timed_feed(api, collection="sites", after=start)
+        assert took < 1.0, f"the feed waited {took:.1f} s for a writer"
+        assert doc["changes"] == [] and doc["last"] == start == doc["latest"]
         slow.commit()
-        puller.join(timeout=30)
     finally:
         slow.close()
-    assert answer["at"] >= committed
-    got = [(c["id"], c["operation"]) for c in answer["doc"]["changes"]]
-    assert got == [(str(ids[0]), "update"), (str(ids[1]), "update")]
-    assert [c["seq"] for c in answer["doc"]["changes"]] == [r[0] for r in history(db, "sites", start)]
+    doc = feed(api, collection="sites", after=start)
+    assert [(c["id"], c["operation"]) for c in doc["changes"]] == [(str(fid), "update")]
+    assert [c["seq"] for c in doc["changes"]] == [r[0] for r in history(db, "sites", start)]
+
+
+def test_a_lower_id_committed_later_is_never_skipped(api, db):
+    """The transaction that began first (`older`) writes its history row after a younger one
+    (`younger`) drew a lower id, and commits first. The feed hands out the older's change at
+    once; the younger's lower id, committed later, must still come after that cursor."""
+    start = feed(api, collection="sites")["latest"]
+    a, b = [r[0] for r in query(db, "SELECT id FROM rigenera.sites ORDER BY id LIMIT 2")]
+    older, younger = _writer(db, "vecchia"), _writer(db, "giovane")
+    try:
+        with older.cursor() as cur:
+            cur.execute("SELECT pg_current_xact_id()")  # its transaction id comes first
+        _update_owner(younger, a, "Giovane")  # draws the lower history id
+        _update_owner(older, b, "Vecchia")
+        older.commit()
+        doc, took = _timed_feed(api, collection="sites", after=start)
+        assert took < 1.0, f"the feed waited {took:.1f} s for a writer"
+        assert [(c["id"], c["operation"]) for c in doc["changes"]] == [(str(b), "update")]
+        younger.commit()
+    finally:
+        older.close()
+        younger.close()
+    later = feed(api, collection="sites", after=doc["last"])
+    assert [(c["id"], c["operation"]) for c in later["changes"]] == [(str(a), "update")]
+    assert later["changes"][0]["seq"] < doc["changes"][0]["seq"]  # lower id, delivered later
+    assert [c["seq"] for c in doc["changes"] + later["changes"]] == [
+        r[0] for r in history(db, "sites", start)]
+
+
+def test_writers_never_wait_for_feed_readers(api, db, live):
+    """Feed requests in a loop while one writer keeps a transaction open: other writers and
+    the feed itself answer at once (a feed that waits for writers makes the writers queued
+    behind it wait too)."""
+    fids = [r[0] for r in query(db, "SELECT id FROM rigenera.sites ORDER BY id LIMIT 6")]
+    stop = threading.Event()
+    feed_times, failures = [], []
+
+    def readers():
+        with httpx.Client(base_url=live.url, timeout=60) as client:
+            while not stop.is_set():
+                t0 = time.monotonic()
+                r = client.get("/api/changes", params={"collection": "sites"},
+                               headers=basic("tecnico"))
+                feed_times.append(time.monotonic() - t0)
+                if r.status_code != 200:
+                    failures.append(r.status_code)
+
+    slow = _writer(db, "lento")
+    pool = [threading.Thread(target=readers) for _ in range(3)]
+    write_times = []
+    try:
+        _update_owner(slow, fids[0], "Transazione lunga")
+        for t in pool:
+            t.start()
+        time.sleep(0.3)
+        for i, fid in enumerate(fids[1:]):
+            version = api.get(f"/ogc/collections/sites/items/{fid}").headers["etag"]
+            t0 = time.monotonic()
+            r = api.patch(f"/ogc/collections/sites/items/{fid}",
+                          json={"properties": {"owner": f"Scrittore {i}"}},
+                          headers={"If-Match": version, **basic("admin")})
+            write_times.append(time.monotonic() - t0)
+            assert r.status_code == 204, r.text
+        slow.commit()
+    finally:
+        stop.set()
+        for t in pool:
+            t.join(timeout=60)
+        slow.close()
+    assert not failures
+    assert len(feed_times) >= 5
+    assert max(write_times) < 1.5, write_times
+    assert max(feed_times) < 1.5, max(feed_times)

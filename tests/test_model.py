@@ -19,7 +19,7 @@ def test_update_bumps_version_and_records_who(db):
     (v2, by, created_by) = query(
         db, "SELECT version, updated_by, created_by FROM rigenera.sites WHERE id = %s", (sid,))[0]
     assert v2 == v + 1
-    assert by == "tester" and created_by == "system"
+    assert by == "tester" and created_by == "import:demo"  # the loader that created it
 
 
 def test_surface_and_length_are_derived_on_the_spheroid(db):

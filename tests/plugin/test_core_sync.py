@@ -295,3 +295,48 @@ def test_split_becomes_patch_and_create(server: RigeneraServer, auth_for: Callab
     assert synchronise(wc, _client(server, auth_for)).status == "ok"
     (n,) = server.sql("SELECT count(*) FROM rigenera.sites WHERE name = %s", f["name"])[0]
     assert n >= 2
+
+
+def _feed_top(server: RigeneraServer) -> str:
+    """The newest change of sites as the feed's cursor, read from the history table."""
+    return str(server.sql("SELECT xid::text || ':' || id FROM rigenera.history"
+                          " WHERE collection = 'sites' AND NOT reconstructed"
+                          " ORDER BY xid DESC, id DESC LIMIT 1")[0][0])
+
+
+def test_checkout_and_pull_keep_the_feeds_opaque_cursor(
+        server: RigeneraServer, auth_for: Callable[..., str], tmp_path: Path,
+        claim: Callable[..., List[str]]) -> None:
+    from rigenera_qgis.core.sync import synchronise
+
+    (changed,) = claim(1)
+    wc = _checkout(server, auth_for, tmp_path, "cursor")
+    assert wc.meta("changes_seq") == _feed_top(server)
+    other = _checkout(server, auth_for, tmp_path, "cursor-other", "tecnico2")
+    layer, f = _feature(other, changed)
+    _edit(layer, f.id(), name="Cambiata per il cursore")
+    assert synchronise(other, _client(server, auth_for, "tecnico2")).status == "ok"
+    result = synchronise(wc, _client(server, auth_for))
+    assert result.status == "nothing" and result.pulled == 1, result
+    assert wc.meta("changes_seq") == _feed_top(server)
+
+
+def test_pull_from_a_working_copy_with_an_integer_cursor(
+        server: RigeneraServer, auth_for: Callable[..., str], tmp_path: Path,
+        claim: Callable[..., List[str]]) -> None:
+    """Working copies checked out before the feed's cursors became strings hold a history
+    id: the pull still works (the server reads it as a position before every change since
+    migration 0010), brings in what changed, and stores a cursor of the new kind."""
+    from rigenera_qgis.core.sync import synchronise
+
+    (changed,) = claim(1)
+    wc = _checkout(server, auth_for, tmp_path, "legacy")
+    (top,) = server.sql("SELECT max(id) FROM rigenera.history")[0]
+    wc.set_meta(changes_seq=str(top))
+    server.sql("UPDATE rigenera.sites SET name = 'Cambiata sul server' WHERE id = %s"
+               " RETURNING id", int(changed))
+    result = synchronise(wc, _client(server, auth_for))
+    assert result.status == "nothing" and result.pulled == 1, result
+    _, f = _feature(wc, changed)
+    assert f["name"] == "Cambiata sul server"
+    assert wc.meta("changes_seq") == _feed_top(server)

@@ -217,9 +217,13 @@ class RigeneraClient:
     def rejections(self) -> Dict[str, Any]:
         return self.get_json("/api/review/rejections")  # type: ignore[no-any-return]
 
-    def changes(self, collection: str, after: int = 0,
+    def changes(self, collection: str, after: Optional[str] = None,
                 limit: Optional[int] = None) -> Dict[str, Any]:
-        """What others changed since history sequence ``after`` (deletions included)."""
+        """What others changed since the feed cursor ``after`` (deletions included).
+
+        Cursors are opaque strings (``last``/``latest`` of an earlier answer); none means
+        from the beginning. Working copies made before cursors were strings hold an integer,
+        which the server still understands."""
         return self.get_json("/api/changes",  # type: ignore[no-any-return]
                              {"collection": collection, "after": after, "limit": limit})
 

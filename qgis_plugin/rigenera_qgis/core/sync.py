@@ -178,23 +178,25 @@ def pull(wc: WorkingCopy, client: RigeneraClient,
     """Bring in what others changed since the last sync; locally changed rows are left alone
     (the next push meets them as conflicts). ``dirty``: the server ids changed locally,
     when the caller already knows them. Returns how many features changed locally."""
-    after = int(wc.meta("changes_seq", "0") or 0)
+    after = str(wc.meta("changes_seq", "") or "") or None
     changed: Dict[str, Dict[str, Any]] = {}
     while True:
         feed = client.changes(wc.collection, after=after)
         for c in feed.get("changes", []):
             changed[str(c["id"])] = c
-        last = int(feed.get("last") or after)
-        if not feed.get("changes") or last <= after:
-            break
+        # Opaque cursors: more pages while the last one seen is not the latest.
+        last = str(feed.get("last") or after or "") or None
+        moved = bool(feed.get("changes")) and last != after
         after = last
+        if not moved or last == str(feed.get("latest") or ""):
+            break
     base = wc.base()
     # What we already hold at that version (our own pushes, refreshed) needs no fetch.
     changed = {sid: c for sid, c in changed.items()
                if c.get("operation") == "delete" or sid not in base
                or c.get("version") is None or int(c["version"]) > int(base[sid]["version"])}
     if not changed:
-        wc.set_meta(changes_seq=str(after))
+        wc.set_meta(changes_seq=after or "")
         return 0
     if dirty is None:
         dirty = {c.server_id for c in wc.local_changes() if c.server_id}
@@ -215,7 +217,7 @@ def pull(wc: WorkingCopy, client: RigeneraClient,
             updates[sid] = theirs
     wc.replace_many(updates)
     count = len(updates)
-    wc.set_meta(changes_seq=str(after))
+    wc.set_meta(changes_seq=after or "")
     report(95, "pulled")
     return count
 

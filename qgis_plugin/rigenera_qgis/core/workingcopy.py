@@ -395,7 +395,7 @@ class WorkingCopy:
         if not model.get("editable"):
             raise WorkingCopyError(f"{collection}: collezione non modificabile / not editable")
         # The change cursor before reading: what changes meanwhile is pulled later.
-        latest = int(client.changes(collection, after=0, limit=1).get("latest") or 0)
+        latest = str(client.changes(collection, limit=1).get("latest") or "")
         names = {f["name"] for f in model["fields"]}
         cql = None
         if istat_codes and "istat_code" in names:
@@ -420,7 +420,7 @@ class WorkingCopy:
 
     @classmethod
     def _create(cls, path: Path, collection: str, model: Dict[str, Any], server_url: str,
-                bbox: Any, istat_codes: Any, latest: int, language: str) -> None:
+                bbox: Any, istat_codes: Any, latest: str, language: str) -> None:
         parts = parts_for(collection, model.get("geometry_types", []),
                           bool(model.get("geometry_required")))
         fields = QgsFields()
@@ -455,7 +455,7 @@ class WorkingCopy:
                     "model": json.dumps(model, ensure_ascii=False),
                     "bbox": json.dumps(list(bbox) if bbox else None),
                     "istat_codes": json.dumps(istat_codes or None),
-                    "changes_seq": str(latest), "language": language,
+                    "changes_seq": latest, "language": language,
                     "checkout_at": QDateTime.currentDateTimeUtc().toString(Qt.ISODate)}
             db.executemany("INSERT INTO rg_meta VALUES (?, ?)", list(meta.items()))
 

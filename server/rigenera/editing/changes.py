@@ -1,92 +1,121 @@
-"""The change feed (``GET /api/changes``): what changed in a collection after a point.
+"""The change feed (``GET /api/changes``): what changed in a collection after a cursor.
 
-A client that checked features out (the QGIS plugin) remembers the last
-sequence number it saw and asks for what came after, deletions included. The
-sequence is ``rigenera.history.id``; only public facts leave: feature id,
-operation, version and time, never who, why, or the values.
+A client that checked features out (the QGIS plugin) remembers the cursor of the
+last change it saw and asks for what came after, deletions included. Only public
+facts leave: feature id, operation, version and time, never who, why, or the values.
 
-History ids are drawn when a write happens, not when it commits: a slow
-transaction can commit id 10 after a quick one committed id 11. A client that
-had read up to 11 would then never see 10. So the feed only answers up to a
-*horizon* below which every id is settled: it reads the identity sequence's
-last value, then waits (``LOCK ... IN SHARE MODE``, released at once) for the
-transactions that are writing history at that moment, which are the only ones
-that can hold an id at or below it. Writers are held only for that instant;
-bulk imports write no history (they are traced by `source`) and are not in
-the feed.
+History ids are drawn when a write happens, not when it commits, so they cannot
+order the feed: a slow transaction can commit id 10 after a quick one committed
+id 11, and a client that had read up to 11 would never see 10. Instead each
+history row records its transaction (``xid``, migration 0010) and the feed
+delivers only rows of transactions older than every transaction still running
+(``pg_snapshot_xmin`` of the current snapshot: all of them have finished),
+ordered by (xid, id). Any row not yet visible belongs to a transaction with
+xid >= that horizon, so it sorts after everything delivered: nothing is skipped,
+and no lock is taken, so a writer never waits for the feed nor the feed for a
+writer. The price: while a write transaction stays open, changes committed after
+it started are held back until it ends.
+
+The cursor is ``"<xid>:<id>"``, opaque to clients. History written before
+migration 0010 has xid 0, so an old integer cursor ``n`` means ``"0:n"``.
+Creation rows that migration 0010 reconstructed are not in the feed (nothing
+changed); those that imports write are (the features did change).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, NamedTuple
 
 import asyncpg
 
-from rigenera.errors import DatabaseUnavailable, InvalidParameter
+from rigenera.errors import InvalidParameter
 
 MAX_LIMIT = 10_000
-# Longest wait for the writers in flight before answering 503 (a changeset of
-# 1,000 updates takes well under a second: bench/writes.py).
-LOCK_TIMEOUT = "10s"
-_MAX_SEQ = 2**63 - 1
+_MAX_ID = 2**63 - 1
+_MAX_XID = 2**64 - 1
+_CURSOR = re.compile(r"(?:([0-9]{1,20}):)?([0-9]{1,19})")
 
 
-def _integer(name: str, raw: str | None, default: int, low: int, high: int) -> int:
-    """A query-string integer in [low, high], or a 400 naming the parameter."""
+class Cursor(NamedTuple):
+    """A position in the feed: the writing transaction, then the history id."""
+
+    xid: int
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.xid}:{self.id}"
+
+
+START = Cursor(0, 0)
+
+
+def _bad(name: str, reason: str) -> InvalidParameter:
+    return InvalidParameter(f"{name}: {reason}", errors=[{"field": name, "reason": reason}])
+
+
+def parse_cursor(raw: str | None) -> Cursor:
+    """``after``: a cursor from an earlier answer, an old integer sequence, or nothing."""
+    if raw is None or raw.strip() == "":
+        return START
+    m = _CURSOR.fullmatch(raw.strip())
+    xid, fid = (int(m.group(1) or 0), int(m.group(2))) if m else (-1, -1)
+    if not m or xid > _MAX_XID or fid > _MAX_ID:
+        raise _bad("after", "atteso un cursore restituito dal feed (\"last\"/\"latest\") / "
+                            "expected a cursor the feed returned (\"last\"/\"latest\")")
+    return Cursor(xid, fid)
+
+
+def parse_limit(raw: str | None) -> int:
     if raw is None:
-        return default
+        return MAX_LIMIT
     text = raw.strip()
-    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
-        raise InvalidParameter(
-            f"{name}: atteso un intero da {low} a {high} / expected an integer from {low} to {high}",
-            errors=[{"field": name, "reason": f"integer from {low} to {high}"}])
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+        raise _bad("limit", f"atteso un intero da 1 a {MAX_LIMIT} / "
+                            f"expected an integer from 1 to {MAX_LIMIT}")
     return int(text)
 
 
-def parse_params(after: str | None, limit: str | None) -> tuple[int, int]:
-    return (_integer("after", after, 0, 0, _MAX_SEQ),
-            _integer("limit", limit, MAX_LIMIT, 1, MAX_LIMIT))
+def parse_params(after: str | None, limit: str | None) -> tuple[Cursor, int]:
+    return parse_cursor(after), parse_limit(limit)
 
 
-async def _horizon(conn: asyncpg.Connection) -> int:
-    """The highest history id at or below which every writer has finished."""
-    async with conn.transaction():
-        await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-        last = await conn.fetchval(
-            "SELECT coalesce(pg_sequence_last_value("
-            "pg_get_serial_sequence('rigenera.history', 'id')::regclass), 0)")
-        try:
-            await conn.execute("LOCK TABLE rigenera.history IN SHARE MODE")
-        except asyncpg.LockNotAvailableError as exc:
-            raise DatabaseUnavailable("Scritture in corso, riprovare / writes in progress, retry",
-                                      headers={"Retry-After": "1"}, log_message=str(exc)) from exc
-    return int(last)
+_PAGE = """
+SELECT id, xid::text AS tx, feature_id, operation, version, at FROM rigenera.history
+ WHERE collection = $1 AND NOT reconstructed
+   AND (xid, id) > ($2::text::xid8, $3::bigint) AND xid < $4::text::xid8
+ ORDER BY xid, id LIMIT $5"""
+_LATEST = """
+SELECT id, xid::text AS tx FROM rigenera.history
+ WHERE collection = $1 AND NOT reconstructed
+   AND (xid, id) > ($2::text::xid8, $3::bigint) AND xid < $4::text::xid8
+ ORDER BY xid DESC, id DESC LIMIT 1"""
 
 
-async def change_feed(pool: asyncpg.Pool, collection: str, after: int, limit: int) -> dict[str, Any]:
-    """The changes of `collection` with after < seq <= horizon, oldest first.
+async def change_feed(pool: asyncpg.Pool, collection: str, after: Cursor,
+                      limit: int) -> dict[str, Any]:
+    """The settled changes of `collection` after the cursor `after`, oldest first.
 
-    `last` is the highest seq returned (else `after`); `latest` the highest seq of the
-    collection up to the horizon (at least `after`): while last < latest, ask again
+    `last` is the cursor of the last change returned (else `after`); `latest` that of
+    the newest settled change (at least `after`): while last != latest, ask again
     with after=last.
     """
     async with pool.acquire() as conn:
-        horizon = await _horizon(conn)
-        rows = await conn.fetch(
-            """SELECT id, feature_id, operation, version, at FROM rigenera.history
-                WHERE collection = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4""",
-            collection, after, horizon, limit)
-        last = rows[-1]["id"] if rows else after
+        # Every transaction below the horizon has ended: its rows are visible to the
+        # statements that follow, and nothing can still be written below it.
+        horizon = await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+        rows = await conn.fetch(_PAGE, collection, str(after.xid), after.id, horizon, limit)
+        last = Cursor(int(rows[-1]["tx"]), rows[-1]["id"]) if rows else after
         latest = last
         if len(rows) == limit:  # a full page: there may be more, up to the horizon
-            more = await conn.fetchval(
-                "SELECT max(id) FROM rigenera.history WHERE collection = $1 AND id > $2"
-                " AND id <= $3", collection, last, horizon)
-            latest = max(latest, more or 0)
+            top = await conn.fetchrow(_LATEST, collection, str(last.xid), last.id, horizon)
+            if top is not None:
+                latest = Cursor(int(top["tx"]), top["id"])
     return {
         "collection": collection,
-        "changes": [{"seq": r["id"], "id": r["feature_id"], "operation": r["operation"],
-                     "version": r["version"], "at": r["at"].isoformat()} for r in rows],
-        "last": last,
-        "latest": latest,
+        "changes": [{"seq": r["id"], "cursor": f"{r['tx']}:{r['id']}", "id": r["feature_id"],
+                     "operation": r["operation"], "version": r["version"],
+                     "at": r["at"].isoformat()} for r in rows],
+        "last": str(last),
+        "latest": str(latest),
     }

@@ -37,6 +37,7 @@ from rigenera.errors import (
 from rigenera.ogc.params import output_crs
 
 _REVIEWED = {"sites", "projects"}  # tables with a validation_status
+DEFAULT_SOURCE = "Rigenera"  # the source of a feature created without one
 
 
 @dataclass
@@ -420,7 +421,8 @@ class EditingService:
             cols.append("istat_code")
             exprs.append(f"rigenera.comune_of({geom})")
         if '"source"' not in cols:
-            args.append(f"Rigenera – inserito da {who.username}")
+            # Neutral: who created the feature is in the (private) history, never published.
+            args.append(DEFAULT_SOURCE)
             cols.append("source")
             exprs.append(f"${len(args)}::text")
         row = await conn.fetchrow(
@@ -493,17 +495,23 @@ class EditingService:
         return True
 
     # ---------------------------------------------------------------- history
-    async def history(self, cid: str, fid: str) -> list[dict[str, Any]]:
+    async def history(self, cid: str, fid: str, decimals: int = 9) -> list[dict[str, Any]]:
+        """A feature's changes, its creation first: a creation that migration 0010
+        reconstructed has a higher id than the changes recorded before it.
+
+        Geometries with `decimals` decimals: 9 (0.1 mm) to read; 15 to restore them
+        exactly (a revert), since PostGIS then prints the shortest exact form."""
         assert self.pool is not None
         self.collection(cid)
         rows = await self.pool.fetch(
-            """SELECT id, version, operation, actor, at, changeset, comment,
-                      before || jsonb_build_object('geom', ST_AsGeoJSON(geom_before, 9)::jsonb)
+            """SELECT id, version, operation, actor, at, changeset, comment, reconstructed,
+                      before || jsonb_build_object('geom', ST_AsGeoJSON(geom_before, $3)::jsonb)
                         AS before,
-                      after || jsonb_build_object('geom', ST_AsGeoJSON(geom_after, 9)::jsonb)
+                      after || jsonb_build_object('geom', ST_AsGeoJSON(geom_after, $3)::jsonb)
                         AS after
-                 FROM rigenera.history WHERE collection = $1 AND feature_id = $2 ORDER BY id""",
-            cid, fid)
+                 FROM rigenera.history WHERE collection = $1 AND feature_id = $2
+                ORDER BY NOT reconstructed, id""",
+            cid, fid, decimals)
         return [dict(r) for r in rows]
 
 

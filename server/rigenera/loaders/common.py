@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import psycopg2
 from psycopg2.extensions import cursor as Cursor
 from psycopg2.extras import execute_values
 from shapely.geometry.base import BaseGeometry
@@ -18,12 +19,22 @@ from shapely.geometry.base import BaseGeometry
 from rigenera.errors import ImportDataError
 
 
-def begin_import(cur: Cursor) -> None:
-    """Mark the transaction as a bulk import of external data: rows are traced by
-    their `source`, not one history row each (FACTS.md: row triggers on 100k
-    imported rows cost ~16 s), and external layers may reach past the metro
-    boundary (bus lines into Monza e Brianza)."""
-    cur.execute("SELECT set_config('rigenera.import', 'on', true)")
+def begin_import(cur: Cursor, loader: str, comment: str | None = None) -> None:
+    """Mark the transaction as a bulk import of external data by `loader`.
+
+    History is written set-wise, one INSERT ... SELECT per statement (migration
+    0010), instead of a trigger call per row (FACTS.md: row triggers on 100k
+    imported rows cost ~16 s); its actor is ``import:<loader>``. External layers may
+    reach past the metro boundary (bus lines into Monza e Brianza)."""
+    cur.execute("SELECT set_config('rigenera.import', 'on', true),"
+                " set_config('rigenera.actor', %s, true)", (f"import:{loader}",))
+    if comment is not None:
+        import_note(cur, comment)
+
+
+def import_note(cur: Cursor, comment: str) -> None:
+    """The comment of the history rows written from here on (the file being loaded)."""
+    cur.execute("SELECT set_config('rigenera.comment', %s, true)", (comment,))
 
 
 def wkb(geom: BaseGeometry | None) -> bytes | None:
@@ -31,6 +42,19 @@ def wkb(geom: BaseGeometry | None) -> bytes | None:
     if geom is None or geom.is_empty:
         return None
     return bytes(geom.wkb)
+
+
+def comuni_of(cur: Cursor, geoms: Sequence[BaseGeometry]) -> list[str | None]:
+    """rigenera.comune_of() of each geometry, in one round trip (None outside the area).
+
+    Computed before the upsert rather than with a later UPDATE, so that a first
+    import writes version 1 and an identical re-import writes nothing.
+    """
+    cur.execute(
+        "SELECT rigenera.comune_of(ST_SetSRID(ST_GeomFromWKB(g), 4326))"
+        " FROM unnest(%s::bytea[]) WITH ORDINALITY AS t(g, i) ORDER BY i",
+        ([psycopg2.Binary(wkb(g)) for g in geoms],))
+    return [r[0] for r in cur.fetchall()]
 
 
 def upsert(

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg2
 from shapely.geometry import shape
 
-from rigenera.loaders.common import begin_import, upsert, wkb
+from rigenera.loaders.common import begin_import, comuni_of, upsert, wkb
 from rigenera.loaders.comuni import load_comuni_from_geopop
 from rigenera.settings import PROJECT_ROOT
 
@@ -34,7 +34,7 @@ def load_demo(dsn: str, path: Path = DEMO_FILE, *, with_comuni: bool = True) -> 
     conn = psycopg2.connect(dsn)
     try:
         with conn, conn.cursor() as cur:
-            begin_import(cur)
+            begin_import(cur, "demo", path.name)
             if with_comuni:
                 counts["comuni"] = load_comuni_from_geopop(cur)
             sites = [
@@ -97,17 +97,18 @@ def load_demo(dsn: str, path: Path = DEMO_FILE, *, with_comuni: bool = True) -> 
                    geom_sql="ST_Multi(ST_SetSRID(ST_GeomFromWKB({}), 4326))")
             counts["mobility_links"] = len(links)
 
+            # The comune of each stop before the upsert: created with it, at version 1.
+            geoms = [shape(f["geometry"]) for f in doc["transit_stops"]["features"]]
             stops = [
-                (p["mode"], p["name"], p["lines"], p["operator"], source, p["source_id"],
-                 wkb(shape(f["geometry"])))
-                for f in doc["transit_stops"]["features"] for p in [_props(f)]
+                (p["mode"], p["name"], p["lines"], p["operator"], code, source, p["source_id"],
+                 wkb(g))
+                for f, g, code in zip(doc["transit_stops"]["features"], geoms,
+                                      comuni_of(cur, geoms), strict=True)
+                for p in [_props(f)]
             ]
             upsert(cur, "rigenera.transit_stops",
-                   ["mode", "name", "lines", "operator", "source", "source_id"], stops)
-            cur.execute(
-                "UPDATE rigenera.transit_stops SET istat_code = rigenera.comune_of(geom)"
-                " WHERE source = %s AND istat_code IS DISTINCT FROM rigenera.comune_of(geom)",
-                (source,))
+                   ["mode", "name", "lines", "operator", "istat_code", "source", "source_id"],
+                   stops)
             counts["transit_stops"] = len(stops)
     finally:
         conn.close()

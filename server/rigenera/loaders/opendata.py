@@ -35,7 +35,7 @@ from shapely.geometry import MultiLineString, shape
 from shapely.geometry.base import BaseGeometry
 
 from rigenera.errors import ImportDataError
-from rigenera.loaders.common import begin_import, upsert, wkb
+from rigenera.loaders.common import begin_import, comuni_of, import_note, upsert, wkb
 
 LOG = logging.getLogger(__name__)
 
@@ -297,19 +297,6 @@ def _count(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> int:
     return int(row[0]) if row else 0
 
 
-def _comuni_of(cur: Cursor, geoms: Sequence[BaseGeometry]) -> list[str | None]:
-    """rigenera.comune_of() of each geometry, in one round trip (None outside the area).
-
-    Computed before the upsert rather than with a later UPDATE, so that a first
-    import writes version 1 and an identical re-import writes nothing.
-    """
-    cur.execute(
-        "SELECT rigenera.comune_of(ST_SetSRID(ST_GeomFromWKB(g), 4326))"
-        " FROM unnest(%s::bytea[]) WITH ORDINALITY AS t(g, i) ORDER BY i",
-        ([psycopg2.Binary(wkb(g)) for g in geoms],))
-    return [r[0] for r in cur.fetchall()]
-
-
 # --- Comuni ------------------------------------------------------------------
 
 
@@ -431,11 +418,12 @@ def _load_stops(cur: Cursor, directory: Path) -> int | None:
             LOG.info("%s not found: skipped", name)
             continue
         rows, geoms = build(path)
-        codes = _comuni_of(cur, geoms)
+        codes = comuni_of(cur, geoms)
         outside = codes.count(None)
         if outside:
             LOG.info("%s: %d stops outside the metropolitan area (istat_code NULL)",
                      name, outside)
+        import_note(cur, name)
         with _file_stage(path):
             upsert(cur, "rigenera.transit_stops",
                    ["mode", "name", "lines", "operator", "istat_code", "source", "source_id"],
@@ -486,6 +474,7 @@ def _load_cycle(cur: Cursor, directory: Path) -> int | None:
     if dropped:
         LOG.warning("%s: %d features without any valid line skipped (id_amat %s)",
                     path.name, len(dropped), ", ".join(dropped[:10]))
+    import_note(cur, path.name)
     with _file_stage(path):
         upsert(cur, "rigenera.mobility_links",
                ["kind", "name", "status", "operator", "network", "typology", "source",
@@ -530,7 +519,7 @@ def _load_sites(cur: Cursor, directory: Path) -> int | None:
     _check_unique(path, ids, "site (same cod_prog, place and address)")
     # The comune of each site, set-wise; a site outside the metro area is a bad
     # coordinate (e.g. swapped lon/lat), not something to file under Milano.
-    comuni = _comuni_of(cur, [f.geom for f in feats])
+    comuni = comuni_of(cur, [f.geom for f in feats])
     rows: list[tuple[Any, ...]] = []
     for f, sid, code in zip(feats, ids, comuni, strict=True):
         p = f.props
@@ -558,6 +547,7 @@ def _load_sites(cur: Cursor, directory: Path) -> int | None:
         notes = "; ".join(x for x in (condition, desc) if x)
         rows.append((name, code, address, ownership, former_use, state, physical, notes,
                      "to_validate", SRC_SITES, sid, wkb(f.geom)))
+    import_note(cur, path.name)
     with _file_stage(path):
         upsert(cur, "rigenera.sites",
                ["name", "istat_code", "address", "ownership", "former_use", "state",
@@ -686,6 +676,7 @@ def _load_projects(cur: Cursor, directory: Path) -> dict[str, int]:
                      p.cup, p.ente, status, p.cost, p.target_m2, "comune_point", "to_validate",
                      SRC_RU, p.cup, points[p.istat]))
     stage_path = all1 if all1.exists() else all3
+    import_note(cur, " + ".join(f.name for f in (all1, all3) if f.exists()))
     with _file_stage(stage_path):
         upsert(cur, "rigenera.projects",
                ["title", "description", "cup", "implementing_body", "status", "total_cost_eur",
@@ -735,7 +726,7 @@ def load_open_data(dsn: str, directory: Path) -> dict[str, int]:
     conn = psycopg2.connect(dsn)
     try:
         with conn, conn.cursor() as cur:
-            begin_import(cur)
+            begin_import(cur, "opendata")
             for table, step in (("comuni", _load_comuni), ("transit_stops", _load_stops),
                                 ("mobility_links", _load_cycle), ("sites", _load_sites)):
                 t0 = time.monotonic()

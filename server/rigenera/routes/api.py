@@ -48,20 +48,22 @@ async def model(cid: str, models: ModelsDep) -> dict[str, Any]:
 @router.get("/changes")
 async def changes(who: CurrentUser, editing: EditingDep, collection: str | None = None,
                   after: str | None = None, limit: str | None = None) -> dict[str, Any]:
-    """What changed in a collection after sequence number `after` (deletions included), so a
+    """What changed in a collection after the cursor `after` (deletions included), so a
     client that checked features out can refresh them. Only ids, operations, versions and
     times: who changed what, and why, stays private (see /collections/{cid}/items/{fid}/history).
+    Never waits for writers: changes appear once every older write transaction has ended.
     """
     if not collection:
         raise InvalidParameter("collection: obbligatorio / required",
                                errors=[problem("collection", "required")])
     if collection not in BY_ID:
         raise NotFound(f"Collezione '{collection}' sconosciuta / unknown collection")
-    seq_after, page = parse_params(after, limit)
+    cursor, page = parse_params(after, limit)
     if collection not in editing.collections:  # published but never edited (comuni)
-        return {"collection": collection, "changes": [], "last": seq_after, "latest": seq_after}
+        return {"collection": collection, "changes": [], "last": str(cursor),
+                "latest": str(cursor)}
     assert editing.pool is not None
-    return await change_feed(editing.pool, collection, seq_after, page)
+    return await change_feed(editing.pool, collection, cursor, page)
 
 
 def _operations(doc: Any, editing: Any) -> list[Operation]:
@@ -170,7 +172,8 @@ async def revert(cid: str, fid: str, request: Request, who: CurrentUser,
     if isinstance(target, bool) or not isinstance(target, int):
         raise InvalidParameter("version: intero richiesto / integer required",
                                errors=[problem("version", "required integer")])
-    rows = [r for r in await editing.history(cid, fid) if r["version"] == target and r["after"]]
+    rows = [r for r in await editing.history(cid, fid, decimals=15)
+            if r["version"] == target and r["after"]]
     if not rows:
         raise NotFound(f"{cid}/{fid}: versione {target} non trovata / version not found")
     snapshot = rows[-1]["after"]
