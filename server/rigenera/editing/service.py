@@ -225,7 +225,7 @@ class EditingService:
                 for fid, version in await self._batch_update(
                         conn, coll, sops, action, names, has_geom, geom_given, crs):
                     versions[(cid, fid)] = version
-            if cid == "projects":
+            if moved and cid == "projects":
                 await conn.execute(_SETTLE)
             if moved and not who.edits_everywhere and await conn.fetchval(
                     _REACH_COUNT.format(table=coll.table), ids, sorted(who.comuni)):
@@ -291,9 +291,9 @@ class EditingService:
                                        int(str(op.feature_id)))
                     return Outcome(op.ref, coll.id, str(op.feature_id), None, "delete")
                 out = await self._update(conn, who, coll, op, current)
-            if coll.id == "projects":
-                await conn.execute(_SETTLE)
             if op.action == "create" or _moves(op):
+                if coll.id == "projects":
+                    await conn.execute(_SETTLE)
                 await self._check_reach(conn, who, coll, int(out.id), after=True)
             return out
         except asyncpg.PostgresError as exc:
