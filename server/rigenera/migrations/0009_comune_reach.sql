@@ -167,12 +167,13 @@ DECLARE
   problems jsonb := '[]';
   share double precision;
   pct text;
-  tol text := regexp_replace(round(rigenera.reach_tolerance_m()::numeric, 1)::text, '\.0$', '');
+  tol text;
   others text;
 BEGIN
   codes := coalesce(codes, '{}');
   IF g IS NOT NULL AND NOT rigenera.within_comuni(g, codes) THEN
     share := rigenera.outside_share(g, codes);
+    tol := regexp_replace(round(rigenera.reach_tolerance_m()::numeric, 1)::text, '\.0$', '');
     pct := CASE WHEN share IS NULL OR share < 0.01 THEN '<1'
                 WHEN share < 1 AND share > 0.99 THEN '>99'
                 ELSE round(share * 100)::text END;
