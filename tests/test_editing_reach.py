@@ -181,8 +181,10 @@ def test_reach_problems_as_an_import_would_call_it(sql, shapes):
 
 
 # ------------------------------------------------------------------------------ tolerance
-def test_tolerance_is_one_row_and_changing_it_rebuilds_the_reach(api, sql, shapes, fingerprint):
+def test_tolerance_is_one_row_and_changing_it_rebuilds_the_reach(api, sql, shapes, fingerprint,
+                                                                 tolerance):
     body = site(shapes["border60"].geometry, name="Sessanta metri oltre")
+    assert post(api, body, "tecnico").status_code == 403  # 60 m over, at the default
     try:
         sql("UPDATE rigenera.reach_rule SET tolerance_m = 80")
         r = post(api, body, "tecnico")
@@ -195,7 +197,7 @@ def test_tolerance_is_one_row_and_changing_it_rebuilds_the_reach(api, sql, shape
         assert fingerprint() == before
     finally:
         sql("UPDATE rigenera.reach_rule SET tolerance_m = DEFAULT")
-    assert sql("SELECT tolerance_m FROM rigenera.reach_rule")[0][0] == 25
+    assert sql("SELECT tolerance_m FROM rigenera.reach_rule")[0][0] == tolerance
     pieces = sql("""SELECT count(*), count(DISTINCT istat_code),
                            bool_and(ST_Covers(r.geom, p.geom)) FROM rigenera.comune_reach_pieces p
                       JOIN rigenera.comune_reach r USING (istat_code)""")[0]

@@ -23,8 +23,9 @@ CREATE TABLE rigenera.reach_rule (
 );
 INSERT INTO rigenera.reach_rule DEFAULT VALUES;
 
+-- The row is changed, never deleted: without it refresh_reach() fails (NULL buffers).
 CREATE OR REPLACE FUNCTION rigenera.reach_tolerance_m() RETURNS double precision
-LANGUAGE sql STABLE AS $$ SELECT coalesce((SELECT tolerance_m FROM rigenera.reach_rule), 25) $$;
+LANGUAGE sql STABLE AS $$ SELECT tolerance_m FROM rigenera.reach_rule $$;
 
 -- Each comune buffered by the tolerance (on the spheroid), whole: the exact
 -- reference, for what the pieces cannot answer and for the messages.
@@ -36,8 +37,9 @@ CREATE INDEX comune_reach_geom_gist ON rigenera.comune_reach USING gist (geom);
 
 -- The same, cut into small indexed pieces (ST_Subdivide, 64 vertices): a feature
 -- inside one piece is answered by a small polygon instead of the whole outline,
--- which GEOS cannot keep prepared from one row to the next (FACTS.md "Write-path
--- costs"). A piece that is its own bounding box answers by the index alone.
+-- which GEOS cannot keep prepared from one function call to the next (FACTS.md
+-- "Write-path costs"). A piece that is its own bounding box answers by the index
+-- alone (to the float precision of the stored boxes, centimetres).
 CREATE TABLE rigenera.comune_reach_pieces (
   id         serial PRIMARY KEY,
   istat_code text NOT NULL REFERENCES rigenera.comuni (istat_code) ON DELETE CASCADE,
