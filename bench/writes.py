@@ -6,8 +6,9 @@ each against its raw-SQL floor on the same PostGIS, data, triggers and checks.
 Floor for the changeset: the same 1,000 UPDATEs as one `UPDATE ... FROM unnest(...)`
 statement in one transaction, with the same triggers (version, history, area check).
 Floor for a single PATCH: one UPDATE of one row in its own transaction, from asyncpg.
-Two variants: attributes only, and attributes plus a new geometry (validity and
-metro-area checks).
+Variants: attributes only, and attributes plus a new geometry (validity and
+metro-area checks), each as a coordinator and as a technician of Milano (whose
+every feature, before and after, must lie within Milano: rigenera.reach_problems).
 """
 
 from __future__ import annotations
@@ -41,10 +42,17 @@ from rigenera.migrate import migrate  # noqa: E402
 
 N = 1000
 PASSWORD = "benchmark-password"
+MILANO = "015146"
+# Synthetic sites wholly inside Milano (50 m from its boundary): a technician's own.
+IN_MILANO_SQL = """SELECT s.id, ST_AsGeoJSON(s.geom, 7) FROM rigenera.sites s, rigenera.comuni c
+                    WHERE c.istat_code = %s AND s.istat_code = c.istat_code
+                      AND s.source LIKE 'Benchmark%%'
+                      AND ST_Within(s.geom, ST_Buffer(c.geom::geography, -50)::geometry)
+                    ORDER BY s.id DESC LIMIT %s"""
 
 
-def auth() -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"bench:{PASSWORD}".encode()).decode()}
+def auth(user: str = "bench") -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{PASSWORD}".encode()).decode()}
 
 
 def shifted(geom: dict[str, Any], dx: float) -> dict[str, Any]:
@@ -106,41 +114,50 @@ def main() -> int:
         with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
             cur.execute(SYNTHETIC_SQL, {"n": 100_000})
             cur.execute("INSERT INTO rigenera.accounts (username, role, password_hash)"
-                        " VALUES ('bench', 'coordinator', %s)", (hash_password(PASSWORD),))
+                        " VALUES ('bench', 'coordinator', %s), ('bench.tecnico', 'technician', %s)",
+                        (hash_password(PASSWORD), hash_password(PASSWORD)))
+            cur.execute("INSERT INTO rigenera.account_comuni VALUES ('bench.tecnico', %s)",
+                        (MILANO,))
             cur.execute("SELECT id, ST_AsGeoJSON(geom, 7) FROM rigenera.sites"
                         " WHERE source LIKE 'Benchmark%%' ORDER BY id LIMIT %s", (2 * N + 400,))
             rows = cur.fetchall()
+            cur.execute(IN_MILANO_SQL, (MILANO, N))
+            tech_rows = cur.fetchall()
+            assert len(tech_rows) == N and not {r[0] for r in tech_rows} & {r[0] for r in rows}
         conn.close()
         server = start_rigenera(dsn, work)
         client = httpx.Client(base_url=server.base, timeout=300, headers=auth())
         api_ids = [r[0] for r in rows[:N]]
         floor_ids = [r[0] for r in rows[N:2 * N]]
         single_ids = [r[0] for r in rows[2 * N:]]
-        geoms = {r[0]: json.loads(r[1]) for r in rows}
+        tech_ids = [r[0] for r in tech_rows]
+        geoms = {r[0]: json.loads(r[1]) for r in rows + tech_rows}
         results: dict[str, Any] = {}
-        for variant in ("attributes", "geometry"):
+        for variant in ("attributes", "geometry", "technician_attributes", "technician_geometry"):
+            ids, user = (tech_ids, "bench.tecnico") if variant.startswith("technician") else \
+                (api_ids, "bench")
             api_t, floor_t = [], []
             for rep in range(args.repeat):
                 with psycopg2.connect(dsn) as c, c.cursor() as cur:
                     cur.execute("SELECT id, version FROM rigenera.sites WHERE id = ANY(%s)",
-                                (api_ids,))
+                                (ids,))
                     versions = dict(cur.fetchall())
                 dx = 1e-5 * (rep + 1)
                 ops = [{"action": "patch", "collection": "sites", "id": str(fid),
                         "base_version": versions[fid],
                         "feature": {"properties": {"owner": f"api {variant} {rep} {fid}"},
                                     **({"geometry": shifted(geoms[fid], dx)}
-                                       if variant == "geometry" else {})}}
-                       for fid in api_ids]
+                                       if variant.endswith("geometry") else {})}}
+                       for fid in ids]
                 body = json.dumps({"operations": ops}).encode()
                 t0 = time.perf_counter()
                 r = client.post("/api/changesets", content=body,
-                                headers={"Content-Type": "application/json"})
+                                headers={"Content-Type": "application/json", **auth(user)})
                 api_t.append(time.perf_counter() - t0)
                 assert r.status_code == 200, r.text[:500]
                 owners = [f"floor {variant} {rep} {fid}" for fid in floor_ids]
                 fgeoms = ([json.dumps(shifted(geoms[fid], dx)) for fid in floor_ids]
-                          if variant == "geometry" else None)
+                          if variant.endswith("geometry") else None)
                 floor_t.append(asyncio.run(floor_changeset(dsn, floor_ids, owners, fgeoms)))
             a, f = statistics.median(api_t), statistics.median(floor_t)
             results[f"changeset_1000_{variant}"] = {"rigenera_s": a, "floor_s": f,

@@ -12,13 +12,15 @@ history and the project join tables). OPTIONS answers the `Allow` header per rol
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import psycopg2
 import pytest
 
-from conftest import MILANO, basic
+import reach_shapes
+from conftest import MILANO, SESTO, basic
 from test_editing import GEOJSON, SQUARE
 
 MERGE = {"Content-Type": "application/merge-patch+json"}
@@ -243,7 +245,11 @@ def test_technician_cannot_move_a_feature_out_of_their_comuni(api, sql, fingerpr
     r = api.patch(f"/ogc/collections/sites/items/{fid}", json={"geometry": SESTO_POINT},
                   headers={**MERGE, **basic("tecnico")})
     assert r.status_code == 403, r.text
-    assert r.json()["errors"] == [{"field": "geometry", "reason": "outside your comuni"}]
+    (tolerance,) = sql("SELECT tolerance_m FROM rigenera.reach_rule")[0]
+    errors = {e["field"]: e["reason"] for e in r.json()["errors"]}
+    assert set(errors) == {"geometry", "istat_code"}, errors  # the point is Sesto's
+    assert "100% of the geometry lies outside your comuni" in errors["geometry"]
+    assert f"(tolerance {tolerance:g} m)" in errors["geometry"]
     assert fingerprint() == before
 
 
@@ -275,3 +281,158 @@ def test_technician_cannot_label_a_site_with_another_comune(api, fingerprint):
                  headers={**GEOJSON, **basic("tecnico")})
     assert r.status_code in (403, 422), r.text
     assert fingerprint() == before
+
+
+# ------------------------------------------- a technician's reach cannot be bypassed by geometry
+# Milano's technician against geometries PostGIS builds from the real boundaries
+# (reach_shapes.py), on every write path. The rule (issue 9): the whole geometry, before
+# and after the write, lies within their comuni (plus the tolerance), and the feature's
+# comune (a project's comuni and linked sites) is theirs. Before it, touching Milano was
+# enough: a polygon mostly in Sesto with a corner in Milano was written, filed under Sesto.
+REACH_PATHS = ("post", "put", "patch", "delete", "batch", "op", "revert", "options")
+OWN = {"sites": "milano", "projects": "milano", "mobility_links": "line_milano",
+       "transit_stops": "stop_milano"}
+SESTO_SITE = "{sesto site}"  # placeholder: a demo site of Sesto San Giovanni
+
+
+@dataclass(frozen=True)
+class Attack:
+    id: str
+    cid: str
+    shape: str | None  # what the geometry becomes (None: no geometry)
+    props: dict[str, Any] = field(default_factory=dict)
+    allowed: bool = False
+    fields: frozenset[str] | None = None  # None: geometry, and istat_code if comune_of isn't Milano
+    status: int = 403  # when refused
+    paths: tuple[str, ...] = REACH_PATHS
+
+
+ATTACKS = [
+    Attack("site-mostly-in-sesto", "sites", "corner"),
+    Attack("site-multipart-tiny-part-in-milano", "sites", "multipart"),
+    Attack("site-60m-over-the-border", "sites", "border60"),
+    Attack("site-10m-over-the-border", "sites", "border10", allowed=True),
+    Attack("site-labelled-sesto", "sites", "milano", {"istat_code": SESTO},
+           fields=frozenset({"istat_code"})),
+    Attack("link-mostly-in-sesto", "mobility_links", "line"),
+    Attack("stop-10m-inside-sesto", "transit_stops", "stop_sesto10",
+           fields=frozenset({"istat_code"})),
+    Attack("stop-10m-inside-milano", "transit_stops", "stop_milano10", allowed=True),
+    Attack("project-mostly-in-sesto", "projects", "corner"),
+    Attack("project-with-comune-sesto", "projects", "milano", {"istat_codes": [MILANO, SESTO]},
+           fields=frozenset({"istat_codes"}), paths=tuple(p for p in REACH_PATHS if p != "revert")),
+    Attack("project-linking-a-sesto-site", "projects", "milano", {"site_ids": [SESTO_SITE]},
+           fields=frozenset({"site_ids"}), paths=tuple(p for p in REACH_PATHS if p != "revert")),
+    # Located nowhere: refused for every editor (a data rule, 422), so nobody creates one.
+    Attack("project-without-geometry-or-comuni", "projects", None, {"istat_codes": []},
+           fields=frozenset({"istat_codes"}), status=422,
+           paths=("post", "put", "patch", "batch", "op")),
+]
+REACH_CASES = [pytest.param(a, path, id=f"{a.id}-{path}") for a in ATTACKS for path in a.paths]
+
+
+@pytest.fixture(scope="module")
+def shapes(sql):
+    return reach_shapes.build(sql)
+
+
+@pytest.fixture(scope="module")
+def sesto_site(sql) -> int:
+    return sql("SELECT min(id) FROM rigenera.sites WHERE istat_code = %s", (SESTO,))[0][0]
+
+
+def reach_feature(cid: str, geometry: Any, props: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Feature", "properties": {**PROPS[cid], **props}, "geometry": geometry}
+
+
+def admin_create(api: httpx.Client, body: dict[str, Any]) -> str:
+    cid = body.pop("_cid")
+    r = api.post(f"/ogc/collections/{cid}/items", json=body, headers={**GEOJSON, **basic("admin")})
+    assert r.status_code == 201, r.text
+    return r.headers["location"].rsplit("/", 1)[1]
+
+
+@pytest.mark.parametrize(("attack", "path"), REACH_CASES)
+def test_reach_cannot_be_bypassed_by_geometry(api, sql, fingerprint, shapes, sesto_site,
+                                              attack, path):
+    cid, tecnico = attack.cid, basic("tecnico")
+    props = {k: [sesto_site if x == SESTO_SITE else x for x in v] if isinstance(v, list) else v
+             for k, v in attack.props.items()}
+    geometry = shapes[attack.shape].geometry if attack.shape else None
+    own = reach_feature(cid, shapes[OWN[cid]].geometry, {NAME[cid]: f"Propria {attack.id}"})
+    change: dict[str, Any] = {"properties": props}
+    if attack.shape != OWN[cid]:
+        change["geometry"] = geometry
+    fid = None
+    if path in ("put", "patch", "op", "revert"):
+        fid = admin_create(api, {**own, "_cid": cid})
+    elif path in ("delete", "options"):  # the feature as it is must be within reach
+        fid = admin_create(api, {**reach_feature(cid, geometry, props), "_cid": cid})
+    elif path == "batch":
+        fids = [admin_create(api, {**own, "_cid": cid}) for _ in range(3)]
+        fid = fids[1]
+    if path == "revert":  # version 2 is the attack, version 3 the feature back home
+        home = {"istat_code": MILANO, "istat_codes": [MILANO], "site_ids": []}
+        for body in (change, {"geometry": own["geometry"],
+                              "properties": {k: home[k] for k in props}}):
+            r = api.patch(f"/ogc/collections/{cid}/items/{fid}", json=body,
+                          headers={**MERGE, **basic("admin")})
+            assert r.status_code == 204, r.text
+    url = f"/ogc/collections/{cid}/items/{fid}"
+    before, rows_before = fingerprint(), count(sql, cid)
+
+    if path == "post":
+        r = api.post(f"/ogc/collections/{cid}/items", json=reach_feature(cid, geometry, props),
+                     headers={**GEOJSON, **tecnico})
+    elif path == "put":
+        r = api.put(url, json=reach_feature(cid, geometry, props),
+                    headers={**GEOJSON, **tecnico, "If-Match": '"1"'})
+    elif path == "patch":
+        r = api.patch(url, json=change, headers={**MERGE, **tecnico, "If-Match": '"1"'})
+    elif path == "delete":
+        r = api.delete(url, headers={**tecnico, "If-Match": '"1"'})
+    elif path in ("batch", "op"):
+        ops = [{"action": "patch", "collection": cid, "id": fid, "base_version": 1,
+                "feature": change, "ref": "attacco"}]
+        if path == "batch":  # several updates at once: the set-wise path is tried first
+            ops = [{"action": "patch", "collection": cid, "id": other, "base_version": 1,
+                    "feature": {"properties": PATCH[cid]}, "ref": f"innocua {n}"}
+                   for n, other in enumerate(fids)]
+            ops[1] = {**ops[1], "feature": change, "ref": "attacco"}
+        r = api.post("/api/changesets", json={"operations": ops}, headers=tecnico)
+    elif path == "revert":
+        r = api.post(f"/api/collections/{cid}/items/{fid}/revert", json={"version": 2},
+                     headers=tecnico)
+    else:
+        r = api.options(url, headers=tecnico)
+        methods = {m.strip() for m in r.headers["allow"].split(",")}
+        assert r.status_code == 204
+        assert ({"PUT", "PATCH", "DELETE"} <= methods) is attack.allowed, methods
+        return
+
+    if attack.allowed:
+        assert r.status_code < 300, (r.status_code, r.text[:500])
+        assert fingerprint() != before
+        return
+    assert r.status_code == attack.status, (r.status_code, r.text[:800])
+    doc = r.json()
+    assert doc["code"] == ("Forbidden" if attack.status == 403 else doc["code"])
+    errors = doc.get("errors") or []
+    if path in ("batch", "op"):  # the changeset names the operation that went too far
+        (problem,) = doc["problems"]
+        assert problem["ref"] == "attacco" and problem["status"] == attack.status, problem
+        errors = problem["errors"]
+    expected = attack.fields
+    if expected is None:
+        comune = shapes[attack.shape].comune
+        expected = frozenset({"geometry"} | ({"istat_code"} if comune != MILANO and cid in (
+            "sites", "transit_stops") else set()))
+    assert {e["field"] for e in errors} == expected, errors
+    assert all(e["reason"].strip() for e in errors)
+    assert fingerprint() == before, "a refused write changed the database"
+    assert count(sql, cid) == rows_before
+
+
+def test_reach_matrix_covers_every_path():
+    assert {p for a in ATTACKS for p in a.paths} == set(REACH_PATHS)
+    assert len(REACH_CASES) >= 80

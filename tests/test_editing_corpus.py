@@ -549,6 +549,46 @@ case("changeset-as-coordinator", "POST", CS, {"operations": [op("create", P, fea
     status="finito"))]}, 422, "status", user="coord")
 
 
+# ------------------------------------------------- a project is located (geometry or comune)
+case("located-project-neither", "POST", items(P), project(None, istat_codes=[]), 422,
+     "istat_codes")
+case("located-project-neither-coordinator", "POST", items(P), project(None, istat_codes=[]), 422,
+     "istat_codes", user="coord")
+case("located-project-no-comuni-property", "POST", items(P),
+     without(project(None), "istat_codes"), 422, "istat_codes")
+case("located-project-put-neither", "PUT", item(P), project(None, istat_codes=[]), 422,
+     "istat_codes")
+case("located-project-patch-neither", "PATCH", item(P),
+     {"geometry": None, "properties": {"istat_codes": []}}, 422, "istat_codes")
+case("located-project-changeset-neither", "POST", "/api/changesets", {"operations": [
+    {"action": "create", "collection": P, "feature": project(None, istat_codes=[])}]}, 422,
+     "istat_codes")
+
+# ------------------------------------------ a technician's reach (Milano's technician)
+# Literal shapes here; the matrix (test_authz_matrix) builds them from the real boundaries.
+TINY_IN_MILANO = [ring((0, 0), (1, 0), (1, 1), (0, 1), (0, 0), step=0.0001)]
+IN_LEGNANO = [[[8.905, 45.594], [8.911, 45.594], [8.911, 45.599], [8.905, 45.599], [8.905, 45.594]]]
+MULTI_FAR = {"type": "MultiPolygon", "coordinates": [TINY_IN_MILANO, IN_LEGNANO]}
+case("reach-multipart-tiny-part-in-milano", "POST", items(S), site(MULTI_FAR), 403, "geometry",
+     user="tecnico")
+case("reach-multipart-put", "PUT", item(S), site(MULTI_FAR), 403, "geometry", user="tecnico")
+case("reach-link-to-legnano", "PATCH", item(L),
+     {"geometry": {"type": "LineString", "coordinates": [[X, Y], [8.908, 45.596]]}}, 403,
+     "geometry", user="tecnico")
+case("reach-project-comune-of-sesto", "POST", items(P), project(istat_codes=[MILANO, "015209"]),
+     403, "istat_codes", user="tecnico")
+case("reach-site-labelled-sesto", "PATCH", item(S), {"properties": {"istat_code": "015209"}}, 403,
+     "istat_code", user="tecnico")
+case("reach-changeset-one-far-among-many", "POST", "/api/changesets", {"operations": [
+    op("patch", S, feature={"properties": {"owner": "Lotto"}}),
+    op("patch", T, feature={"properties": {"operator": "Lotto"}}),
+    op("patch", L, feature={"geometry": {"type": "LineString",
+                                         "coordinates": [[X, Y], [8.908, 45.596]]}})]},
+     403, "geometry", user="tecnico")
+case("reach-project-nowhere-technician", "POST", items(P), project(None, istat_codes=[]), 422,
+     "istat_codes", user="tecnico")
+
+
 def _params() -> list[Any]:
     ids = [c.id for c in CASES]
     duplicates = {i for i in ids if ids.count(i) > 1}

@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, List
 
 import pytest
 
-from conftest import MILANO, RigeneraServer
+from conftest import MILANO, SESTO, RigeneraServer
 
 
 def _client(server: RigeneraServer, auth_for: Callable[..., str], user: str = "tecnico") -> Any:
@@ -340,3 +340,53 @@ def test_pull_from_a_working_copy_with_an_integer_cursor(
     _, f = _feature(wc, changed)
     assert f["name"] == "Cambiata sul server"
     assert wc.meta("changes_seq") == _feed_top(server)
+# A polygon mostly in Sesto San Giovanni with a corner in Milano, built by PostGIS from the
+# real boundaries around the midpoint of their shared border (see tests/reach_shapes.py).
+MOSTLY_IN_SESTO_SQL = """
+WITH m AS (SELECT geom FROM rigenera.comuni WHERE istat_code = %s),
+     s AS (SELECT geom FROM rigenera.comuni WHERE istat_code = %s),
+     p AS (SELECT ST_LineInterpolatePoint(l, 0.5) AS p FROM (
+             SELECT (ST_Dump(ST_LineMerge(ST_CollectionExtract(
+                      ST_Intersection(ST_Boundary(m.geom), ST_Boundary(s.geom)), 2)))).geom AS l
+               FROM m, s) b ORDER BY ST_Length(l) DESC LIMIT 1),
+     g AS (SELECT ST_Multi(ST_ReducePrecision(ST_Union(
+                    ST_Intersection(ST_Buffer(p::geography, 300)::geometry, s.geom),
+                    ST_Intersection(ST_Buffer(p::geography, 100)::geometry, m.geom)), 1e-7)) AS g
+             FROM p, m, s)
+SELECT ST_AsText(g), rigenera.comune_of(g) FROM g"""
+
+
+def test_out_of_reach_edit_is_forbidden_named_on_geometry_and_kept(
+        server: RigeneraServer, auth_for: Callable[..., str], tmp_path: Path,
+        claim: Callable[..., List[str]]) -> None:
+    """Issue 9: moving one's own site so that it lies mostly in another comune (a corner
+    left in Milano) is refused by the server; the plugin says "forbidden", names the
+    geometry on that feature, and keeps the edit in the working copy."""
+    from qgis.core import QgsGeometry
+
+    from rigenera_qgis.core.sync import synchronise
+
+    (sid,) = claim(1)
+    wkt, comune = server.sql(MOSTLY_IN_SESTO_SQL, MILANO, SESTO)[0]
+    assert comune == SESTO  # a feature Sesto's technician would then have owned
+    wc = _checkout(server, auth_for, tmp_path, "reach")
+    snapshot = "SELECT id, version, ST_AsText(geom), istat_code FROM rigenera.sites ORDER BY id"
+    before = server.sql(snapshot)
+    history_before = server.sql("SELECT count(*) FROM rigenera.history")[0][0]
+    layer, f = _feature(wc, sid)
+    moved = QgsGeometry.fromWkt(wkt)
+    assert layer.startEditing() and layer.changeGeometry(f.id(), moved) and layer.commitChanges()
+
+    result = synchronise(wc, _client(server, auth_for))
+    assert result.status == "forbidden", (result.status, result.message)
+    assert server.sql(snapshot) == before
+    assert server.sql("SELECT count(*) FROM rigenera.history")[0][0] == history_before
+    problems = {p["field"]: p for p in wc.problems()}
+    assert set(problems) == {"geometry", "istat_code"}, problems
+    assert problems["geometry"]["fid"] == f.id()
+    assert problems["geometry"]["part"] == wc.part_of_layer(layer)
+    assert "of the geometry lies outside your comuni" in problems["geometry"]["message"]
+    # The edit is still there, waiting: nothing was lost locally.
+    assert [(c.server_id, c.action) for c in wc.local_changes()] == [(sid, "patch")]
+    layer, f = _feature(wc, sid)
+    assert f.geometry().isGeosEqual(moved)

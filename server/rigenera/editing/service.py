@@ -5,11 +5,13 @@ Every write is one transaction on the write pool:
    transaction-local settings, which the history trigger records;
 2. the current row is locked (`FOR UPDATE`): missing -> 404; its version is
    compared with the client's base version (`If-Match`) -> 412 with the
-   current version; a technician's reach (old and new geometry in their
-   comuni) -> 403;
+   current version; a technician's reach (the feature as stored must lie
+   within their comuni) -> 403;
 3. the statement runs; PostgreSQL's constraints and triggers have the last
    word on every rule, and their refusals become field-named errors in
-   `errors.translate_db_error`;
+   `errors.translate_db_error`; then the feature as written must lie within a
+   technician's comuni too (`rigenera.reach_problems`, migration 0009) -> 403,
+   and the transaction (or the operation's savepoint) is rolled back;
 4. the history row was written by the trigger in the same transaction.
 A changeset runs its operations in one transaction, each under a savepoint so
 that every failing operation is reported, and commits only if none failed.
@@ -38,6 +40,16 @@ from rigenera.ogc.params import output_crs
 
 _REVIEWED = {"sites", "projects"}  # tables with a validation_status
 DEFAULT_SOURCE = "Rigenera"  # the source of a feature created without one
+# The reach rule (migration 0009) on stored features: their problems, or a count of the
+# features with any. Checked on the rows as stored before and after the write, so what
+# the triggers derive (a site's comune from its geometry) is judged as it will be kept.
+_REACH_ONE = "SELECT rigenera.reach_problems(t, $2::text[]) FROM {table} t WHERE t.id = $1"
+_REACH_COUNT = ("SELECT count(*) FROM {table} t WHERE t.id = ANY($1::bigint[])"
+                " AND rigenera.reach_problems(t, $2::text[]) <> '[]'::jsonb")
+# A project is located by a geometry or a comune: a deferred constraint (its comuni are
+# written after it), settled at the end of each operation so a refusal names the operation.
+_SETTLE = ("SET CONSTRAINTS rigenera.projects_located, rigenera.project_comuni_located IMMEDIATE;"
+           " SET CONSTRAINTS rigenera.projects_located, rigenera.project_comuni_located DEFERRED")
 
 
 @dataclass
@@ -162,7 +174,6 @@ class EditingService:
         problem exactly. Measured in bench/writes.py.
         """
         if any(op.action not in ("patch", "replace") or op.feature is None
-               or (not who.edits_everywhere and "istat_code" in op.feature.values)
                or set(op.feature.values) & {"istat_codes", "site_ids"}
                or any(isinstance(v, list) for v in op.feature.values.values())
                for op in ops):
@@ -199,33 +210,34 @@ class EditingService:
                 if fid not in current or (op.base_version is not None
                                           and op.base_version != current[fid]):
                     raise ValueError("conflict or missing feature")
-            if not who.edits_everywhere:
-                outside = await conn.fetchval(
-                    f"""SELECT count(*) FROM {coll.table} t WHERE t.id = ANY($1::bigint[])
-                          AND NOT EXISTS (SELECT 1 FROM rigenera.comuni c
-                                          WHERE c.istat_code = ANY($2::text[])
-                                            AND ST_Intersects(c.geom, t.geom))""",
-                    ids, sorted(who.comuni))
-                if outside:
-                    raise ValueError("outside the technician's comuni")
+            if not who.edits_everywhere and await conn.fetchval(
+                    _REACH_COUNT.format(table=coll.table), ids, sorted(who.comuni)):
+                raise ValueError("a feature outside the technician's comuni")
             shapes: dict[tuple[Any, ...], list[Operation]] = {}
             for op in group:
                 assert op.feature is not None
                 key = (op.action, tuple(sorted(op.feature.values)),
                        op.feature.geometry is not None, op.feature.geometry_given, op.crs)
                 shapes.setdefault(key, []).append(op)
+            moved = False  # may the reach of a feature have changed?
             for (action, names, has_geom, geom_given, crs), sops in shapes.items():
+                moved = moved or has_geom or geom_given or action == "replace" \
+                    or "istat_code" in names
                 for fid, version in await self._batch_update(
-                        conn, who, coll, sops, action, names, has_geom, geom_given, crs):
+                        conn, coll, sops, action, names, has_geom, geom_given, crs):
                     versions[(cid, fid)] = version
+            if moved and cid == "projects":
+                await conn.execute(_SETTLE)
+            if moved and not who.edits_everywhere and await conn.fetchval(
+                    _REACH_COUNT.format(table=coll.table), ids, sorted(who.comuni)):
+                raise ValueError("a feature taken outside the technician's comuni")
         return [Outcome(op.ref, op.collection, str(op.feature_id),
                         versions[(op.collection, int(str(op.feature_id)))], op.action)
                 for op in ops]
 
-    async def _batch_update(self, conn: asyncpg.Connection, who: Principal,
-                            coll: EditableCollection, ops: list[Operation], action: str,
-                            names: tuple[str, ...], has_geom: bool, geom_given: bool,
-                            crs: str) -> list[tuple[int, int]]:
+    async def _batch_update(self, conn: asyncpg.Connection, coll: EditableCollection,
+                            ops: list[Operation], action: str, names: tuple[str, ...],
+                            has_geom: bool, geom_given: bool, crs: str) -> list[tuple[int, int]]:
         args: list[Any] = [[int(str(op.feature_id)) for op in ops]]
         aliases, casts = ["id"], ["bigint[]"]
         for name in names:
@@ -248,12 +260,8 @@ class EditingService:
                      WHERE ST_IsEmpty(n.geom) OR NOT ST_IsValid(n.geom)
                         OR NOT coalesce(CASE WHEN ST_IsValid(n.geom)
                                              THEN rigenera.in_metro_area(n.geom) END, false)
-                        OR GeometryType(n.geom) <> ALL($2::text[])
-                        OR ($3::text[] IS NOT NULL AND NOT EXISTS (
-                              SELECT 1 FROM rigenera.comuni c WHERE c.istat_code = ANY($3)
-                                 AND ST_Intersects(c.geom, n.geom)))""",
-                args[-1], [*sorted(coll.geometry_types), "MULTILINESTRING"],
-                None if who.edits_everywhere else sorted(who.comuni))
+                        OR GeometryType(n.geom) <> ALL($2::text[])""",
+                args[-1], [*sorted(coll.geometry_types), "MULTILINESTRING"])
             if bad:
                 raise ValueError("a geometry needs the per-operation checks")
             sets.append(f"geom = {geom}")
@@ -275,14 +283,20 @@ class EditingService:
         coll = self.collection(op.collection)
         try:
             if op.action == "create":
-                return await self._create(conn, who, coll, op)
-            current = await self._lock(conn, coll, op)
-            if op.action == "delete":
-                await self._check_reach(conn, who, coll, old_id=op.feature_id)
-                await conn.execute(f"DELETE FROM {coll.table} WHERE id = $1",
-                                   int(str(op.feature_id)))
-                return Outcome(op.ref, coll.id, str(op.feature_id), None, "delete")
-            return await self._update(conn, who, coll, op, current)
+                out = await self._create(conn, who, coll, op)
+            else:
+                current = await self._lock(conn, coll, op)
+                await self._check_reach(conn, who, coll, int(str(op.feature_id)), after=False)
+                if op.action == "delete":
+                    await conn.execute(f"DELETE FROM {coll.table} WHERE id = $1",
+                                       int(str(op.feature_id)))
+                    return Outcome(op.ref, coll.id, str(op.feature_id), None, "delete")
+                out = await self._update(conn, who, coll, op, current)
+            if op.action == "create" or _moves(op):
+                if coll.id == "projects":
+                    await conn.execute(_SETTLE)
+                await self._check_reach(conn, who, coll, int(out.id), after=True)
+            return out
         except asyncpg.PostgresError as exc:
             raise translate_db_error(exc) from exc
 
@@ -307,44 +321,15 @@ class EditingService:
         return int(version)
 
     async def _check_reach(self, conn: asyncpg.Connection, who: Principal,
-                           coll: EditableCollection, *, old_id: str | None = None,
-                           new: Operation | None = None,
-                           new_comuni: list[str] | None = None) -> None:
-        """A technician edits only features in (or touching) their comuni, before and after."""
+                           coll: EditableCollection, fid: int, *, after: bool) -> None:
+        """A technician writes a feature only when it lies wholly within their comuni, as
+        stored before the write and as written (rigenera.reach_problems, migration 0009)."""
         if who.edits_everywhere:
             return
-        mine = sorted(who.comuni)
-        deny = Forbidden(f"Fuori dai comuni assegnati ({', '.join(mine) or 'nessuno'}) / "
-                         "outside the comuni assigned to you",
-                         errors=[{"field": "geometry", "reason": "outside your comuni"}])
-        if old_id is not None:
-            ok = await conn.fetchval(
-                f"""SELECT CASE WHEN t.geom IS NULL THEN
-                          NOT EXISTS (SELECT 1 FROM rigenera.project_comuni pc
-                                      WHERE pc.project_id = t.id
-                                        AND pc.istat_code <> ALL($2::text[]))
-                          AND EXISTS (SELECT 1 FROM rigenera.project_comuni pc
-                                      WHERE pc.project_id = t.id)
-                        ELSE EXISTS (SELECT 1 FROM rigenera.comuni c
-                                     WHERE c.istat_code = ANY($2::text[])
-                                       AND ST_Intersects(c.geom, t.geom)) END
-                    FROM {coll.table} t WHERE t.id = $1""" if coll.id == "projects" else
-                f"""SELECT EXISTS (SELECT 1 FROM rigenera.comuni c, {coll.table} t
-                                   WHERE t.id = $1 AND c.istat_code = ANY($2::text[])
-                                     AND ST_Intersects(c.geom, t.geom))""",
-                int(old_id), mine)
-            if not ok:
-                raise deny
-        alone = self._geom_alone(coll, new) if new is not None else None
-        if alone is not None:
-            geom, args = alone
-            ok = await conn.fetchval(
-                f"SELECT EXISTS (SELECT 1 FROM rigenera.comuni c WHERE c.istat_code ="
-                f" ANY($2::text[]) AND ST_Intersects(c.geom, {geom}))", *args, mine)
-            if not ok:
-                raise deny
-        if new_comuni is not None and not set(new_comuni) <= who.comuni:
-            raise deny
+        problems = await conn.fetchval(_REACH_ONE.format(table=coll.table), fid,
+                                       sorted(who.comuni))
+        if problems:
+            raise _out_of_reach(who, problems, after=after)
 
     @staticmethod
     def _geom_alone(coll: EditableCollection, op: Operation) -> tuple[str, list[Any]] | None:
@@ -408,15 +393,8 @@ class EditingService:
         cols, exprs, geom = self._assignments(coll, op, args, replace=False)
         await self._check_geometry(conn, coll, op)
         if geom is not None and geom != "NULL":
-            await self._check_reach(conn, who, coll, new=op)
             cols.append("geom")
             exprs.append(geom)
-        values = op.feature.values if op.feature else {}
-        if coll.id == "projects" and (values.get("istat_codes") is not None or geom is None
-                                      or geom == "NULL"):
-            await self._check_reach(conn, who, coll, new_comuni=values.get("istat_codes") or [])
-        if values.get("istat_code") is not None:
-            await self._check_reach(conn, who, coll, new_comuni=[values["istat_code"]])
         if coll.id in ("sites", "transit_stops") and '"istat_code"' not in cols and geom:
             cols.append("istat_code")
             exprs.append(f"rigenera.comune_of({geom})")
@@ -437,24 +415,16 @@ class EditingService:
         args: list[Any] = [int(str(op.feature_id))]
         cols, exprs, geom = self._assignments(coll, op, args, replace=op.action == "replace")
         await self._check_geometry(conn, coll, op)
-        await self._check_reach(conn, who, coll, old_id=op.feature_id)
         sets = [f"{c} = {e}" for c, e in zip(cols, exprs, strict=True)]
         if (coll.id in ("sites", "transit_stops") and geom not in (None, "NULL")
                 and '"istat_code"' not in cols):
             sets.append(f"istat_code = rigenera.comune_of({geom})")
         if geom is not None:
-            if geom != "NULL":
-                await self._check_reach(conn, who, coll, new=op)
             sets.append(f"geom = {geom}")
             if coll.id in _REVIEWED:
                 # A changed geometry goes back to the volunteers' review queue.
                 sets.append("validation_status = CASE WHEN t.geom IS DISTINCT FROM "
                             f"{geom} THEN 'to_validate' ELSE t.validation_status END")
-        for key in ("istat_codes", "istat_code"):
-            if op.feature and op.feature.values.get(key) is not None:
-                value = op.feature.values[key]
-                await self._check_reach(conn, who, coll,
-                                        new_comuni=value if isinstance(value, list) else [value])
         new_version = version
         if sets:
             new_version = await conn.fetchval(
@@ -486,13 +456,13 @@ class EditingService:
             return False
         if who.edits_everywhere:
             return True
+        fid_int = parse_id(fid)
+        if fid_int is None:
+            return False
         assert self.pool is not None
-        async with self.pool.acquire() as conn:
-            try:
-                await self._check_reach(conn, who, self.collection(cid), old_id=fid)
-            except Forbidden:
-                return False
-        return True
+        problems = await self.pool.fetchval(_REACH_ONE.format(table=self.collection(cid).table),
+                                            fid_int, sorted(who.comuni))
+        return bool(problems == [])
 
     # ---------------------------------------------------------------- history
     async def history(self, cid: str, fid: str, decimals: int = 9) -> list[dict[str, Any]]:
@@ -513,6 +483,26 @@ class EditingService:
                 ORDER BY NOT reconstructed, id""",
             cid, fid, decimals)
         return [dict(r) for r in rows]
+
+
+def _moves(op: Operation) -> bool:
+    """May this update change the feature's reach (its geometry or its comuni)?"""
+    if op.action == "replace":
+        return True
+    if op.feature is None:
+        return False
+    return op.feature.geometry_given or op.feature.geometry is not None or bool(
+        {"istat_code", "istat_codes", "site_ids"} & set(op.feature.values))
+
+
+def _out_of_reach(who: Principal, problems: list[dict[str, Any]], *, after: bool) -> Forbidden:
+    mine = ", ".join(sorted(who.comuni)) or "nessuno / none"
+    if after:
+        it, en = "La modifica porterebbe la feature fuori", "the edit would take the feature outside"
+    else:
+        it, en = "La feature è fuori", "the feature lies outside"
+    return Forbidden(f"{it} dai tuoi comuni ({mine}) / {en} your comuni",
+                     errors=[{"field": p["field"], "reason": p["reason"]} for p in problems])
 
 
 def _problem(index: int, op: Operation, exc: RigeneraError) -> dict[str, Any]:
