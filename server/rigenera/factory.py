@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
             if settings.fast_reads else None)
     tiles = VectorTiles(settings.ogc_url)
     auth = Authenticator()
-    editing = EditingService()
+    editing = EditingService(max_attempts=settings.write_attempts)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
