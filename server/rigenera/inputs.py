@@ -86,8 +86,7 @@ def parse_int(field: str, text: str, low: int = -INT64 - 1, high: int = INT64) -
     try:
         value = int(text)
     except ValueError:
-        raise invalid(field, f"{field} value should be an integer",
-                      "atteso un intero") from None
+        raise invalid(field, "must be an integer", "atteso un intero") from None
     if not low <= value <= high:
         raise invalid(field, f"out of range ({low} to {high})", "fuori intervallo")
     return value

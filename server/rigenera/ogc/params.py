@@ -20,7 +20,7 @@ from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 from starlette.datastructures import QueryParams
 
 from rigenera.errors import InvalidParameter
-from rigenera.inputs import INT64, parse_number
+from rigenera.inputs import INT64, parse_int, parse_number
 from rigenera.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED_CRS
 from rigenera.ogc.schema import ViewSchema
 
@@ -105,13 +105,7 @@ def _typed(name: str, value: str, udt: str) -> None:
     """A query-string value compared with a numeric column: an integer or a finite number
     that fits it, or a 400 naming the parameter (not a database error about `filter`)."""
     if udt in _INT_RANGES:
-        top = _INT_RANGES[udt]
-        try:
-            number = int(value)
-        except ValueError:
-            raise bad(name, f"{name}: atteso un intero / must be an integer") from None
-        if abs(number) > top:
-            raise bad(name, f"{name}: fuori intervallo / out of range (at most {top})")
+        parse_int(name, value, -_INT_RANGES[udt], _INT_RANGES[udt])
     elif udt in _NUMBERS:
         parse_number(name, value)
 
