@@ -548,6 +548,44 @@ case("changeset-id-surrogate", "POST", CS,
 case("changeset-as-coordinator", "POST", CS, {"operations": [op("create", P, feature=project(
     status="finito"))]}, 422, "status", user="coord")
 
+# ------------------------------- text PostgreSQL cannot hold, in comments, ids and URLs
+PATCH_OWNER = {"properties": {"owner": "x"}}
+for label, text in [("nul", "a\x00b"), ("surrogate", "a\ud800b"), ("low-surrogate", "\udc00")]:
+    case(f"changeset-comment-{label}", "POST", CS,
+         {"comment": text, "operations": [op("patch", feature=PATCH_OWNER)]}, 400, "comment")
+    case(f"changeset-op-id-{label}", "POST", CS, {"operations": [op("delete", T, id=text)]}, 422,
+         "id")
+    case(f"changeset-op-collection-{label}", "POST", CS,
+         {"operations": [op("patch", feature=PATCH_OWNER) | {"collection": text}]}, 422,
+         "collection")
+    for decision in ("accept", "reject"):
+        case(f"review-{decision}-comment-{label}", "POST", f"/api/review/{S}/{target(S)}",
+             {"decision": decision, "comment": text, "base_version": 1}, 400, "comment")
+    case(f"review-decision-{label}", "POST", f"/api/review/{S}/{target(S)}",
+         {"decision": text}, 400, "decision")
+    case(f"revert-base-version-{label}", "POST", f"/api/collections/{S}/items/{target(S)}/revert",
+         {"version": 1, "base_version": text}, 400, "base_version")
+case("changeset-comment-number", "POST", CS,
+     {"comment": 42, "operations": [op("patch", feature=PATCH_OWNER)]}, 400, "comment")
+case("changeset-comment-longer-than-10000", "POST", CS,
+     {"comment": "x" * 10_001, "operations": [op("patch", feature=PATCH_OWNER)]}, 400, "comment")
+case("review-comment-a-list", "POST", f"/api/review/{S}/{target(S)}",
+     {"decision": "accept", "comment": ["ok"]}, 400, "comment")
+case("review-body-a-list", "POST", f"/api/review/{S}/{target(S)}", [{"decision": "accept"}], 400,
+     "body")
+# In URLs: NUL (%00) and bytes that are not UTF-8 (an encoded surrogate, a lone byte).
+for label, raw_id in [("nul", "%00"), ("nul-inside", "1%00"), ("surrogate", "%ED%A0%80"),
+                      ("lone-byte", "%C3")]:
+    case(f"url-id-{label}-patch", "PATCH", item(S, raw_id), {"properties": {}}, 400, "path")
+    case(f"url-id-{label}-put", "PUT", item(T, raw_id), stop(), 400, "path")
+    case(f"url-id-{label}-delete", "DELETE", item(L, raw_id), None, 400, "path")
+    case(f"url-collection-{label}-post", "POST", items(raw_id), site(), 400, "path")
+    case(f"url-revert-id-{label}", "POST", f"/api/collections/{S}/items/{raw_id}/revert",
+         {"version": 1}, 400, "path")
+    case(f"url-review-id-{label}", "POST", f"/api/review/{S}/{raw_id}", {"decision": "accept"},
+         400, "path")
+    case(f"url-query-{label}-post", "POST", items(S) + f"?note={raw_id}", site(), 400, "note")
+
 
 # ------------------------------------------------- a project is located (geometry or comune)
 case("located-project-neither", "POST", items(P), project(None, istat_codes=[]), 422,

@@ -29,3 +29,21 @@ def test_401_challenge_basic_for_browsers_not_for_programs(http):
     assert program.status_code == 401
     assert "basic" not in program.headers["www-authenticate"].lower()
     assert program.json()["code"] == "Unauthorized"
+
+
+def test_pool_session_settings_survive_connection_reuse(http, dsn):
+    """asyncpg's pool runs RESET ALL when a connection is released: settings made with SET
+    were lost after a connection's first use (JIT and parallel plans back on, no name in
+    pg_stat_activity). Start-up parameters survive it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import query
+
+    with ThreadPoolExecutor(8) as pool:  # reuse: more requests than pooled connections
+        assert all(r.status_code == 200 for r in pool.map(
+            lambda _: http.get("/ogc/collections/sites/items", params={"limit": 1}), range(40)))
+    names = [r[0] for r in query(
+        dsn, "SELECT application_name FROM pg_stat_activity WHERE datname = current_database()"
+             " AND backend_type = 'client backend' AND pid <> pg_backend_pid()")]
+    assert "rigenera" in names
+    assert set(names) <= {"rigenera", "pygeoapi", "rigenera-process"}, names

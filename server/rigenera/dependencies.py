@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import Depends, Request
 
 from rigenera.auth import Authenticator, Principal
@@ -19,13 +17,7 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def read_connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    async with request.app.state.pools.read.acquire() as conn:
-        yield conn
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-ReadConnDep = Annotated[asyncpg.Connection, Depends(read_connection)]
 
 
 async def current_principal(request: Request) -> Principal:

@@ -9,8 +9,10 @@ log (pygeoapi's GenericError habit): internals never reach the client.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+import sys
 from http import HTTPStatus
 from typing import Any
 
@@ -130,8 +132,33 @@ class UnsupportedMediaType(RigeneraError):
 
 
 class DatabaseUnavailable(RigeneraError):
+    """PostgreSQL is down, restarting or out of connections: retry shortly (503)."""
+
     status = HTTPStatus.SERVICE_UNAVAILABLE
     code = "ServiceUnavailable"
+
+    def __init__(self, description: str = "Database non raggiungibile, riprovare tra poco / "
+                 "database unavailable, retry shortly", **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": str(RETRY_AFTER_SECONDS)})
+        super().__init__(description, **kwargs)
+
+
+class WriteConflict(RigeneraError):
+    """Concurrent transactions deadlocked or could not be serialised, even after the
+    server's own retries: nothing was written, send the same request again (409)."""
+
+    status = HTTPStatus.CONFLICT
+    code = "WriteConflict"
+
+    def __init__(self, description: str = "Scritture concorrenti in conflitto: nulla è stato "
+                 "scritto, riprovare / concurrent writes conflicted: nothing was written, retry",
+                 **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": "1"})
+        super().__init__(description, **kwargs)
+
+
+# Seconds a client should wait before retrying while the database is away.
+RETRY_AFTER_SECONDS = 5
 
 
 _RULE_SUFFIXES = ("_check", "_format", "_nonneg", "_required", "_unique", "_valid", "_type",
@@ -172,14 +199,73 @@ def _field_of_constraint(table: str | None, constraint: str | None) -> str:
     return _CONSTRAINT_FIELDS.get(name, name) or "body"
 
 
+# File-system errors are OSErrors too, but never the database's.
+_NOT_CONNECTION_OS_ERRORS = (FileNotFoundError, FileExistsError, IsADirectoryError,
+                             NotADirectoryError, PermissionError)
+# SQLSTATEs of a server that is away: connection exceptions (08), shutting down or
+# starting up (57P01-57P03), too many connections (53300).
+_AWAY_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+_RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """asyncpg's `sqlstate`, psycopg2's `pgcode`."""
+    return getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+
+
+def database_unavailable(exc: BaseException) -> DatabaseUnavailable | None:
+    """The one list of "the database is away" exceptions, whichever driver raised them:
+    asyncpg (our pools), psycopg2 (processes), SQLAlchemy (pygeoapi's provider),
+    pygeoapi's own ProviderConnectionError, and the socket errors of connecting."""
+    import asyncpg
+
+    away = False
+    if isinstance(exc, DatabaseUnavailable):
+        return exc
+    if isinstance(exc, OSError):
+        away = not isinstance(exc, _NOT_CONNECTION_OS_ERRORS)
+    elif isinstance(exc, asyncpg.InterfaceError):
+        away = "closed" in str(exc)  # "connection is closed", "pool is closing"
+    elif (state := _sqlstate(exc)) is not None:
+        away = state.startswith(_AWAY_SQLSTATES)
+    elif type(exc).__module__.startswith("psycopg2") and type(exc).__name__ in (
+            "OperationalError", "InterfaceError"):
+        away = True  # no SQLSTATE: the connection itself failed
+    elif (orig := getattr(exc, "orig", None)) is not None:  # SQLAlchemy's DBAPIError
+        return database_unavailable(orig) or (
+            DatabaseUnavailable(log_message=repr(exc))
+            if getattr(exc, "connection_invalidated", False) else None)
+    else:
+        base = sys.modules.get("pygeoapi.provider.base")  # loaded if it can be raised
+        away = base is not None and isinstance(exc, base.ProviderConnectionError)
+    return DatabaseUnavailable(log_message=repr(exc)) if away else None
+
+
+@functools.cache
+def connection_error_types() -> tuple[type[Exception], ...]:
+    """Exception classes whose instances may mean the database is away (for handlers)."""
+    import asyncpg
+    import psycopg2
+    import sqlalchemy.exc
+
+    return (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, psycopg2.Error,
+            sqlalchemy.exc.DBAPIError)
+
+
 def translate_db_error(exc: Exception) -> RigeneraError:
     """The one place where a database refusal becomes an API error naming the field.
 
     Constraints are named `<table>_<column>_<rule>` in the migrations precisely so
-    that this mapping is mechanical.
+    that this mapping is mechanical. A database that is away is a 503, a deadlock or
+    serialisation failure a retryable WriteConflict, never a validation error.
     """
     import asyncpg
 
+    away = database_unavailable(exc)
+    if away is not None:
+        return away
+    if _sqlstate(exc) in _RETRYABLE_SQLSTATES:
+        return WriteConflict(log_message=repr(exc))
     table = getattr(exc, "table_name", None)
     constraint = getattr(exc, "constraint_name", None)
     message = (getattr(exc, "message", None) or str(exc)).splitlines()[0]
@@ -255,7 +341,8 @@ _STARLETTE_CODES = {
 def rigenera_error_response(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RigeneraError)
     if exc.status >= 500:
-        LOG.error("%s: %s", type(exc).__name__, exc)
+        LOG.log(logging.WARNING if isinstance(exc, DatabaseUnavailable) else logging.ERROR,
+                "%s: %s", type(exc).__name__, exc)
     headers = exc.headers
     if exc.status == HTTPStatus.UNAUTHORIZED and request.headers.get("x-requested-with"):
         # A program that handles 401 itself (our QGIS plugin, scripts; the XHR convention):
@@ -280,8 +367,23 @@ def http_exception_response(_: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-def unexpected_error_response(_: Request, exc: Exception) -> JSONResponse:
+def database_error_response(request: Request, exc: Exception) -> JSONResponse:
+    """A driver's exception that reached a route: 503 when the database is away, 409 for a
+    deadlock; anything else is a bug of ours."""
+    translated: RigeneraError | None = database_unavailable(exc)
+    if translated is None and _sqlstate(exc) in _RETRYABLE_SQLSTATES:
+        translated = translate_db_error(exc)
+    if translated is None:
+        return unexpected_error_response(request, exc)
+    LOG.warning("%s: %r", type(translated).__name__, exc)
+    return exception_document(translated.status, translated.code, translated.description,
+                              translated.errors, translated.headers, translated.body)
+
+
+def unexpected_error_response(request: Request, exc: Exception) -> JSONResponse:
     """A bug of ours: logged with its traceback, answered without internals."""
+    if database_unavailable(exc) is not None:  # however it got here
+        return database_error_response(request, exc)
     LOG.error("unexpected error: %r", exc, exc_info=exc)
     return exception_document(HTTPStatus.INTERNAL_SERVER_ERROR, "NoApplicableCode",
                               "Errore interno del server / internal server error")
@@ -309,4 +411,6 @@ def install_error_handlers(app: FastAPI) -> None:
             HTTPStatus.BAD_REQUEST, "InvalidParameterValue", "Parametri non validi", errors
         )
 
+    for kind in connection_error_types():
+        app.add_exception_handler(kind, database_error_response)
     app.add_exception_handler(Exception, unexpected_error_response)

@@ -23,6 +23,7 @@ from rigenera.editing.describe import describe_all, load_patterns
 from rigenera.editing.http import WriteHandlers
 from rigenera.editing.service import EditingService
 from rigenera.errors import install_error_handlers
+from rigenera.inputs import RequestTextGuard
 from rigenera.ogc.config import build_config, measure_extents, write_documents
 from rigenera.ogc.features import FastFeatures
 from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
             if settings.fast_reads else None)
     tiles = VectorTiles(settings.ogc_url)
     auth = Authenticator()
-    editing = EditingService()
+    editing = EditingService(max_attempts=settings.write_attempts)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,5 +104,6 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
               name="ogc")
     if fast is not None:
         app.add_middleware(FastReadMiddleware, fast=fast, tiles=tiles)
+    app.add_middleware(RequestTextGuard)  # outermost: NUL in a path or query is a 400
     LOG.info("OGC API at %s (config %s, openapi %s)", settings.ogc_url, cfg_path, oas_path)
     return app

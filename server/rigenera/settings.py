@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     pg_database: str = "rigenera"
     read_pool_size: int = 8
     write_pool_size: int = 4
+    write_attempts: int = Field(
+        default=3, ge=1,
+        description="Runs of a write transaction that deadlocked or could not be serialised "
+        "before answering 409 with Retry-After.",
+    )
     ogc_default_items: int = 100
     ogc_max_items: int = 10000
     fast_reads: bool = Field(

@@ -18,6 +18,7 @@ from typing import Any
 from rigenera.domains import VALIDATION_STATUS
 from rigenera.editing.model import EditableCollection
 from rigenera.errors import InvalidParameter, PayloadTooLarge, UnsupportedMediaType
+from rigenera.inputs import UNSTORABLE_REASON, finite_number, storable
 from rigenera.ogc.crs import CRS84, SUPPORTED_CRS, normalise_crs
 
 MAX_FEATURE_BYTES = 5 * 1024 * 1024
@@ -42,8 +43,6 @@ _POSITION_DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineStrin
 _GEOJSON_TYPES = {*_POSITION_DEPTH, "GeometryCollection"}
 _MAX_COLLECTION_NESTING = 4
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# What PostgreSQL text cannot hold: NUL, and UTF-16 surrogates (from "\ud800" escapes).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def problem(field: str, reason: str) -> dict[str, str]:
@@ -111,16 +110,6 @@ class FeatureInput:
     geometry_given: bool
 
 
-def _finite_number(value: Any) -> bool:
-    """A JSON number that fits a double (not a boolean, NaN, infinity or a 400-digit int)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        return False
-
-
 def _coerce(name: str, sql_type: str, value: Any, errors: list[dict[str, str]]) -> Any:
     if value is None:
         return None
@@ -132,8 +121,8 @@ def _coerce(name: str, sql_type: str, value: Any, errors: list[dict[str, str]]) 
             return bad("must be a string")
         if len(value) > MAX_TEXT:
             return bad(f"longer than {MAX_TEXT} characters")
-        if _UNSTORABLE.search(value):
-            return bad("contains a NUL character or an unpaired surrogate")
+        if not storable(value):
+            return bad(UNSTORABLE_REASON)
         return value
     if sql_type in ("integer", "smallint", "bigint"):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -142,7 +131,7 @@ def _coerce(name: str, sql_type: str, value: Any, errors: list[dict[str, str]]) 
             return bad("out of range")
         return value
     if sql_type in ("numeric", "double precision"):
-        if not _finite_number(value):
+        if not finite_number(value):
             return bad("must be a finite number")
         if abs(value) >= 1e12:
             return bad("out of range")
@@ -163,8 +152,8 @@ def _coerce(name: str, sql_type: str, value: Any, errors: list[dict[str, str]]) 
         if not isinstance(value, list) or not all(
                 isinstance(v, item) and not isinstance(v, bool) for v in value):
             return bad(f"must be a list of {'strings' if item is str else 'integers'}")
-        if item is str and any(_UNSTORABLE.search(v) for v in value):
-            return bad("contains a NUL character or an unpaired surrogate")
+        if item is str and not all(storable(v) for v in value):
+            return bad(UNSTORABLE_REASON)
         if item is int and any(abs(v) > 2**63 - 1 for v in value):
             return bad("out of range")
         return value
@@ -195,7 +184,7 @@ def _position_problem(position: Any) -> str | None:
     if not isinstance(position, list) or not 2 <= len(position) <= 3 \
             or any(isinstance(v, list) for v in position):
         return "a position must be an array of 2 (or 3) numbers"
-    if not all(_finite_number(v) and abs(v) < 2**53 for v in position):
+    if not all(finite_number(v) and abs(v) < 2**53 for v in position):
         return "coordinates must be finite numbers"
     return None
 

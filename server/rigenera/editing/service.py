@@ -15,10 +15,17 @@ Every write is one transaction on the write pool:
 4. the history row was written by the trigger in the same transaction.
 A changeset runs its operations in one transaction, each under a savepoint so
 that every failing operation is reported, and commits only if none failed.
+A deadlock or serialisation failure runs the whole transaction again (a few
+times), and a database that is away is a 503: neither is ever reported as a
+problem of an operation.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import random
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,10 +41,12 @@ from rigenera.errors import (
     PreconditionFailed,
     RigeneraError,
     ValidationFailed,
+    WriteConflict,
     translate_db_error,
 )
 from rigenera.ogc.params import output_crs
 
+LOG = logging.getLogger(__name__)
 _REVIEWED = {"sites", "projects"}  # tables with a validation_status
 DEFAULT_SOURCE = "Rigenera"  # the source of a feature created without one
 # The reach rule (migration 0009) on stored features: their problems, or a count of the
@@ -50,6 +59,11 @@ _REACH_COUNT = ("SELECT count(*) FROM {table} t WHERE t.id = ANY($1::bigint[])"
 # written after it), settled at the end of each operation so a refusal names the operation.
 _SETTLE = ("SET CONSTRAINTS rigenera.projects_located, rigenera.project_comuni_located IMMEDIATE;"
            " SET CONSTRAINTS rigenera.projects_located, rigenera.project_comuni_located DEFERRED")
+# Runs of a transaction that deadlocked or could not be serialised, and the first pause
+# between them (doubled each time, jittered +-50 %): deadlock detection alone takes
+# PostgreSQL's deadlock_timeout (1 s), so the pause only keeps the two apart.
+MAX_ATTEMPTS = 3
+RETRY_PAUSE_S = 0.05
 
 
 @dataclass
@@ -102,7 +116,8 @@ def geometry_sql(param: str, crs_uri: str, multi_lines: bool) -> str:
 
 
 class EditingService:
-    def __init__(self) -> None:
+    def __init__(self, max_attempts: int = MAX_ATTEMPTS) -> None:
+        self.max_attempts = max_attempts
         self.pool: asyncpg.Pool | None = None
         self.collections: dict[str, EditableCollection] = {}
 
@@ -121,9 +136,29 @@ class EditingService:
     async def apply(self, who: Principal, ops: list[Operation], *,
                     operation: str | None = None, comment: str | None = None,
                     changeset: bool = False) -> list[Outcome]:
-        """Apply operations atomically; raise the single error or ChangesetFailed."""
+        """Apply operations atomically; raise the single error or ChangesetFailed.
+
+        A deadlock or serialisation failure (40P01, 40001) says nothing about the
+        request: the whole transaction runs again, `max_attempts` times in all
+        (RIGENERA_WRITE_ATTEMPTS) with a short jittered pause, then it is answered
+        as a retryable WriteConflict (409)."""
         if not who.may_edit:
             who.require(Role.ADMIN, Role.COORDINATOR, Role.TECHNICIAN)
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return await self._apply_once(who, ops, operation, comment, changeset)
+            except (WriteConflict, asyncpg.TransactionRollbackError) as exc:
+                if attempt == self.max_attempts:
+                    if isinstance(exc, WriteConflict):
+                        raise
+                    raise translate_db_error(exc) from exc
+                LOG.info("write conflict (%r): attempt %d of %d", exc, attempt + 1,
+                         self.max_attempts)
+                await asyncio.sleep(RETRY_PAUSE_S * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))  # noqa: S311 (jitter)
+        raise AssertionError("unreachable")
+
+    async def _apply_once(self, who: Principal, ops: list[Operation], operation: str | None,
+                          comment: str | None, changeset: bool) -> list[Outcome]:
         assert self.pool is not None
         changeset_id = str(uuid.uuid4())
         async with self.pool.acquire() as conn:
@@ -152,6 +187,8 @@ class EditingService:
                         outcomes.append(await self._one(conn, who, op))
                         await sp.commit()
                     except RigeneraError as exc:
+                        if not _about_the_operation(exc):
+                            raise  # the database's trouble, not this operation's
                         await sp.rollback()
                         problems.append(_problem(i, op, exc))
                 if problems:
@@ -159,7 +196,10 @@ class EditingService:
                 await tx.commit()
                 return outcomes
             except BaseException:
-                await tx.rollback()
+                # A connection that died cannot roll back, and needs not: its transaction
+                # died with it. The original error is the one to answer.
+                with contextlib.suppress(Exception):
+                    await tx.rollback()
                 raise
 
     # ------------------------------------------------------------ batch path
@@ -182,7 +222,11 @@ class EditingService:
         await sp.start()
         try:
             outcomes = await self._batch(conn, who, ops)
-        except (RigeneraError, asyncpg.PostgresError, ValueError):
+        except (RigeneraError, asyncpg.PostgresError, ValueError) as exc:
+            if isinstance(exc, asyncpg.PostgresError):
+                exc = translate_db_error(exc)
+            if isinstance(exc, RigeneraError) and not _about_the_operation(exc):
+                raise exc  # a deadlock or a lost connection: the whole transaction again
             await sp.rollback()
             return None
         await sp.commit()
@@ -191,7 +235,9 @@ class EditingService:
     async def _batch(self, conn: asyncpg.Connection, who: Principal,
                      ops: list[Operation]) -> list[Outcome] | None:
         by_coll: dict[str, list[Operation]] = {}
-        for op in ops:
+        # Collections in one order and ids sorted (below) for every changeset: two
+        # batches never lock the same rows in opposite orders, so never deadlock.
+        for op in sorted(ops, key=lambda o: o.collection):
             by_coll.setdefault(op.collection, []).append(op)
         versions: dict[tuple[str, int], int] = {}
         for cid, group in by_coll.items():
@@ -503,6 +549,12 @@ def _out_of_reach(who: Principal, problems: list[dict[str, Any]], *, after: bool
         it, en = "La feature è fuori", "the feature lies outside"
     return Forbidden(f"{it} dai tuoi comuni ({mine}) / {en} your comuni",
                      errors=[{"field": p["field"], "reason": p["reason"]} for p in problems])
+
+
+def _about_the_operation(exc: RigeneraError) -> bool:
+    """Is this refusal about the operation (its values, version, rights), rather than a
+    database that is away, deadlocked or failing (which no edit of the request fixes)?"""
+    return exc.status < 500 and not isinstance(exc, WriteConflict)
 
 
 def _problem(index: int, op: Operation, exc: RigeneraError) -> dict[str, Any]:

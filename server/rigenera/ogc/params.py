@@ -20,6 +20,7 @@ from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 from starlette.datastructures import QueryParams
 
 from rigenera.errors import InvalidParameter
+from rigenera.inputs import INT64, parse_int, parse_number
 from rigenera.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED_CRS
 from rigenera.ogc.schema import ViewSchema
 
@@ -81,24 +82,42 @@ class ItemsQuery:
         return bool(self.bbox or self.equals or self.cql is not None)
 
 
-def _int(params: QueryParams, name: str, default: int) -> int:
+def query_int(params: QueryParams, name: str, default: int) -> int:
+    """An integer query parameter within a bigint, with pygeoapi's message."""
     raw = params.get(name)
     if raw is None:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise bad(name, f"{name} value should be an integer") from None
+    if abs(value) > INT64:
+        raise bad(name, f"{name}: valore fuori intervallo / out of range (at most {INT64})")
+    return value
+
+
+# Range of the integer types a query-string value is cast to (fast path, sql `::int4`...).
+_INT_RANGES = {"int2": 2**15 - 1, "int4": 2**31 - 1, "int8": INT64}
+_NUMBERS = {"float4", "float8", "numeric"}
+
+
+def _typed(name: str, value: str, udt: str) -> None:
+    """A query-string value compared with a numeric column: an integer or a finite number
+    that fits it, or a 400 naming the parameter (not a database error about `filter`)."""
+    if udt in _INT_RANGES:
+        parse_int(name, value, -_INT_RANGES[udt], _INT_RANGES[udt])
+    elif udt in _NUMBERS:
+        parse_number(name, value)
 
 
 def parse_items_query(
     params: QueryParams, schema: ViewSchema, *, default_limit: int, max_limit: int,
     body: bytes | None = None,
 ) -> ItemsQuery:
-    offset = _int(params, "offset", 0)
+    offset = query_int(params, "offset", 0)
     if offset < 0:
         raise bad("offset", "offset value should be positive or zero")
-    limit = _int(params, "limit", default_limit)
+    limit = query_int(params, "limit", default_limit)
     if limit <= 0:
         raise bad("limit", "limit value should be strictly positive")
     if limit > max_limit:
@@ -117,7 +136,7 @@ def parse_items_query(
                              f"List of supported CRSs: {', '.join(SUPPORTED_CRS)}")
         q.crs = output_crs(crs)
 
-    q.bbox = _bbox(params)
+    q.bbox = parse_bbox(params)
 
     q.sortby = _sortby(params.get("sortby"), schema)
     props = params.get("properties")
@@ -141,17 +160,20 @@ def parse_items_query(
 
     q.equals = [(k, v) for k, v in params.multi_items()
                 if k not in RESERVED and k in schema.by_name]
+    for name, value in q.equals:
+        _typed(name, value, schema.by_name[name].udt)
     q.cql = _filter(params, body)
 
     after = params.get("after")
     if after is not None:
         if q.sortby:
             raise bad("after", "after (cursor) works only with the default order, not with sortby")
+        _typed("after", after, schema.by_name[schema.id_field].udt)
         q.after = after
     return q
 
 
-def _bbox(params: QueryParams) -> tuple[float, float, float, float] | None:
+def parse_bbox(params: QueryParams) -> tuple[float, float, float, float] | None:
     raw = params.get("bbox")
     bbox_crs = params.get("bbox-crs")
     if raw is None:
@@ -184,6 +206,9 @@ def _bbox(params: QueryParams) -> tuple[float, float, float, float] | None:
             x1, y1 = t.transform(values[0], values[1])
             x2, y2 = t.transform(values[2], values[3])
             values = [x1, y1, x2, y2]
+            if not all(math.isfinite(v) for v in values):
+                raise bad("bbox", "bbox: fuori dall'area del suo CRS / outside the area of "
+                                  "use of bbox-crs")
     return (values[0], values[1], values[2], values[3])
 
 

@@ -12,8 +12,10 @@ It extends pygeoapi's PostgreSQL provider (never a fork) in three places:
   distance in metres on the spheroid, so "within X metres" is expressible in
   standard CQL2 (pygeofilter's CQL2 grammar has no DWITHIN):
   ``S_INTERSECTS(geometry, BUFFER_M(POINT(9.19 45.46), 500))``.
-* Errors: a filter on an unknown property or with a value of the wrong type is
-  the client's mistake, so it becomes a 400 with a message, not a 500.
+* Errors: a filter on an unknown property, with a value of the wrong type or
+  with a literal PostgreSQL cannot take (ogc/literals.py: `1e400`, NUL, an
+  invalid geometry) is the client's mistake, so it becomes a 400 with a message,
+  not a 500; a database that is away is a 503 (pygeoapi says "not found" or 500).
 """
 
 from __future__ import annotations
@@ -28,13 +30,20 @@ import pygeofilter.ast
 import pygeofilter.values
 from geoalchemy2 import Geography, Geometry
 from pygeoapi.models.provider.base import TileMatrixSetEnum
-from pygeoapi.provider.base import ProviderInvalidQueryError
+from pygeoapi.provider.base import (
+    ProviderConnectionError,
+    ProviderInvalidQueryError,
+    ProviderItemNotFoundError,
+)
 from pygeoapi.provider.mvt_postgresql import MVTPostgreSQLProvider
 from pygeoapi.provider.sql import PostgreSQLProvider
 from pygeofilter.backends.evaluator import handle
 from pygeofilter.backends.sqlalchemy.evaluate import SQLAlchemyFilterEvaluator
 from sqlalchemy import ARRAY, cast, func
 from sqlalchemy.exc import DataError, ProgrammingError
+
+from rigenera.errors import database_unavailable
+from rigenera.ogc.literals import check_filter_literals
 
 _CRS84_NAMES = {
     "urn:ogc:def:crs:OGC::CRS84",
@@ -98,7 +107,10 @@ class _Evaluator(SQLAlchemyFilterEvaluator):  # type: ignore[misc]
 
 
 def filter_evaluator(ast: Any, field_mapping: dict[str, Any]) -> Any:
-    """CQL2 AST -> SQLAlchemy expression, shared by this provider and the fast path."""
+    """CQL2 AST -> SQLAlchemy expression, shared by this provider and the fast path.
+
+    Literals are checked first (ogc/literals.py): both paths refuse the same filters."""
+    check_filter_literals(ast)
     unknown = _attribute_names(ast) - set(field_mapping)
     if unknown:
         raise ProviderInvalidQueryError(
@@ -108,8 +120,31 @@ def filter_evaluator(ast: Any, field_mapping: dict[str, Any]) -> Any:
     return _Evaluator(field_mapping, None).evaluate(ast)
 
 
+def _raise_if_database_away(exc: BaseException) -> None:
+    """pygeoapi hides a database that is away as "not found" (get) or as a 500
+    (ProviderConnectionError): raise it as what it is, a 503 (errors.py)."""
+    for candidate in (exc, exc.__cause__, exc.__context__):
+        away = database_unavailable(candidate) if candidate is not None else None
+        if away is not None:
+            raise away from exc
+
+
 class RigeneraPostgreSQLProvider(PostgreSQLProvider):  # type: ignore[misc]
     """pygeoapi's PostgreSQL provider with the CRS84 fix, BUFFER_M and 4xx errors."""
+
+    def __init__(self, provider_def: dict[str, Any]) -> None:
+        try:
+            super().__init__(provider_def)
+        except ProviderConnectionError as exc:
+            _raise_if_database_away(exc)
+            raise
+
+    def get(self, identifier: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return super().get(identifier, **kwargs)  # type: ignore[no-any-return]
+        except ProviderItemNotFoundError as exc:
+            _raise_if_database_away(exc)
+            raise
 
     def _get_cql_filters(self, filterq: Any) -> Any:
         if not filterq:
@@ -172,6 +207,13 @@ class RigeneraMVTProvider(MVTPostgreSQLProvider):  # type: ignore[misc]
 
     pygeoapi's MVT-postgresql also advertises WorldCRS84Quad, which we do not serve.
     """
+
+    def __init__(self, provider_def: dict[str, Any]) -> None:
+        try:
+            super().__init__(provider_def)
+        except ProviderConnectionError as exc:
+            _raise_if_database_away(exc)
+            raise
 
     def get_tiling_schemes(self) -> list[Any]:
         return [TileMatrixSetEnum.WEBMERCATORQUAD.value]

@@ -34,6 +34,8 @@ from rigenera.errors import (
     MethodNotAllowed,
     NotFound,
     RigeneraError,
+    connection_error_types,
+    database_error_response,
     http_exception_response,
     rigenera_error_response,
     unexpected_error_response,
@@ -41,7 +43,8 @@ from rigenera.errors import (
 from rigenera.ogc.conformance import conformance
 from rigenera.ogc.crs import normalise_query_string
 from rigenera.ogc.features import FastFeatures
-from rigenera.ogc.tiles import VectorTiles
+from rigenera.ogc.params import parse_bbox, query_int
+from rigenera.ogc.tiles import TILE_MATRIX_SET, VectorTiles, unknown_tms
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -90,6 +93,8 @@ class FastReadMiddleware:
             response = await self.tiles.tile(request)
         except RigeneraError as exc:
             response = rigenera_error_response(request, exc)
+        except connection_error_types() as exc:
+            response = database_error_response(request, exc)
         await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -114,6 +119,8 @@ class FastReadMiddleware:
                                           else self.fast.items(request))
                     except RigeneraError as exc:
                         response = rigenera_error_response(request, exc)
+                    except connection_error_types() as exc:
+                        response = database_error_response(request, exc)
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)
@@ -140,6 +147,9 @@ def check_item_params(params: QueryParams) -> None:
             f"skipGeometry: valore non valido '{value}' (true/false) / invalid boolean",
             errors=[{"field": "skipGeometry", "reason": "true or false"}],
         )
+    parse_bbox(params)  # pygeoapi takes `1e400` as infinity
+    query_int(params, "offset", 0)  # and an offset beyond a bigint to PostgreSQL
+    query_int(params, "limit", 0)
 
 
 def build_ogc_app(
@@ -201,7 +211,13 @@ def build_ogc_app(
                                       "tileMatrixSetId", skip_valid_check=True)
 
     async def tile_metadata(request: Request) -> Response:
-        """pygeoapi's tileset metadata; f=tilejson is ours; no f means JSON (pygeoapi: 500)."""
+        """pygeoapi's tileset metadata; f=tilejson is ours; no f means JSON (pygeoapi: 500).
+
+        An unknown tile matrix set is a 404 here: pygeoapi's mvt_postgresql raises
+        UnboundLocalError for it (a 500), and its own tiles HTML page links to the literal
+        template `.../tiles/{tileMatrixSetId}?f=json`."""
+        collection_tms(request.path_params["collection_id"],
+                       request.path_params["tileMatrixSetId"])
         fmt = request.query_params.get("f")
         if fmt == "tilejson" and tiles is not None and tiles.schemas:
             resource = api.config["resources"].get(request.path_params["collection_id"])
@@ -212,6 +228,24 @@ def build_ogc_app(
             request.scope["query_string"] = (request.scope["query_string"] + b"&f=json").lstrip(b"&")
             request = Request(request.scope, request.receive)
         return await pygeoapi_tile_metadata(request)
+
+    def collection_tms(cid: str, tms: str) -> None:
+        resource = api.config["resources"].get(cid)
+        if resource is None or resource.get("type") != "collection":
+            raise NotFound("Collection not found")
+        if tms != TILE_MATRIX_SET:
+            raise unknown_tms(tms, [TILE_MATRIX_SET])
+
+    pygeoapi_tilematrixset = endpoint(tiles_api.tilematrixset, "tileMatrixSetId")
+
+    async def tilematrixset(request: Request) -> Response:
+        """A tile matrix set's definition; an unknown one is a 404 (pygeoapi: 400)."""
+        from pygeoapi.models.provider.base import TileMatrixSetEnum
+
+        known = [e.value.tileMatrixSet for e in TileMatrixSetEnum]
+        if request.path_params["tileMatrixSetId"] not in known:
+            raise unknown_tms(request.path_params["tileMatrixSetId"], known)
+        return await pygeoapi_tilematrixset(request)
 
     pygeoapi_execute = endpoint(processes_api.execute_process, "process_id")
 
@@ -239,8 +273,7 @@ def build_ogc_app(
         Route("/openapi", endpoint(core_api.openapi_)),
         Route("/conformance", endpoint(conformance)),
         Route("/TileMatrixSets", endpoint(tiles_api.tilematrixsets)),
-        Route("/TileMatrixSets/{tileMatrixSetId}",
-              endpoint(tiles_api.tilematrixset, "tileMatrixSetId")),
+        Route("/TileMatrixSets/{tileMatrixSetId}", tilematrixset),
         Route("/collections", endpoint(core_api.describe_collections)),
         Route("/collections/{collection_id}", endpoint(core_api.describe_collections, cid)),
         Route("/collections/{collection_id}/schema", endpoint(core_api.get_collection_schema, cid)),
@@ -270,6 +303,7 @@ def build_ogc_app(
         exception_handlers={
             StarletteHTTPException: http_exception_response,
             RigeneraError: rigenera_error_response,
+            **dict.fromkeys(connection_error_types(), database_error_response),
             Exception: unexpected_error_response,
         },
     )

@@ -116,11 +116,13 @@ class VectorTiles:
         if p["collection_id"] not in self.sql:
             raise NotFound("Collection not found")
         if p["tileMatrixSetId"] != TILE_MATRIX_SET:
-            raise NotFound(f"Tile matrix set not supported: use {TILE_MATRIX_SET}")
-        try:
-            z, y, x = int(p["tileMatrix"]), int(p["tileRow"]), int(p["tileCol"])
-        except ValueError:
-            raise InvalidParameter("tileMatrix, tileRow and tileCol must be integers") from None
+            raise unknown_tms(p["tileMatrixSetId"], [TILE_MATRIX_SET])
+        for name in ("tileMatrix", "tileRow", "tileCol"):
+            if not p[name].isascii() or not p[name].lstrip("-").isdigit():
+                raise InvalidParameter(
+                    f"{name}: atteso un intero / must be an integer (tileMatrix, tileRow and "
+                    "tileCol must be integers)", errors=[{"field": name, "reason": "integer"}])
+        z, y, x = int(p["tileMatrix"]), int(p["tileRow"]), int(p["tileCol"])
         if not (MIN_ZOOM <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z):
             raise NotFound(f"Tile {z}/{y}/{x} outside the tile matrix set limits")
         fmt = request.query_params.get("f")
@@ -145,6 +147,13 @@ class VectorTiles:
 
 
 _PARAM = re.compile(r"\$([1-3])(?![0-9])")
+
+
+def unknown_tms(tms: str, known: list[str]) -> NotFound:
+    """A tile matrix set we do not serve (pygeoapi: UnboundLocalError, a 500)."""
+    return NotFound(f"Tile matrix set {tms[:60]!a} sconosciuto / unknown tile matrix set;"
+                    f" supported: {', '.join(known)}",
+                    errors=[{"field": "tileMatrixSetId", "reason": f"one of {known}"}])
 
 
 def _etags(header: str | None) -> set[str]:

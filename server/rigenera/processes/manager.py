@@ -23,6 +23,8 @@ from pygeoapi.process.base import ProcessorExecuteError
 from pygeoapi.process.manager.dummy import DummyManager
 from pygeoapi.util import JobStatus, RequestedProcessExecutionMode, RequestedResponse
 
+from rigenera.errors import database_unavailable
+
 LOG = logging.getLogger(__name__)
 
 
@@ -58,6 +60,9 @@ class SyncManager(DummyManager):  # type: ignore[misc]
         except ProcessorExecuteError:
             raise
         except Exception as exc:
+            away = database_unavailable(exc)
+            if away is not None:  # not the process's failure: 503, retry
+                raise away from exc
             LOG.exception("process %s failed", process_id)
             raise ProcessFailed(user_msg="Errore interno del processo / internal process error") \
                 from exc

@@ -26,7 +26,6 @@ same bounding-box help but without rendering anything:
 from __future__ import annotations
 
 import copy
-import math
 import re
 from importlib import resources
 from typing import Any
@@ -35,6 +34,7 @@ import psycopg2
 from pygeoapi.process.base import BaseProcessor
 
 from rigenera.domains import codes
+from rigenera.inputs import finite_number, shown
 from rigenera.processes.manager import InvalidInput
 
 PROCESS_ID = "sites-near-transit"
@@ -143,9 +143,9 @@ def _code_list(data: dict[str, Any], name: str, valid: Any, allowed: str) -> lis
         raise _invalid(name, "atteso un elenco", "expected an array")
     for item in value:
         if not isinstance(item, str) or not valid(item):
-            shown = repr(item)[:40]
-            raise _invalid(name, f"valore non valido {shown}, ammessi: {allowed}",
-                           f"invalid value {shown}, allowed: {allowed}")
+            quoted = shown(item) if isinstance(item, str) else ascii(item)[:40]
+            raise _invalid(name, f"valore non valido {quoted}, ammessi: {allowed}",
+                           f"invalid value {quoted}, allowed: {allowed}")
     return sorted(set(value)) or None
 
 
@@ -157,14 +157,12 @@ def parse_inputs(data: Any) -> dict[str, Any]:
         raise _invalid("inputs", "atteso un oggetto", "expected an object")
     unknown = sorted(set(data) - set(INPUTS))
     if unknown:
-        raise _invalid(unknown[0][:40], f"input sconosciuto, ammessi: {', '.join(INPUTS)}",
+        raise _invalid(shown(unknown[0]), f"input sconosciuto, ammessi: {', '.join(INPUTS)}",
                        f"unknown input, allowed: {', '.join(INPUTS)}")
     distance = data.get("distance_m")
     if distance is None:
         distance = DEFAULT_DISTANCE_M
-    if (isinstance(distance, bool) or not isinstance(distance, int | float)
-            or not math.isfinite(distance)
-            or not MIN_DISTANCE_M <= distance <= MAX_DISTANCE_M):
+    if not finite_number(distance) or not MIN_DISTANCE_M <= distance <= MAX_DISTANCE_M:
         raise _invalid("distance_m", f"atteso un numero da {MIN_DISTANCE_M:g} a {MAX_DISTANCE_M:g}",
                        f"expected a number from {MIN_DISTANCE_M:g} to {MAX_DISTANCE_M:g}")
     return {

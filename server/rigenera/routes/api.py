@@ -14,6 +14,7 @@ from rigenera.dependencies import CurrentUser, EditingDep, ModelsDep
 from rigenera.editing.changes import change_feed, parse_params
 from rigenera.editing.payload import (
     MAX_CHANGESET_BYTES,
+    MAX_TEXT,
     content_crs,
     declared_length,
     media_type,
@@ -23,6 +24,7 @@ from rigenera.editing.payload import (
 )
 from rigenera.editing.service import ChangesetFailed, Operation
 from rigenera.errors import InvalidParameter, NotFound, exception_document
+from rigenera.inputs import check_text, optional_text
 
 router = APIRouter(prefix="/api", tags=["editing"])
 ACTIONS = {"create", "replace", "patch", "delete"}
@@ -86,13 +88,13 @@ def _operations(doc: Any, editing: Any) -> list[Operation]:
             if not isinstance(cid, str):
                 raise InvalidParameter("collection required", errors=[problem("collection",
                                                                               "required string")])
-            coll = editing.collection(cid)
+            coll = editing.collection(check_text("collection", cid))
             raw_id = item.get("id")
             fid = None
             if action != "create":
                 if isinstance(raw_id, bool) or not isinstance(raw_id, str | int) or raw_id == "":
                     raise InvalidParameter("id required", errors=[problem("id", "required")])
-                fid = str(raw_id)
+                fid = check_text("id", str(raw_id))
             base = item.get("base_version")
             if action != "create" and (isinstance(base, bool) or not isinstance(base, int)):
                 raise InvalidParameter("base_version required (an integer)",
@@ -126,7 +128,7 @@ async def changeset(request: Request, who: CurrentUser, editing: EditingDep) -> 
     doc = parse_json(await request.body(), MAX_CHANGESET_BYTES)
     try:
         ops = _operations(doc, editing)
-        comment = doc.get("comment") if isinstance(doc.get("comment"), str) else None
+        comment = optional_text(doc, "comment", MAX_TEXT)
         outcomes = await editing.apply(who, ops, comment=comment, changeset=True)
     except ChangesetFailed as exc:
         statuses = {p.get("status") for p in exc.problems}
@@ -182,7 +184,10 @@ async def revert(cid: str, fid: str, request: Request, who: CurrentUser,
     feature = parse_feature({"type": "Feature", "properties": props,
                              "geometry": snapshot.get("geom")}, coll, partial=False, url_id=fid)
     base = doc.get("base_version")
-    op = Operation("replace", cid, fid, base if isinstance(base, int) else None, feature)
+    if base is not None and (isinstance(base, bool) or not isinstance(base, int)):
+        raise InvalidParameter("base_version: intero richiesto / integer required",
+                               errors=[problem("base_version", "integer")])
+    op = Operation("replace", cid, fid, base, feature)
     (out,) = await editing.apply(who, [op], operation="revert",
                                  comment=f"ripristino della versione {target}")
     return {"collection": cid, "id": out.id, "version": out.version, "reverted_to": target}

@@ -4,31 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from rigenera import __version__
-from rigenera.dependencies import ReadConnDep
-from rigenera.errors import DatabaseUnavailable
+from rigenera.errors import connection_error_types, database_unavailable
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-async def healthz(conn: ReadConnDep) -> dict[str, Any]:
+async def healthz(request: Request) -> dict[str, Any]:
+    """200 with PostGIS's and the schema's versions; 503 with Retry-After and
+    `"database": "unavailable"` while PostgreSQL is away (load balancers stop routing)."""
     try:
-        row = await conn.fetchrow(
-            "SELECT postgis_lib_version() AS postgis,"
-            " (SELECT max(version) FROM rigenera.schema_migrations) AS schema_version"
-        )
-    except (OSError, asyncpg.PostgresError) as exc:
-        raise DatabaseUnavailable(
-            "Database non raggiungibile / database unreachable", log_message=str(exc)
-        ) from exc
+        async with request.app.state.pools.read.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT postgis_lib_version() AS postgis,"
+                " (SELECT max(version) FROM rigenera.schema_migrations) AS schema_version"
+            )
+    except connection_error_types() as exc:
+        away = database_unavailable(exc)
+        if away is None:
+            raise
+        away.body = {"status": "unavailable", "database": "unavailable", "version": __version__}
+        raise away from exc
     assert row is not None
     return {
         "status": "ok",
         "version": __version__,
+        "database": "ok",
         "postgis": row["postgis"],
         "schema_version": row["schema_version"],
     }

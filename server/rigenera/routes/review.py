@@ -16,9 +16,10 @@ from fastapi import APIRouter, Query, Request
 
 from rigenera.auth import Role
 from rigenera.dependencies import CurrentUser, EditingDep
-from rigenera.editing.payload import parse_json, problem
+from rigenera.editing.payload import MAX_TEXT, parse_json, problem
 from rigenera.editing.service import parse_id
 from rigenera.errors import InvalidParameter, NotFound, PreconditionFailed
+from rigenera.inputs import optional_text
 
 router = APIRouter(prefix="/api/review", tags=["review"])
 _QUEUE_SQL = resources.files("rigenera.sql").joinpath("review_queue.sql").read_text()
@@ -49,11 +50,14 @@ async def review(collection: str, fid: str, request: Request, who: CurrentUser,
     if collection not in REVIEWED:
         raise NotFound(f"{collection}: nessuna revisione / no review for this collection")
     doc = parse_json(await request.body())
-    decision = doc.get("decision") if isinstance(doc, dict) else None
-    comment = doc.get("comment") if isinstance(doc, dict) else None
+    if not isinstance(doc, dict):
+        raise InvalidParameter("Atteso un oggetto JSON / expected a JSON object",
+                               errors=[problem("body", "JSON object")])
+    decision = doc.get("decision")
     if decision not in ("accept", "reject"):
         raise InvalidParameter("decision: 'accept' o 'reject'",
                                errors=[problem("decision", "accept or reject")])
+    comment = optional_text(doc, "comment", MAX_TEXT)
     if decision == "reject" and not (isinstance(comment, str) and comment.strip()):
         raise InvalidParameter("Un rifiuto richiede un commento / a rejection needs a comment",
                                errors=[problem("comment", "required when rejecting")])
