@@ -31,7 +31,7 @@ ReadConnDep = Annotated[asyncpg.Connection, Depends(read_connection)]
 async def current_principal(request: Request) -> Principal:
     """The caller (the anonymous public when no credentials are sent)."""
     auth: Authenticator = request.app.state.auth
-    return await auth.principal(request.headers.get("authorization"))
+    return await auth.of_request(request)
 
 
 async def current_user(request: Request) -> Principal:

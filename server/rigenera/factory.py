@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from rigenera import __version__
-from rigenera.auth import Authenticator
+from rigenera.auth import Authenticator, LoginPolicy
 from rigenera.editing.describe import describe_all, load_patterns
 from rigenera.editing.http import WriteHandlers
 from rigenera.editing.service import EditingService
@@ -60,7 +60,12 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     fast = (FastFeatures(settings.ogc_url, settings.ogc_default_items, settings.ogc_max_items)
             if settings.fast_reads else None)
     tiles = VectorTiles(settings.ogc_url)
-    auth = Authenticator()
+    auth = Authenticator(
+        LoginPolicy(settings.login_window_seconds, settings.login_failures_per_account_address,
+                    settings.login_failures_per_address, settings.login_failures_per_account,
+                    settings.login_block_seconds, settings.login_block_max_seconds),
+        max_header=settings.authorization_max_bytes, password_workers=settings.password_workers,
+        password_queue=settings.password_queue)
     editing = EditingService()
 
     @asynccontextmanager
@@ -75,12 +80,13 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         if fast is not None:
             fast.start(app.state.pools.read, schemas)
         tiles.start(app.state.pools.read, schemas, tile_layers)
-        auth.start(app.state.pools.read)
+        auth.start(app.state.pools.read, app.state.pools.write)
         await editing.start(app.state.pools.write)
         app.state.models = describe_all(schemas, editing.collections, patterns)
         try:
             yield
         finally:
+            auth.close()
             await app.state.pools.close()
 
     app = FastAPI(

@@ -58,7 +58,7 @@ class WriteHandlers:
         self.auth = auth
 
     async def _who(self, request: Request) -> Principal:
-        who = await self.auth.principal(request.headers.get("authorization"))
+        who = await self.auth.of_request(request)
         who.require(Role.ADMIN, Role.COORDINATOR, Role.TECHNICIAN)
         return who
 
@@ -117,7 +117,7 @@ class WriteHandlers:
         cid = request.path_params["collection_id"]
         item = "item_id" in request.path_params
         try:
-            who = await self.auth.principal(request.headers.get("authorization"))
+            who = await self.auth.of_request(request)
         except RigeneraError:
             who = await self.auth.principal(None)
         editable = cid in self.editing.collections
