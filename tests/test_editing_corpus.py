@@ -273,6 +273,16 @@ case("json-null", "PUT", item(T), None, 400, "body")
 case("json-number", "PATCH", item(T), 42, 400, "body")
 case("json-deeply-nested", "POST", items(T), b"[" * 100_000 + b"]" * 100_000, 400, "body")
 case("json-two-documents", "POST", items(T), raw(GOOD_STOP + GOOD_STOP), 400, "body")
+DEEP = b"[" * 65 + b"]" * 65  # one level beyond limits.JSON_MAX_DEPTH
+case("json-65-deep-post", "POST", items(S), DEEP, 400, "body")
+case("json-65-deep-in-a-property", "PATCH", item(S),
+     raw('{"properties": {"owner": ' + "[" * 70 + "]" * 70 + "}}"), 400, "body")
+case("json-65-deep-changeset", "POST", "/api/changesets", DEEP, 400, "body")
+case("json-65-deep-revert", "POST", "/api/collections/sites/items/{sites}/revert", DEEP, 400,
+     "body")
+case("json-65-deep-review", "POST", "/api/review/sites/{sites}", DEEP, 400, "body")
+case("json-deep-objects-review", "POST", "/api/review/sites/{sites}",
+     raw('{"a":' * 5000 + "1" + "}" * 5000), 400, "body")
 case("json-feature-collection", "POST", items(S), {"type": "FeatureCollection", "features": [site()]},
      400, "type")
 case("json-properties-a-list", "POST", items(T), {**stop(), "properties": []}, 400, "properties")

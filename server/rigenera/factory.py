@@ -5,7 +5,8 @@ Start-up order matters and is kept here, in one place:
 2. generate pygeoapi's config + OpenAPI from the catalogue and live extents;
 3. build pygeoapi's API object for this app and mount its routes at /ogc;
 4. in the lifespan, open the asyncpg read/write pools; the fast read path and the
-   tiles read, the authenticator checks accounts, the editing service writes.
+   tiles read, the authenticator checks accounts, the editing service writes;
+5. middleware, outermost last: body limits (limits.py), then the fast read path.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rigenera.editing.describe import describe_all, load_patterns
 from rigenera.editing.http import WriteHandlers
 from rigenera.editing.service import EditingService
 from rigenera.errors import install_error_handlers
+from rigenera.limits import BodyLimitMiddleware, BodyLimits
 from rigenera.ogc.config import build_config, measure_extents, write_documents
 from rigenera.ogc.features import FastFeatures
 from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
@@ -109,5 +111,9 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
               name="ogc")
     if fast is not None:
         app.add_middleware(FastReadMiddleware, fast=fast, tiles=tiles)
+    # Added last, so outermost (inside only Starlette's error middleware): every body is
+    # bounded while it is read, whichever route or fast path answers (limits.py).
+    app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(settings),
+                       max_authorization=settings.authorization_max_bytes)
     LOG.info("OGC API at %s (config %s, openapi %s)", settings.ogc_url, cfg_path, oas_path)
     return app

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
         "(login throttling is per client address).",
     )
 
+    # Request bodies, in bytes: refused with 413 while they are read, before they are held
+    # (limits.py). Writes authenticate first: an anonymous writer's body is never read.
+    body_limit_default: int = 64 * 1024  # GET, DELETE, reviews, revert, everything else
+    body_limit_feature: int = 5 * 1024 * 1024  # Part 4 POST/PUT/PATCH of one feature
+    body_limit_changeset: int = 50 * 1024 * 1024  # POST /api/changesets
+    body_limit_query_anonymous: int = 256 * 1024  # CQL2-JSON queries, process executions
+    body_limit_query: int = 1024 * 1024  # the same, with credentials
     authorization_max_bytes: int = 4096  # a longer Authorization header: 431
 
     # Failed logins, counted in PostgreSQL (shared by every server process): a key that
