@@ -433,6 +433,39 @@ def test_a_flood_of_wrong_passwords_does_not_slow_public_reads(live, db):
     assert p50 < max(5 * baseline, 0.02) and p50 < 0.2, (baseline, p50, len(during), counts)
 
 
+def test_a_full_password_pool_answers_503_at_once(db, tmp_path_factory):
+    """One hashing thread and no queue: checks arriving together beyond it are refused at
+    once with 503 and Retry-After, not queued; the server stays well."""
+    import threading
+
+    small = LiveServer(db, tmp_path_factory.mktemp("small"), password_workers=1,
+                       password_queue=0).start()
+    try:
+        start, answers = threading.Barrier(12), []
+
+        def login(n: int) -> None:
+            with httpx.Client(base_url=small.url, timeout=60) as client:
+                start.wait()
+                r = me(client, {**basic(f"ospite{n:02d}", "qualunque"),
+                                "X-Forwarded-For": f"192.0.2.{100 + n}"})
+                answers.append((r.status_code, r.headers.get("retry-after"), r.json()))
+
+        threads = [threading.Thread(target=login, args=(n,)) for n in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        statuses = sorted(a[0] for a in answers)
+        assert set(statuses) <= {401, 503} and 503 in statuses and 401 in statuses, statuses
+        for status, retry, doc in answers:
+            if status == 503:
+                assert retry == "1" and doc["code"] == "ServiceUnavailable", doc
+                assert " / " in doc["description"]
+        assert small.app.state.auth.passwords.completed == statuses.count(401)
+    finally:
+        small.stop()
+
+
 # ----------------------------------------------------------------- header and credentials
 def test_an_oversized_authorization_header_is_431_without_hashing(live, api):
     checks = live.app.state.auth.passwords.completed

@@ -305,7 +305,7 @@ class Authenticator:
         row = await self.pool.fetchrow(_ACCOUNT_SQL, username, address)
         usable = row is not None and row["active"] and row["password_hash"]
         if usable and self._remembered(key, row["credentials_version"]):
-            if row["note_success"]:  # rare: a success after failures, or from a new address
+            if row["note_success"]:  # rare: a success after failures to reset
                 assert self.write_pool is not None
                 await self.write_pool.execute("SELECT rigenera.login_succeeded($1, $2)",
                                               username, address)

@@ -53,7 +53,7 @@ CREATE UNLOGGED TABLE rigenera.login_throttle (
   window_start    timestamptz NOT NULL DEFAULT now(),
   blocked_until   timestamptz,
   strikes         integer NOT NULL DEFAULT 0,  -- blocks in a row: the next lasts 2^strikes longer
-  trusted_address text                         -- account rows: where it last logged in
+  trusted_address text                         -- account rows: where its password last checked out
 );
 CREATE INDEX login_throttle_blocked ON rigenera.login_throttle (blocked_until);
 
