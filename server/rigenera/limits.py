@@ -136,13 +136,16 @@ class BodyLimitMiddleware:
                 f"header longer than {self.max_authorization} bytes", "Authorization",
                 f"longer than {self.max_authorization} bytes")
             return
+        if not chunked and not length:  # no body (most requests): nothing to count
+            await self.app(scope, receive, send)
+            return
         limit, route = self.limits.of(scope["method"], scope["path"], content_type,
                                       authorization is not None)
         if length is not None and length > limit:
             await self._too_large(scope, receive, send, limit, route)
             return
         received = 0
-        body_done = not chunked and not length
+        body_done = False
         exceeded = False
         app_started = False
 
