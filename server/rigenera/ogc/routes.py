@@ -64,7 +64,8 @@ class FastReadMiddleware:
 
     Measured under load (bench/): the server spent 1.15 ms of CPU per 100-feature
     page, much of it walking FastAPI's and the mounted app's middleware and routers.
-    This middleware sits just inside FastAPI's ServerErrorMiddleware: it answers
+    This middleware sits just inside the body limits (limits.py), which are inside FastAPI's
+    ServerErrorMiddleware: it answers
     GET /ogc/collections/{id}/items[/{featureId}] when the fast path serves the
     request (same checks as the routed path) and passes everything else on.
     Errors become the same OGC exception documents as everywhere else.
