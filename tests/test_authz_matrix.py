@@ -101,6 +101,33 @@ def count(sql, cid: str) -> int:
     return sql(f"SELECT count(*) FROM rigenera.{cid}")[0][0]
 
 
+def send(api: httpx.Client, write: str, cid: str, fid: str | None, auth: dict[str, str],
+         label: str) -> httpx.Response:
+    """One write of the matrix, as the holder of `auth`."""
+    url = f"/ogc/collections/{cid}/items/{fid}"
+    if write == "create":
+        return api.post(f"/ogc/collections/{cid}/items", json=feature(cid, **{NAME[cid]: label}),
+                        headers={**GEOJSON, **auth})
+    if write == "replace":
+        return api.put(url, json=feature(cid, **{NAME[cid]: f"Sostituito {label}"}),
+                       headers={**GEOJSON, **auth, "If-Match": '"1"'})
+    if write == "patch":
+        return api.patch(url, json={"properties": PATCH[cid]}, headers={**MERGE, **auth,
+                                                                        "If-Match": '"1"'})
+    if write == "delete":
+        return api.delete(url, headers={**auth, "If-Match": '"1"'})
+    if write == "changeset":
+        ops = [{"action": "patch", "collection": cid, "id": fid, "base_version": 1,
+                "feature": {"properties": PATCH[cid]}, "ref": "unica"}]
+        return api.post("/api/changesets", json={"operations": ops, "comment": label},
+                        headers=auth)
+    if write == "revert":
+        return api.post(f"/api/collections/{cid}/items/{fid}/revert", json={"version": 1},
+                        headers=auth)
+    return api.post(f"/api/review/{cid}/{fid}", json={"decision": "accept", "base_version": 1},
+                    headers=auth)
+
+
 # -------------------------------------------------------------------------------- matrix
 @pytest.mark.parametrize(("role", "write", "cid"), MATRIX)
 def test_write_matrix(api, sql, fingerprint, role, write, cid):
@@ -115,30 +142,9 @@ def test_write_matrix(api, sql, fingerprint, role, write, cid):
                       json={"properties": {NAME[cid]: f"Modificato {label}"}},
                       headers={**MERGE, **basic("admin")})
         assert r.status_code == 204, r.text
-    url = f"/ogc/collections/{cid}/items/{fid}"
     before, rows_before = fingerprint(), count(sql, cid)
     base = state(sql, cid, fid) if fid else None
-
-    if write == "create":
-        r = api.post(f"/ogc/collections/{cid}/items", json=feature(cid, **{NAME[cid]: label}),
-                     headers={**GEOJSON, **auth})
-    elif write == "replace":
-        r = api.put(url, json=feature(cid, **{NAME[cid]: f"Sostituito {label}"}),
-                    headers={**GEOJSON, **auth, "If-Match": '"1"'})
-    elif write == "patch":
-        r = api.patch(url, json={"properties": PATCH[cid]}, headers={**MERGE, **auth,
-                                                                     "If-Match": '"1"'})
-    elif write == "delete":
-        r = api.delete(url, headers={**auth, "If-Match": '"1"'})
-    elif write == "changeset":
-        ops = [{"action": "patch", "collection": cid, "id": fid, "base_version": 1,
-                "feature": {"properties": PATCH[cid]}, "ref": "unica"}]
-        r = api.post("/api/changesets", json={"operations": ops, "comment": label}, headers=auth)
-    elif write == "revert":
-        r = api.post(f"/api/collections/{cid}/items/{fid}/revert", json={"version": 1}, headers=auth)
-    else:
-        r = api.post(f"/api/review/{cid}/{fid}", json={"decision": "accept", "base_version": 1},
-                     headers=auth)
+    r = send(api, write, cid, fid, auth, label)
 
     want = expected(role, write, cid)
     assert r.status_code == want, (r.status_code, r.text[:300])
@@ -187,6 +193,81 @@ def test_write_matrix(api, sql, fingerprint, role, write, cid):
 
 def test_matrix_covers_every_role_write_and_collection():
     assert len(MATRIX) == len(ROLE_USERS) * len(WRITES) * len(COLLECTIONS) == 168
+
+
+# ------------------------------------------------- credentials changed after first use
+# Each account is used once (so a server process has checked and may remember its
+# password), then changed in SQL; its very next write must follow the change. The
+# answer is the one its new state deserves: 401 for credentials that no longer hold,
+# the new role's or comuni's answer otherwise.
+STALE = {  # state -> (account's role before, its comuni, SQL that changes it, now like)
+    "disabled": ("coordinator", [], "UPDATE rigenera.accounts SET active = false"
+                                    " WHERE username = %(u)s", "anonymous"),
+    "password-changed": ("coordinator", [], "UPDATE rigenera.accounts SET password_hash ="
+                                            " 'x' || password_hash WHERE username = %(u)s",
+                         "anonymous"),
+    "token-revoked": ("coordinator", [], "UPDATE rigenera.tokens SET revoked_at = now()"
+                                         " WHERE username = %(u)s", "anonymous"),
+    "token-expired": ("coordinator", [], "UPDATE rigenera.tokens SET created_at = now() -"
+                                         " interval '2 days', expires_at = now() - interval"
+                                         " '1 second' WHERE username = %(u)s", "anonymous"),
+    "demoted-to-volunteer": ("coordinator", [], "UPDATE rigenera.accounts SET role = 'volunteer'"
+                                                " WHERE username = %(u)s", "volunteer"),
+    "comune-taken-away": ("technician", [MILANO], "UPDATE rigenera.account_comuni SET istat_code"
+                                                  " = '015209' WHERE username = %(u)s",
+                          "technician_elsewhere"),
+}
+STALE_CASES = [pytest.param(state_, write, id=f"{state_}-{write}") for state_ in STALE
+               for write in WRITES]
+
+
+@pytest.fixture(scope="module")
+def stale(api, sql):
+    """One account per state, used once by this server, then changed: {state: auth headers}."""
+    from conftest import PASSWORD
+    from rigenera.auth import hash_password, new_token
+
+    hashed, out = hash_password(PASSWORD), {}
+    for n, (name, (role, comuni, change, _)) in enumerate(STALE.items()):
+        user = f"cambiato.{n}"
+        sql("INSERT INTO rigenera.accounts (username, role, password_hash) VALUES (%s, %s, %s)"
+            " RETURNING 1", (user, role, hashed))
+        for code in comuni:
+            sql("INSERT INTO rigenera.account_comuni VALUES (%s, %s) RETURNING 1", (user, code))
+        if name.startswith("token"):
+            token, digest = new_token()
+            sql("INSERT INTO rigenera.tokens (username, token_hash, expires_at)"
+                " VALUES (%s, %s, now() + interval '1 day') RETURNING 1", (user, digest))
+            auth = {"Authorization": f"Bearer {token}"}
+        else:
+            auth = basic(user)
+        assert api.get("/api/me", headers=auth).status_code == 200  # first use: remembered
+        sql(change + " RETURNING 1", {"u": user})
+        out[name] = auth
+    return out
+
+
+@pytest.mark.parametrize(("state_", "write"), STALE_CASES)
+def test_changed_credentials_apply_to_the_next_write(api, sql, fingerprint, stale, state_, write):
+    cid = "sites"
+    fid = None if write == "create" else create(api, cid, **{NAME[cid]: f"Credenziali {state_}"})
+    if write == "revert":
+        r = api.patch(f"/ogc/collections/{cid}/items/{fid}",
+                      json={"properties": {NAME[cid]: "Seconda versione"}},
+                      headers={**MERGE, **basic("admin")})
+        assert r.status_code == 204, r.text
+    before = fingerprint()
+    n = STALE_CASES.index(next(c for c in STALE_CASES if c.values == (state_, write)))
+    auth = {**stale[state_], "X-Forwarded-For": f"192.0.2.{n + 1}"}  # failures: own address
+    r = send(api, write, cid, fid, auth, f"credenziali {state_} {write}")
+    want = expected(STALE[state_][3], write, cid)
+    assert r.status_code == want, (r.status_code, r.text[:300])
+    if want >= 400:
+        assert fingerprint() == before, "a refused write changed the database"
+
+
+def test_stale_matrix_covers_every_state_and_write():
+    assert len(STALE_CASES) == len(STALE) * len(WRITES) == 42
 
 
 # ------------------------------------------------------------------------------ OPTIONS

@@ -93,7 +93,6 @@ def test_cli_user_and_token(live, db):
     (tid,) = query(db, "SELECT id FROM rigenera.tokens WHERE username = 'nuovo.tecnico'")[0]
     subprocess.run([rigenera, "token", "revoke", str(tid)], env=env, check=True,
                    capture_output=True)
-    live.app.state.auth.forget()
     r = httpx.get(f"{live.url}/api/me", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401
 

@@ -119,6 +119,7 @@ class Case:
     bug: str | None = None  # a known bug elsewhere: strict xfail with its description
     server_error: bool = False  # ... which is a 5xx today
     extra: dict[str, str] | None = None  # added to the default headers
+    authorization: str | bytes | None = None  # sent instead of `user`'s Basic credentials
 
 
 CASES: list[Case] = []
@@ -272,6 +273,16 @@ case("json-null", "PUT", item(T), None, 400, "body")
 case("json-number", "PATCH", item(T), 42, 400, "body")
 case("json-deeply-nested", "POST", items(T), b"[" * 100_000 + b"]" * 100_000, 400, "body")
 case("json-two-documents", "POST", items(T), raw(GOOD_STOP + GOOD_STOP), 400, "body")
+DEEP = b"[" * 65 + b"]" * 65  # one level beyond limits.JSON_MAX_DEPTH
+case("json-65-deep-post", "POST", items(S), DEEP, 400, "body")
+case("json-65-deep-in-a-property", "PATCH", item(S),
+     raw('{"properties": {"owner": ' + "[" * 70 + "]" * 70 + "}}"), 400, "body")
+case("json-65-deep-changeset", "POST", "/api/changesets", DEEP, 400, "body")
+case("json-65-deep-revert", "POST", "/api/collections/sites/items/{sites}/revert", DEEP, 400,
+     "body")
+case("json-65-deep-review", "POST", "/api/review/sites/{sites}", DEEP, 400, "body")
+case("json-deep-objects-review", "POST", "/api/review/sites/{sites}",
+     raw('{"a":' * 5000 + "1" + "}" * 5000), 400, "body")
 case("json-feature-collection", "POST", items(S), {"type": "FeatureCollection", "features": [site()]},
      400, "type")
 case("json-properties-a-list", "POST", items(T), {**stop(), "properties": []}, 400, "properties")
@@ -477,6 +488,39 @@ case("collection-comuni-patch", "PATCH", item("comuni", MILANO), {"properties": 
      (404, 405))
 case("collection-comuni-delete", "DELETE", item("comuni", MILANO), None, (404, 405))
 
+# ------------------------------------------------------------------------- credentials
+def b64(raw: bytes) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+PW = b"una-password-lunga"
+BAD_CREDENTIALS = [
+    ("nul-in-username", b64(b"admin\x00:" + PW), 401),
+    ("nul-in-password", b64(b"admin:" + PW + b"\x00"), 401),
+    ("control-char-in-username", b64(b"adm\x1bin:" + PW), 401),
+    ("encoded-surrogate-username", b64(b"\xed\xa0\x80:" + PW), 401),
+    ("surrogate-in-username", b64("admin\ud800".encode("utf-8", "surrogatepass") + b":" + PW), 401),
+    ("latin1-not-utf8", b64("admin:caffè".encode("latin-1")), 401),
+    ("non-ascii-header-bytes", b"Basic \xe9\xe8\xff", 401),
+    ("non-ascii-bearer", b"Bearer rg_\xe9\xe8", 401),
+    ("not-base64", "Basic !!!?", 401),
+    ("no-colon", b64(b"admin"), 401),
+    ("empty-basic", "Basic", 401),
+    ("bearer-not-ours", "Bearer abc.def.ghi", 401),
+    ("unknown-scheme", "Digest username=admin", 401),
+    ("oversized-header", "Basic " + "QUFB" * 1300, 431),
+]
+for label, header, status in BAD_CREDENTIALS:
+    case(f"credentials-{label}-post", "POST", items(S), site(), status, "Authorization",
+         authorization=header)
+    case(f"credentials-{label}-patch", "PATCH", item(T), {"properties": {"name": "x"}}, status,
+         "Authorization", authorization=header)
+    case(f"credentials-{label}-changeset", "POST", "/api/changesets",
+         {"operations": [{"action": "create", "collection": T, "feature": stop()}]}, status,
+         "Authorization", authorization=header)
+
 # -------------------------------------------------------------------------- changesets
 CS = "/api/changesets"
 
@@ -673,6 +717,8 @@ def _send(client: httpx.Client, c: Case, ids: dict[str, str]) -> httpx.Response:
         headers = dict(MERGE if c.method == "PATCH" else GEOJSON)
     headers.update(c.extra or {})
     headers.update(basic(c.user))
+    if c.authorization is not None:
+        headers["Authorization"] = c.authorization  # type: ignore[assignment]  # bytes: raw
     if c.method == "DELETE":
         return client.request("DELETE", path, headers=headers)
     return client.request(c.method, path, content=content, headers=headers)

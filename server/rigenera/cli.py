@@ -8,7 +8,8 @@
     rigenera load-open-data DIR  real open data of the Milan metro area (see data/README.md)
     rigenera serve
     rigenera user add USERNAME --role ROLE [--comuni ISTAT,...] [--password-stdin]
-    rigenera user passwd|disable USERNAME;  rigenera user list
+    rigenera user passwd|disable|enable USERNAME;  rigenera user list
+    rigenera user set USERNAME [--role ROLE] [--comuni ISTAT,...]
     rigenera token issue USERNAME [--days 90];  token list USERNAME;  token revoke ID
     rigenera styles [--check] [--lang it|en]   QML/SLD/MapLibre from styles/rigenera.yaml
 """
@@ -23,6 +24,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from rigenera.errors import RigeneraError, UsageError
 from rigenera.settings import Settings
@@ -118,7 +120,10 @@ def _db(settings: Settings):  # type: ignore[no-untyped-def]  # noqa: ANN202
 
 
 def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
-    """Accounts: add (with role and comuni), passwd, list, disable."""
+    """Accounts: add (with role and comuni), passwd, set (role, comuni), list, disable, enable.
+
+    Every change takes effect on the next request in every server process (migration 0008).
+    """
     import psycopg2
 
     from rigenera.auth import hash_password
@@ -136,13 +141,19 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
                 return 0
             if not args.username:
                 raise UsageError("USERNAME richiesto / required")
-            if args.action == "disable":
-                cur.execute("UPDATE rigenera.accounts SET active = false, updated_at = now()"
-                            " WHERE username = %s", (args.username,))
-                cur.execute("UPDATE rigenera.tokens SET revoked_at = now() WHERE username = %s"
-                            " AND revoked_at IS NULL", (args.username,))
-                print(f"{args.username} disabled")
+            if args.action in ("disable", "enable"):
+                # Takes effect on the next request in every server process (migration 0008).
+                cur.execute("UPDATE rigenera.accounts SET active = %s, updated_at = now()"
+                            " WHERE username = %s", (args.action == "enable", args.username))
+                if cur.rowcount == 0:
+                    raise UsageError(f"utente {args.username} inesistente / no such user")
+                if args.action == "disable":
+                    cur.execute("UPDATE rigenera.tokens SET revoked_at = now() WHERE username = %s"
+                                " AND revoked_at IS NULL", (args.username,))
+                print(f"{args.username} {args.action}d")
                 return 0
+            if args.action == "set":
+                return _set_account(cur, args)
             try:
                 password_hash = hash_password(_read_password(args))
             except ValueError as exc:
@@ -173,6 +184,34 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
                                  else "")) from None
     finally:
         conn.close()
+    return 0
+
+
+def _set_account(cur: Any, args: argparse.Namespace) -> int:
+    """`user set USERNAME [--role R] [--comuni A,B]`: a new role and/or set of comuni."""
+    if not args.role and args.comuni is None:
+        raise UsageError("--role o --comuni richiesto / --role or --comuni required")
+    cur.execute("SELECT role FROM rigenera.accounts WHERE username = %s FOR UPDATE",
+                (args.username,))
+    row = cur.fetchone()
+    if row is None:
+        raise UsageError(f"utente {args.username} inesistente / no such user")
+    role = args.role or row[0]
+    if args.role:
+        cur.execute("UPDATE rigenera.accounts SET role = %s WHERE username = %s",
+                    (role, args.username))
+    if args.comuni is not None:
+        comuni = [c.strip() for c in args.comuni.split(",") if c.strip()]
+        cur.execute("DELETE FROM rigenera.account_comuni WHERE username = %s"
+                    " AND NOT istat_code = ANY(%s)", (args.username, comuni))
+        for code in comuni:
+            cur.execute("INSERT INTO rigenera.account_comuni VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                        (args.username, code))
+    cur.execute("SELECT count(*) FROM rigenera.account_comuni WHERE username = %s",
+                (args.username,))
+    if role == "technician" and cur.fetchone()[0] == 0:
+        raise UsageError("un tecnico ha almeno un comune (--comuni) / a technician needs --comuni")
+    print(f"{args.username} updated")
     return 0
 
 
@@ -246,7 +285,8 @@ def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
     print(f"Rigenera: {settings.base_url}/ogc  (Ctrl-C per fermare / to stop)", flush=True)
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                    loop="uvloop", http="httptools", access_log=False)
+                    loop="uvloop", http="httptools", access_log=False,
+                    forwarded_allow_ips=settings.forwarded_allow_ips)
     finally:
         pid_file.unlink(missing_ok=True)
     return 0
@@ -290,8 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     od.add_argument("directory")
     od.set_defaults(func=cmd_load_open_data)
     sub.add_parser("serve", help="serve the API").set_defaults(func=cmd_serve)
-    user = sub.add_parser("user", help="accounts: add, passwd, list, disable")
-    user.add_argument("action", choices=["add", "passwd", "list", "disable"])
+    user = sub.add_parser("user", help="accounts: add, passwd, set (role, comuni), list, "
+                                       "disable, enable")
+    user.add_argument("action", choices=["add", "passwd", "set", "list", "disable", "enable"])
     user.add_argument("username", nargs="?")
     user.add_argument("--role", choices=["admin", "coordinator", "technician", "volunteer"])
     user.add_argument("--comuni", help="ISTAT codes, comma-separated (technicians)")

@@ -23,7 +23,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 async def current_principal(request: Request) -> Principal:
     """The caller (the anonymous public when no credentials are sent)."""
     auth: Authenticator = request.app.state.auth
-    return await auth.principal(request.headers.get("authorization"))
+    return await auth.of_request(request)
 
 
 async def current_user(request: Request) -> Principal:

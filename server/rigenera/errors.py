@@ -126,6 +126,27 @@ class PayloadTooLarge(RigeneraError):
     code = "PayloadTooLarge"
 
 
+class HeaderTooLarge(RigeneraError):
+    """A request header beyond its limit (an Authorization header is never hashed then)."""
+
+    status = HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+    code = "RequestHeaderFieldsTooLarge"
+
+
+class TooManyLoginFailures(RigeneraError):
+    """Failed logins throttled (per account and address, per address, per account): 429."""
+
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    code = "TooManyRequests"
+
+
+class PasswordChecksBusy(RigeneraError):
+    """The password-hashing pool is full: try again shortly rather than queue without end."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "ServiceUnavailable"
+
+
 class UnsupportedMediaType(RigeneraError):
     status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
     code = "UnsupportedMediaType"

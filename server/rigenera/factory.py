@@ -5,7 +5,8 @@ Start-up order matters and is kept here, in one place:
 2. generate pygeoapi's config + OpenAPI from the catalogue and live extents;
 3. build pygeoapi's API object for this app and mount its routes at /ogc;
 4. in the lifespan, open the asyncpg read/write pools; the fast read path and the
-   tiles read, the authenticator checks accounts, the editing service writes.
+   tiles read, the authenticator checks accounts, the editing service writes;
+5. middleware, outermost last: body limits (limits.py), then the fast read path.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from typing import Any
 from fastapi import FastAPI
 
 from rigenera import __version__
-from rigenera.auth import Authenticator
+from rigenera.auth import Authenticator, LoginPolicy
 from rigenera.editing.describe import describe_all, load_patterns
 from rigenera.editing.http import WriteHandlers
 from rigenera.editing.service import EditingService
 from rigenera.errors import install_error_handlers
 from rigenera.inputs import RequestTextGuard
+from rigenera.limits import BodyLimitMiddleware, BodyLimits
 from rigenera.ogc.config import build_config, measure_extents, write_documents
 from rigenera.ogc.features import FastFeatures
 from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
@@ -61,7 +63,12 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     fast = (FastFeatures(settings.ogc_url, settings.ogc_default_items, settings.ogc_max_items)
             if settings.fast_reads else None)
     tiles = VectorTiles(settings.ogc_url)
-    auth = Authenticator()
+    auth = Authenticator(
+        LoginPolicy(settings.login_window_seconds, settings.login_failures_per_account_address,
+                    settings.login_failures_per_address, settings.login_failures_per_account,
+                    settings.login_block_seconds, settings.login_block_max_seconds),
+        max_header=settings.authorization_max_bytes, password_workers=settings.password_workers,
+        password_queue=settings.password_queue)
     editing = EditingService(max_attempts=settings.write_attempts)
 
     @asynccontextmanager
@@ -76,12 +83,13 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         if fast is not None:
             fast.start(app.state.pools.read, schemas)
         tiles.start(app.state.pools.read, schemas, tile_layers)
-        auth.start(app.state.pools.read)
+        auth.start(app.state.pools.read, app.state.pools.write)
         await editing.start(app.state.pools.write)
         app.state.models = describe_all(schemas, editing.collections, patterns)
         try:
             yield
         finally:
+            auth.close()
             await app.state.pools.close()
 
     app = FastAPI(
@@ -104,6 +112,10 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
               name="ogc")
     if fast is not None:
         app.add_middleware(FastReadMiddleware, fast=fast, tiles=tiles)
-    app.add_middleware(RequestTextGuard)  # outermost: NUL in a path or query is a 400
+    app.add_middleware(RequestTextGuard)  # before any route: NUL in a path or query is a 400
+    # Added last, so outermost (inside only Starlette's error middleware): every body is
+    # bounded while it is read, whichever route or fast path answers (limits.py).
+    app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(settings),
+                       max_authorization=settings.authorization_max_bytes)
     LOG.info("OGC API at %s (config %s, openapi %s)", settings.ogc_url, cfg_path, oas_path)
     return app

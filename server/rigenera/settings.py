@@ -53,6 +53,35 @@ class Settings(BaseSettings):
         description="Serve GeoJSON items from SQL-built pages (False: pygeoapi for everything).",
     )
     log_level: str = "info"
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Addresses of reverse proxies whose X-Forwarded-For names the client "
+        "(login throttling is per client address).",
+    )
+
+    # Request bodies, in bytes: refused with 413 while they are read, before they are held
+    # (limits.py). Writes authenticate first: an anonymous writer's body is never read.
+    body_limit_default: int = 64 * 1024  # GET, DELETE, reviews, revert, everything else
+    body_limit_feature: int = 5 * 1024 * 1024  # Part 4 POST/PUT/PATCH of one feature
+    body_limit_changeset: int = 50 * 1024 * 1024  # POST /api/changesets
+    body_limit_query_anonymous: int = 256 * 1024  # CQL2-JSON queries, process executions
+    body_limit_query: int = 1024 * 1024  # the same, with credentials
+    authorization_max_bytes: int = 4096  # a longer Authorization header: 431
+
+    # Failed logins, counted in PostgreSQL (shared by every server process): a key that
+    # reaches its limit within the window is refused with 429 for login_block_seconds,
+    # doubled for each block in a row up to login_block_max_seconds. The account-wide
+    # limit spares the address where the account last logged in (no lock-out by others).
+    login_window_seconds: int = 60
+    login_failures_per_account_address: int = 5
+    login_failures_per_address: int = 20
+    login_failures_per_account: int = 30
+    login_block_seconds: int = 60
+    login_block_max_seconds: int = 900
+    # Password hashing (argon2, ~50 ms of CPU) runs in its own small thread pool at low
+    # CPU priority; beyond this many waiting checks, 503 with Retry-After at once.
+    password_workers: int = 1
+    password_queue: int = 16
 
     @property
     def base_url(self) -> str:

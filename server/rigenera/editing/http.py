@@ -17,10 +17,8 @@ from starlette.responses import Response
 from rigenera.auth import Authenticator, Principal, Role
 from rigenera.editing.payload import (
     FEATURE_TYPES,
-    MAX_FEATURE_BYTES,
     PATCH_TYPES,
     content_crs,
-    declared_length,
     media_type,
     parse_feature,
     parse_json,
@@ -58,7 +56,7 @@ class WriteHandlers:
         self.auth = auth
 
     async def _who(self, request: Request) -> Principal:
-        who = await self.auth.principal(request.headers.get("authorization"))
+        who = await self.auth.of_request(request)
         who.require(Role.ADMIN, Role.COORDINATOR, Role.TECHNICIAN)
         return who
 
@@ -72,7 +70,7 @@ class WriteHandlers:
     def _feature(self, request: Request, body: bytes, cid: str, *, partial: bool,
                  url_id: str | None) -> Operation:
         coll = self.editing.collection(cid)
-        doc = parse_json(body, MAX_FEATURE_BYTES)
+        doc = parse_json(body)
         feature = parse_feature(doc, coll, partial=partial, url_id=url_id)
         return Operation("patch" if partial else ("replace" if url_id else "create"), cid,
                          url_id, if_match(request), feature,
@@ -83,7 +81,6 @@ class WriteHandlers:
         who = await self._who(request)
         self.editing.collection(cid)
         media_type(request.headers.get("content-type"), FEATURE_TYPES)
-        declared_length(request.headers.get("content-length"), MAX_FEATURE_BYTES)
         op = self._feature(request, await request.body(), cid, partial=False, url_id=None)
         out = await self._apply(who, op)
         base = str(request.url).split("?")[0].rstrip("/")
@@ -101,7 +98,6 @@ class WriteHandlers:
         who = await self._who(request)
         self.editing.collection(cid)
         media_type(request.headers.get("content-type"), PATCH_TYPES if partial else FEATURE_TYPES)
-        declared_length(request.headers.get("content-length"), MAX_FEATURE_BYTES)
         op = self._feature(request, await request.body(), cid, partial=partial, url_id=fid)
         out = await self._apply(who, op)
         return Response(status_code=204, headers={"ETag": f'"{out.version}"'})
@@ -117,7 +113,7 @@ class WriteHandlers:
         cid = request.path_params["collection_id"]
         item = "item_id" in request.path_params
         try:
-            who = await self.auth.principal(request.headers.get("authorization"))
+            who = await self.auth.of_request(request)
         except RigeneraError:
             who = await self.auth.principal(None)
         editable = cid in self.editing.collections

@@ -1,4 +1,4 @@
-"""Reading what a client sends: size, media type, JSON, GeoJSON shape, field types.
+"""Reading what a client sends: media type, JSON, GeoJSON shape, field types.
 
 Everything here happens before the database is touched, and every problem is
 reported with the field it concerns, all at once, so a technician fixes a
@@ -17,12 +17,12 @@ from typing import Any
 
 from rigenera.domains import VALIDATION_STATUS
 from rigenera.editing.model import EditableCollection
-from rigenera.errors import InvalidParameter, PayloadTooLarge, UnsupportedMediaType
+from rigenera.errors import InvalidParameter, UnsupportedMediaType
 from rigenera.inputs import UNSTORABLE_REASON, finite_number, storable
+from rigenera.limits import parse_json as parse_json  # the one JSON reader (depth-limited)
 from rigenera.ogc.crs import CRS84, SUPPORTED_CRS, normalise_crs
 
-MAX_FEATURE_BYTES = 5 * 1024 * 1024
-MAX_CHANGESET_BYTES = 50 * 1024 * 1024
+# Body sizes are bounded while bodies are read (limits.py), before any of this runs.
 MAX_TEXT = 10_000
 FEATURE_TYPES = {"application/geo+json", "application/json"}
 PATCH_TYPES = FEATURE_TYPES | {"application/merge-patch+json"}
@@ -56,33 +56,6 @@ def media_type(header: str | None, allowed: set[str]) -> None:
             f"Content-Type '{value or '(assente)'}' non accettato; usare {', '.join(sorted(allowed))}"
             f" / unsupported Content-Type",
             errors=[problem("Content-Type", f"one of {sorted(allowed)}")])
-
-
-def declared_length(header: str | None, limit: int) -> None:
-    """Refuse an announced oversized body before reading it into memory."""
-    if header and header.isdigit() and int(header) > limit:
-        raise PayloadTooLarge(f"Richiesta troppo grande: {header} byte, massimo {limit} / "
-                              "payload too large")
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def parse_json(body: bytes, limit: int = MAX_FEATURE_BYTES) -> Any:
-    if len(body) > limit:
-        raise PayloadTooLarge(f"Richiesta troppo grande: {len(body)} byte, massimo {limit} / "
-                              "payload too large")
-    try:
-        # UTF-8 only (RFC 8259; a BOM is tolerated): json.loads(bytes) would also
-        # guess UTF-16 and UTF-32.
-        return json.loads(body.decode("utf-8-sig"), parse_constant=_no_constants)
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidParameter(f"JSON non valido / malformed JSON: {exc}",
-                               errors=[problem("body", str(exc))]) from None
-    except RecursionError:  # "[[[[...]]]]" nested beyond what the parser follows
-        raise InvalidParameter("JSON annidato troppo in profondità / JSON nested too deeply",
-                               errors=[problem("body", "nested too deeply")]) from None
 
 
 def content_crs(header: object) -> str:

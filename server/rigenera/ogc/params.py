@@ -7,7 +7,6 @@ reserved names, limits, sortby/properties checks, CRS lists and CQL2 parsers.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -21,6 +20,7 @@ from starlette.datastructures import QueryParams
 
 from rigenera.errors import InvalidParameter
 from rigenera.inputs import INT64, parse_int, parse_number
+from rigenera.limits import parse_json
 from rigenera.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED_CRS
 from rigenera.ogc.schema import ViewSchema
 
@@ -235,14 +235,16 @@ def _filter(params: QueryParams, body: bytes | None) -> Any:
     text = params.get("filter")
     try:
         if body:
-            ast = parse_cql2_json(json.loads(body))
+            ast = parse_cql2_json(parse_json(body, field="filter"))
         elif text is not None:
-            ast = (parse_cql2_json(json.loads(text)) if lang in ("cql-json", "cql2-json")
-                   else parse_cql2_text(text))
+            ast = (parse_cql2_json(parse_json(text, field="filter"))
+                   if lang in ("cql-json", "cql2-json") else parse_cql2_text(text))
         else:
             return None
         return modify_pygeofilter(ast, filter_crs_uri=filter_crs, storage_crs_uri=STORAGE_CRS,
                                   geometry_column_name="geom")
+    except InvalidParameter:
+        raise  # from parse_json: names the nesting limit or the JSON error
     except Exception as exc:  # pygeofilter raises many parser-specific types
         kind = "CQL JSON" if body or lang in ("cql-json", "cql2-json") else "CQL text"
         raise bad("filter", f"Bad {kind}: {str(exc).splitlines()[0][:200]}") from exc

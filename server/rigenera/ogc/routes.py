@@ -13,7 +13,6 @@ unauthenticated PUT/POST/DELETE are never reachable.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -40,6 +39,7 @@ from rigenera.errors import (
     rigenera_error_response,
     unexpected_error_response,
 )
+from rigenera.limits import parse_json
 from rigenera.ogc.conformance import conformance
 from rigenera.ogc.crs import normalise_query_string
 from rigenera.ogc.features import FastFeatures
@@ -67,7 +67,8 @@ class FastReadMiddleware:
 
     Measured under load (bench/): the server spent 1.15 ms of CPU per 100-feature
     page, much of it walking FastAPI's and the mounted app's middleware and routers.
-    This middleware sits just inside FastAPI's ServerErrorMiddleware: it answers
+    This middleware sits just inside the body limits (limits.py), which are inside FastAPI's
+    ServerErrorMiddleware: it answers
     GET /ogc/collections/{id}/items[/{featureId}] when the fast path serves the
     request (same checks as the routed path) and passes everything else on.
     Errors become the same OGC exception documents as everywhere else.
@@ -179,6 +180,14 @@ def build_ogc_app(
     query_items = endpoint(itemtypes_api.get_collection_items, "collection_id",
                            skip_valid_check=True)
 
+    async def query_body(request: Request, field: str) -> object:
+        """The JSON body of a public query or execution, read only after any credentials
+        sent were verified (they earn a larger body limit: limits.py)."""
+        if writes is not None and request.headers.get("authorization"):
+            await writes.auth.of_request(request)
+        body = await request.body()  # cached by Starlette: pygeoapi reads it again
+        return parse_json(body, field=field) if body.strip() else None
+
     async def items_query(request: Request) -> Response:
         """GET (or a POST with a CQL2-JSON body) reads; a GeoJSON POST creates a feature;
         OPTIONS says what this caller may do."""
@@ -189,6 +198,8 @@ def build_ogc_app(
             if writes is None:
                 raise MethodNotAllowed("Scrittura non disponibile / writes not available")
             return await writes.create(request)
+        if request.method == "POST":
+            await query_body(request, "filter")  # depth and syntax checked before pygeofilter
         if fast is not None and fast.serves(request):
             return await fast.items(request)  # validates its parameters itself (params.py)
         check_item_params(request.query_params)
@@ -256,11 +267,7 @@ def build_ogc_app(
         pygeoapi's default is `response: raw`; `"response": "document"` wraps it in
         {"outputs": [...]}. Execution is always synchronous (rigenera/processes/manager.py).
         """
-        body = await request.body()  # cached by Starlette: pygeoapi reads it again
-        try:
-            doc = json.loads(body) if body else None
-        except ValueError:
-            doc = None
+        doc = await query_body(request, "body")
         if not isinstance(doc, dict) or not isinstance(doc.get("inputs", {}), dict):
             raise InvalidParameter(
                 "Atteso un oggetto JSON {\"inputs\": {...}} / expected a JSON object "

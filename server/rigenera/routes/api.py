@@ -13,10 +13,8 @@ from rigenera.catalogue import BY_ID
 from rigenera.dependencies import CurrentUser, EditingDep, ModelsDep
 from rigenera.editing.changes import change_feed, parse_params
 from rigenera.editing.payload import (
-    MAX_CHANGESET_BYTES,
     MAX_TEXT,
     content_crs,
-    declared_length,
     media_type,
     parse_feature,
     parse_json,
@@ -124,8 +122,7 @@ async def changeset(request: Request, who: CurrentUser, editing: EditingDep) -> 
     """
     who.require(Role.ADMIN, Role.COORDINATOR, Role.TECHNICIAN)
     media_type(request.headers.get("content-type"), {"application/json"})
-    declared_length(request.headers.get("content-length"), MAX_CHANGESET_BYTES)
-    doc = parse_json(await request.body(), MAX_CHANGESET_BYTES)
+    doc = parse_json(await request.body())  # size bounded while read (limits.py)
     try:
         ops = _operations(doc, editing)
         comment = optional_text(doc, "comment", MAX_TEXT)
