@@ -273,8 +273,9 @@ for label, (inputs, name) in {
     "distance-1e400": ('{"distance_m": 1e400}', "distance_m"),
     "distance-minus-1e400": ('{"distance_m": -1e400}', "distance_m"),
     "distance-400-digits": ('{"distance_m": 1' + "0" * 400 + "}", "distance_m"),
-    "distance-nan": ('{"distance_m": NaN}', "distance_m"),
-    "distance-infinity": ('{"distance_m": Infinity}', "distance_m"),
+    # NaN and Infinity are not JSON at all: the one JSON reader refuses the body.
+    "distance-nan": ('{"distance_m": NaN}', "body"),
+    "distance-infinity": ('{"distance_m": Infinity}', "body"),
     "distance-nul": ('{"distance_m": "\\u0000"}', "distance_m"),
     "distance-huge-int": ('{"distance_m": 99999999999999999999}', "distance_m"),
     "modes-string": ('{"modes": "metro"}', "modes"),
