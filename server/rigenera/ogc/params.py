@@ -21,6 +21,7 @@ from starlette.datastructures import QueryParams
 
 from rigenera.errors import InvalidParameter
 from rigenera.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED_CRS
+from rigenera.ogc.provider import cql2_json_functions
 from rigenera.ogc.schema import ViewSchema
 
 RESERVED = {"bbox", "bbox-crs", "crs", "f", "lang", "limit", "offset", "resulttype", "datetime",
@@ -210,10 +211,10 @@ def _filter(params: QueryParams, body: bytes | None) -> Any:
     text = params.get("filter")
     try:
         if body:
-            ast = parse_cql2_json(json.loads(body))
+            ast = parse_cql2_json(cql2_json_functions(json.loads(body)))
         elif text is not None:
-            ast = (parse_cql2_json(json.loads(text)) if lang in ("cql-json", "cql2-json")
-                   else parse_cql2_text(text))
+            ast = (parse_cql2_json(cql2_json_functions(json.loads(text)))
+                   if lang in ("cql-json", "cql2-json") else parse_cql2_text(text))
         else:
             return None
         return modify_pygeofilter(ast, filter_crs_uri=filter_crs, storage_crs_uri=STORAGE_CRS,

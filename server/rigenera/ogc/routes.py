@@ -41,6 +41,7 @@ from rigenera.errors import (
 from rigenera.ogc.conformance import conformance
 from rigenera.ogc.crs import normalise_query_string
 from rigenera.ogc.features import FastFeatures
+from rigenera.ogc.provider import cql2_json_functions
 from rigenera.ogc.tiles import VectorTiles
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -142,6 +143,21 @@ def check_item_params(params: QueryParams) -> None:
         )
 
 
+async def _standard_cql2_functions(request: Request) -> Request:
+    """The request with its CQL2-JSON body's CQL2 1.0 function calls in pygeofilter's form,
+    for pygeoapi, which parses the body itself (the fast path converts in params.py)."""
+    body = await request.body()
+    try:
+        converted = json.dumps(cql2_json_functions(json.loads(body))).encode()
+    except (ValueError, RecursionError):
+        return request  # pygeoapi answers its own 400 (Bad CQL JSON)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": converted, "more_body": False}
+
+    return Request(request.scope, receive)
+
+
 def build_ogc_app(
     api: Any, fast: FastFeatures | None = None, tiles: VectorTiles | None = None,
     writes: WriteHandlers | None = None,
@@ -182,6 +198,8 @@ def build_ogc_app(
         if fast is not None and fast.serves(request):
             return await fast.items(request)  # validates its parameters itself (params.py)
         check_item_params(request.query_params)
+        if request.method == "POST":
+            request = await _standard_cql2_functions(request)
         return await query_items(request)
 
     get_item = endpoint(itemtypes_api.get_collection_item, "collection_id", "item_id")
