@@ -25,6 +25,7 @@ from rigenera.editing.service import EditingService
 from rigenera.errors import install_error_handlers
 from rigenera.ogc.config import build_config, measure_extents, write_documents
 from rigenera.ogc.features import FastFeatures
+from rigenera.ogc.openapi import describe_writes
 from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
 from rigenera.ogc.schema import load_schemas
 from rigenera.ogc.tiles import VectorTiles, load_tile_layers
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         auth.start(app.state.pools.read)
         await editing.start(app.state.pools.write)
         app.state.models = describe_all(schemas, editing.collections, patterns)
+        describe_writes(ogc_api.openapi, editing.collections)
         try:
             yield
         finally:
