@@ -26,6 +26,7 @@ TILE_PROVIDER = "rigenera.ogc.provider.RigeneraMVTProvider"
 # OGC API Processes: synchronous execution, no job store (rigenera/processes/manager.py).
 PROCESS_MANAGER = "rigenera.processes.manager.SyncManager"
 NEAR_TRANSIT_PROCESSOR = "rigenera.processes.near_transit.SitesNearTransitProcessor"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # The metropolitan city's bounding box: the extent of an empty collection.
 METRO_BBOX = [8.70, 45.16, 9.56, 45.65]
 
@@ -122,6 +123,8 @@ def build_config(settings: Settings, dsn: str, extents: dict[str, list[float]]) 
             "languages": ["it", "en"],
             "cors": True,
             "pretty_print": False,
+            # Ours first, pygeoapi's for everything we do not override (rigenera/templates).
+            "templates": {"path": str(TEMPLATES)},
             "admin": False,
             "limits": {
                 "default_items": settings.ogc_default_items,
