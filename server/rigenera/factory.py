@@ -30,6 +30,7 @@ from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
 from rigenera.ogc.schema import load_schemas
 from rigenera.ogc.tiles import VectorTiles, load_tile_layers
 from rigenera.routes import api, health, review
+from rigenera.routes.docs import install_openapi
 from rigenera.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.state.settings = settings
     app.state.ogc_api = ogc_api
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(health.router)
     app.state.auth = auth
     app.state.editing = editing

@@ -10,11 +10,13 @@ from fastapi import APIRouter
 from rigenera import __version__
 from rigenera.dependencies import ReadConnDep
 from rigenera.errors import DatabaseUnavailable
+from rigenera.routes import docs
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=None,
+            responses={200: {"model": docs.Health}, **docs.errors()})
 async def healthz(conn: ReadConnDep) -> dict[str, Any]:
     try:
         row = await conn.fetchrow(
