@@ -46,7 +46,7 @@ def run(schema, operations, headers, examples, *, path_parameters=None):
                   phases=[Phase.explicit, Phase.generate, Phase.shrink],
                   suppress_health_check=list(HealthCheck))
         @given(case=strategy)
-        def check(case, op=op):
+        def check(case):
             case.call_and_validate(headers=headers, checks=CHECKS)
 
         try:
