@@ -215,11 +215,13 @@ def build_ogc_app(
             return await fast.item(request)
         return await get_item(request)
 
+    cid = "collection_id"
     pygeoapi_tile_metadata = endpoint(tiles_api.get_collection_tiles_metadata, "collection_id",
                                       "tileMatrixSetId", skip_valid_check=True)
 
     async def tile_metadata(request: Request) -> Response:
-        """pygeoapi's tileset metadata; f=tilejson is ours; no f means JSON (pygeoapi: 500)."""
+        """pygeoapi's tileset metadata, made valid (tiles.py); f=tilejson is ours; no f means
+        JSON (pygeoapi: 500)."""
         fmt = request.query_params.get("f")
         if fmt == "tilejson" and tiles is not None and tiles.schemas:
             resource = api.config["resources"].get(request.path_params["collection_id"])
@@ -229,7 +231,30 @@ def build_ogc_app(
         if fmt is None:
             request.scope["query_string"] = (request.scope["query_string"] + b"&f=json").lstrip(b"&")
             request = Request(request.scope, request.receive)
-        return await pygeoapi_tile_metadata(request)
+        return _corrected(await pygeoapi_tile_metadata(request), request,
+                          tiles.tileset if tiles is not None else None)
+
+    pygeoapi_tilesets = endpoint(tiles_api.get_collection_tiles, cid)
+
+    async def tilesets(request: Request) -> Response:
+        return _corrected(await pygeoapi_tilesets(request), request,
+                          tiles.tileset_list if tiles is not None else None)
+
+    def _corrected(response: Response, request: Request,
+                   fix: Callable[[dict[str, Any], str, str], dict[str, Any]] | None) -> Response:
+        """A JSON answer of pygeoapi's passed through `fix` (other answers as they are)."""
+        resource = api.config["resources"].get(request.path_params["collection_id"])
+        if fix is None or response.status_code != 200 or resource is None or \
+                "json" not in response.headers.get("content-type", ""):
+            return response
+        title = resource["title"]
+        if isinstance(title, dict):
+            title = title.get(request.query_params.get("lang", "it"), title.get("it", ""))
+        doc = fix(json.loads(bytes(response.body)), request.path_params["collection_id"], title)
+        headers = {k: v for k, v in response.headers.items()
+                   if k.lower() not in ("content-length", "content-type")}
+        return Response(json.dumps(doc, ensure_ascii=False).encode(), status_code=200,
+                        headers=headers, media_type=response.headers["content-type"])
 
     pygeoapi_execute = endpoint(processes_api.execute_process, "process_id")
 
@@ -251,7 +276,6 @@ def build_ogc_app(
                 "{\"inputs\": {...}}", errors=[{"field": "inputs", "reason": "JSON object"}])
         return await pygeoapi_execute(request)
 
-    cid = "collection_id"
     routes = [
         Route("/", endpoint(core_api.landing_page)),
         Route("/openapi", endpoint(core_api.openapi_)),
@@ -268,8 +292,7 @@ def build_ogc_app(
               methods=["GET", "POST", "OPTIONS"]),
         Route("/collections/{collection_id}/items/{item_id}", item,
               methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"]),
-        Route("/collections/{collection_id}/tiles",
-              endpoint(tiles_api.get_collection_tiles, cid)),
+        Route("/collections/{collection_id}/tiles", tilesets),
         Route("/collections/{collection_id}/tiles/{tileMatrixSetId}", tile_metadata),
         Route("/collections/{collection_id}/tiles/{tileMatrixSetId}/metadata", tile_metadata),
         Route("/collections/{collection_id}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
