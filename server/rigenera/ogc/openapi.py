@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from rigenera import __version__
 from rigenera.catalogue import COLLECTIONS
 from rigenera.editing.model import EDITABLE, GEOMETRY_REQUIRED, GEOMETRY_TYPES, EditableCollection
 from rigenera.ogc.crs import SUPPORTED_CRS
@@ -330,7 +331,7 @@ def build_openapi(generated: dict[str, Any], config: dict[str, Any],
     tags += [{"name": "tiles"}, {"name": "processes"}]
     doc = {
         "openapi": OPENAPI_VERSION,
-        "info": generated["info"],
+        "info": {**generated["info"], "version": __version__},
         "servers": generated["servers"],
         "tags": tags,
         "paths": paths,
