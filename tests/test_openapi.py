@@ -97,3 +97,35 @@ def test_site_write_body_lists_the_model(ogc_doc, dsn):
     assert {"name", "state", "former_use"} <= set(body["properties"])
     assert "version" not in body["properties"] and "id" not in body["properties"]
     assert "abandoned" in body["properties"]["state"]["enum"]
+
+
+API_OPERATIONS = {
+    ("get", "/api/me"), ("get", "/api/collections/{cid}/model"), ("get", "/api/changes"),
+    ("post", "/api/changesets"), ("get", "/api/collections/{cid}/items/{fid}/history"),
+    ("post", "/api/collections/{cid}/items/{fid}/revert"), ("get", "/api/review/queue"),
+    ("post", "/api/review/{collection}/{fid}"), ("get", "/api/review/rejections"),
+}
+
+
+def test_api_document_describes_bodies_answers_and_errors(api_doc):
+    ops = {(m, p): op for p, item in api_doc["paths"].items() for m, op in item.items()}
+    assert set(ops) >= API_OPERATIONS
+    exception = {"$ref": "#/components/schemas/ExceptionDocument"}
+    for key in API_OPERATIONS:
+        op = ops[key]
+        ok = op["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok["$ref"].startswith("#/components/schemas/"), key
+        assert api_doc["components"]["schemas"][ok["$ref"].rsplit("/", 1)[1]]["properties"]
+        errors = {s: r for s, r in op["responses"].items() if s.startswith(("4", "5"))}
+        assert {"500", "503"} <= set(errors), key
+        assert "422" not in errors or key[0] == "post"  # no FastAPI validation model
+        for answer in errors.values():
+            assert answer["content"]["application/json"]["schema"] == exception, key
+        if key[0] == "post":  # the body each route reads itself
+            body = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            assert api_doc["components"]["schemas"][body.rsplit("/", 1)[1]]["properties"]
+        if key != ("get", "/api/collections/{cid}/model"):  # public
+            assert op["security"] == [{"basic": []}, {"bearer": []}], key
+            assert "401" in errors, key
+    assert set(api_doc["components"]["securitySchemes"]) == {"basic", "bearer"}
+    assert "HTTPValidationError" not in api_doc["components"]["schemas"]
