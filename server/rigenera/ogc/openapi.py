@@ -158,12 +158,15 @@ def _server_paths() -> dict[str, Any]:
 
 def _items_get_parameters(equals: list[Any], names: list[str]) -> list[Any]:
     properties = copy.deepcopy(COMPONENTS["parameters"]["properties"])
-    if names:
+    sortby = copy.deepcopy(COMPONENTS["parameters"]["sortby"])
+    if names:  # this collection's own property names
         properties["schema"]["items"]["enum"] = names
+        sortby["schema"]["items"] = {"type": "string", "enum": [
+            f"{sign}{name}" for name in names for sign in ("", "+", "-")]}
     return [
         _param("fItems"), _param("lang"), _param("bbox"), _param("bbox-crs"), _param("crs"),
         _param("limit"), _param("offset"), _param("after"), _param("resulttype"),
-        _param("datetime"), _param("skipGeometry"), _param("sortby"), properties,
+        _param("datetime"), _param("skipGeometry"), sortby, properties,
         _param("filter"), _param("filter-lang"), _param("filter-crs"),
         _param("If-None-Match"), *equals,
     ]
