@@ -8,7 +8,9 @@ behaviour (HTML, JSON, CQL2, CRS, paging, OpenAPI) is pygeoapi's; the table
 below only decides which of its endpoints we publish (features, tiles, and the
 synchronous processes of rigenera.processes). Writes are not routed
 here: they go through our editing service (issue #4), so pygeoapi's
-unauthenticated PUT/POST/DELETE are never reachable.
+unauthenticated PUT/POST/DELETE are never reachable. Around pygeoapi's answers:
+validators and Cache-Control (caching.py), valid tiles metadata (tiles.py), the
+version as a feature's ETag, CQL2 1.0 function calls in request bodies.
 """
 
 from __future__ import annotations
@@ -149,8 +151,10 @@ def _versioned(response: Response) -> Response:
     value Part 4 writes take in If-Match (ConditionalJsonMiddleware answers 304 from it)."""
     if response.status_code == 200 and "json" in response.headers.get("content-type", "") \
             and "ld+json" not in response.headers.get("content-type", ""):
-        version = json.loads(bytes(response.body)).get("properties", {}).get("version")
-        if isinstance(version, int):
+        doc = json.loads(bytes(response.body))
+        props = doc.get("properties") if isinstance(doc, dict) else None
+        version = props.get("version") if isinstance(props, dict) else None
+        if isinstance(version, int) and not isinstance(version, bool):
             response.headers["ETag"] = f'"{version}"'
     return response
 
