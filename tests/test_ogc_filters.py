@@ -1,9 +1,12 @@
 """CQL2 text and JSON filters, spatial predicates (CRS84 regression) and BUFFER_M."""
 
+import json
+
+import httpx
 import pytest
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
-from conftest import query
+from conftest import LiveServer, query
 from rigenera.ogc.provider import crs84_to_epsg4326
 
 SQUARE = "POLYGON((9.15 45.44,9.22 45.44,9.22 45.49,9.15 45.49,9.15 45.44))"
@@ -112,6 +115,64 @@ def test_buffer_m_in_cql2_json(http):
                   headers={"Content-Type": CQL_JSON})
     assert r.status_code == 200
     assert ids(r.json()) == {"015146"}
+
+
+@pytest.fixture(scope="module")
+def stock(dsn, tmp_path_factory):
+    """The same app without the fast path: every read goes through pygeoapi's provider."""
+    live = LiveServer(dsn, tmp_path_factory.mktemp("stock"), fast_reads=False).start()
+    yield live
+    live.stop()
+
+
+RIPAMONTI = (9.1772, 45.4560)  # near the demo stops of Ripamonti (metro, tram)
+
+
+def _dwithin(dsn, metres):
+    return {row[0] for row in query(
+        dsn, "SELECT id FROM rigenera.transit_stops WHERE ST_DWithin(geom::geography,"
+             " ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s)", (*RIPAMONTI, metres))}
+
+
+def _buffer_m(metres):
+    """BUFFER_M as a CQL2 1.0 function call: {"op": name, "args": [...]}."""
+    return {"op": "buffer_m", "args": [{"type": "Point", "coordinates": list(RIPAMONTI)}, metres]}
+
+
+@pytest.mark.parametrize("path", ["fast", "pygeoapi"])
+@pytest.mark.parametrize("metres", [300, 2500])
+def test_buffer_m_in_cql2_1_0_function_form(http, stock, dsn, path, metres):
+    """{"op": "buffer_m", "args": [...]} (CQL2 1.0), inside s_intersects and inside an AND,
+    on the fast path and on pygeoapi's provider path, as ST_DWithin on geography."""
+    base = http.base_url if path == "fast" else stock.url
+    expected = _dwithin(dsn, metres)
+    assert expected  # the comparison means something
+    intersects = {"op": "s_intersects", "args": [{"property": "geometry"}, _buffer_m(metres)]}
+    both = {"op": "and", "args": [intersects, {"op": "=", "args": [{"property": "mode"}, "metro"]}]}
+    metro = {row[0] for row in query(dsn, "SELECT id FROM rigenera.transit_stops"
+                                          " WHERE mode = 'metro'")}
+    for body, want in ((intersects, expected), (both, expected & metro)):
+        r = httpx.post(f"{base}/ogc/collections/transit_stops/items",
+                       params={"skipGeometry": "true", "limit": 5000}, json=body,
+                       headers={"Content-Type": CQL_JSON}, timeout=30)
+        assert r.status_code == 200, r.text
+        assert ids(r.json()) == want
+    if path == "fast":  # the GET form with filter-lang=cql2-json (pygeoapi reads GET filters as text)
+        r = http.get("/ogc/collections/transit_stops/items", params={
+            "filter": json.dumps(intersects), "filter-lang": "cql2-json",
+            "skipGeometry": "true", "limit": 5000})
+        assert r.status_code == 200, r.text
+        assert ids(r.json()) == expected
+
+
+@pytest.mark.parametrize("path", ["fast", "pygeoapi"])
+def test_cql2_1_0_function_errors_are_400(http, stock, path):
+    base = http.base_url if path == "fast" else stock.url
+    for function in (_buffer_m(100000), {"op": "no_such_function", "args": [1]}):
+        body = {"op": "s_intersects", "args": [{"property": "geometry"}, function]}
+        r = httpx.post(f"{base}/ogc/collections/transit_stops/items", json=body,
+                       headers={"Content-Type": CQL_JSON}, timeout=30)
+        assert r.status_code == 400, r.text
 
 
 def test_anonymous_geojson_post_is_refused(http, dsn):

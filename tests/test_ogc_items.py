@@ -110,3 +110,19 @@ def test_projects_carry_funding_and_comuni(http, dsn):
 def test_items_html(http):
     r = http.get("/ogc/collections/transit_stops/items", params={"f": "html"})
     assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+
+
+@pytest.mark.parametrize("params", [{"name": "nessun sito ha questo nome"}, {"limit": 2}])
+def test_jsonld_pages_are_json(http, dsn, params):
+    """pygeoapi's JSON-LD template wrote a dangling comma for a page without features
+    (found by schemathesis): ours (rigenera/templates) is valid JSON for any page."""
+    r = http.get("/ogc/collections/sites/items", params={"f": "jsonld", **params})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/ld+json")
+    doc = r.json()
+    assert doc["type"] == "FeatureCollection"
+    expected = query(dsn, "SELECT count(*) FROM rigenera.sites WHERE name = %s",
+                     (params["name"],))[0][0] if "name" in params else 2
+    assert len(doc["features"]) == expected
+    ids = {str(r[0]) for r in query(dsn, "SELECT id FROM rigenera.sites")}
+    assert {f["@id"].rsplit("/", 1)[1] for f in doc["features"]} <= ids

@@ -113,3 +113,70 @@ def test_tilejson_for_maplibre(http, server):
                             "/{z}/{y}/{x}?f=mvt"]
     assert doc["vector_layers"][0]["id"] == "transit_stops"
     assert "mode" in doc["vector_layers"][0]["fields"]
+
+
+TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
+
+
+@pytest.fixture(scope="module")
+def components(http):
+    """The schemas of our OpenAPI document (written after OGC API - Tiles 1.0 and the 2D
+    Tile Matrix Set and Tile Set Metadata standard 2.0)."""
+    return http.get("/ogc/openapi", params={"f": "json"}).json()["components"]
+
+
+def conforms(components, name, instance):
+    from openapi_schema_validator import OAS30Validator, validate
+
+    validate(instance, {"$ref": f"#/components/schemas/{name}", "components": components},
+             cls=OAS30Validator)
+
+
+def plain_links_resolve(http, links):
+    """URL templates are marked `templated`; every other link answers."""
+    for link in links:
+        assert ("{" in link["href"]) == bool(link.get("templated")), link
+        if not link.get("templated") and link["href"].startswith(str(http.base_url)):
+            assert http.get(link["href"]).status_code == 200, link
+
+
+@pytest.mark.parametrize("cid", ["sites", "comuni"])
+def test_tileset_list_is_valid_ogc_api_tiles(http, components, cid):
+    """/tiles: a valid tileset list (tileSet-item: dataType, crs, a `self` link to the tileset
+    and a `tiling-scheme` link), plus the drafts' tileMatrixSetLinks for older clients."""
+    body = http.get(f"/ogc/collections/{cid}/tiles", params={"f": "json"}).json()
+    conforms(components, "tileSetsList", body)
+    assert [link["rel"] for link in body["links"]].count("self") == 1
+    plain_links_resolve(http, body["links"])
+    (tileset,) = body["tilesets"]
+    assert tileset["title"] == http.get(f"/ogc/collections/{cid}").json()["title"]
+    rels = {link["rel"]: link["href"] for link in tileset["links"]}
+    described = http.get(rels["self"]).json()
+    conforms(components, "tileSet", described)
+    assert described["tileMatrixSetURI"] == tileset["tileMatrixSetURI"]
+    definition = http.get(rels[TILING_SCHEME]).json()
+    conforms(components, "tileMatrixSet", definition)
+    assert definition["uri"] == tileset["tileMatrixSetURI"]
+    assert body["tileMatrixSetLinks"] == [{"tileMatrixSet": "WebMercatorQuad",
+                                           "tileMatrixSetURI": tileset["tileMatrixSetURI"]}]
+
+
+@pytest.mark.parametrize("suffix", ["", "/metadata"])
+def test_tileset_metadata_is_valid_and_leads_to_the_tiles(http, components, suffix):
+    meta = http.get(f"/ogc/collections/comuni/tiles/WebMercatorQuad{suffix}",
+                    params={"f": "json"}).json()
+    conforms(components, "tileSet", meta)
+    plain_links_resolve(http, meta["links"])
+    rels = {link["rel"]: link for link in meta["links"]}
+    assert {"self", TILING_SCHEME, "item"} <= set(rels)
+    z, y, x = MILANO_Z10
+    url = rels["item"]["href"].format(tileMatrix=z, tileRow=y, tileCol=x)
+    tile = http.get(url)
+    assert tile.status_code == 200 and tile.headers["content-type"] == rels["item"]["type"]
+    assert mapbox_vector_tile.decode(tile.content)["comuni"]["features"]
+    # the tile matrices served: 0..22 (WebMercatorQuad defines 24), each whole
+    limits = {m["tileMatrix"]: m for m in meta["tileMatrixSetLimits"]}
+    assert set(limits) == {str(z) for z in range(23)}
+    assert limits["10"]["maxTileRow"] == limits["10"]["maxTileCol"] == 2**10 - 1
+    assert http.get(tile_url("comuni", 23, 0, 0)).status_code == 404
+    assert http.get(tile_url("comuni", 22, 0, 0)).status_code in (200, 204)

@@ -28,10 +28,12 @@ from rigenera.inputs import RequestTextGuard
 from rigenera.limits import BodyLimitMiddleware, BodyLimits
 from rigenera.ogc.config import build_config, measure_extents, write_documents
 from rigenera.ogc.features import FastFeatures
+from rigenera.ogc.openapi import describe_writes
 from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
 from rigenera.ogc.schema import load_schemas
 from rigenera.ogc.tiles import VectorTiles, load_tile_layers
 from rigenera.routes import api, health, review
+from rigenera.routes.docs import install_openapi
 from rigenera.settings import Settings
 
 LOG = logging.getLogger(__name__)
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         auth.start(app.state.pools.read, app.state.pools.write)
         await editing.start(app.state.pools.write)
         app.state.models = describe_all(schemas, editing.collections, patterns)
+        describe_writes(ogc_api.openapi, editing.collections)
         try:
             yield
         finally:
@@ -103,6 +106,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.state.settings = settings
     app.state.ogc_api = ogc_api
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(health.router)
     app.state.auth = auth
     app.state.editing = editing

@@ -26,6 +26,7 @@ TILE_PROVIDER = "rigenera.ogc.provider.RigeneraMVTProvider"
 # OGC API Processes: synchronous execution, no job store (rigenera/processes/manager.py).
 PROCESS_MANAGER = "rigenera.processes.manager.SyncManager"
 NEAR_TRANSIT_PROCESSOR = "rigenera.processes.near_transit.SitesNearTransitProcessor"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # The metropolitan city's bounding box: the extent of an empty collection.
 METRO_BBOX = [8.70, 45.16, 9.56, 45.65]
 
@@ -122,6 +123,8 @@ def build_config(settings: Settings, dsn: str, extents: dict[str, list[float]]) 
             "languages": ["it", "en"],
             "cors": True,
             "pretty_print": False,
+            # Ours first, pygeoapi's for everything we do not override (rigenera/templates).
+            "templates": {"path": str(TEMPLATES)},
             "admin": False,
             "limits": {
                 "default_items": settings.ogc_default_items,
@@ -186,8 +189,13 @@ def build_config(settings: Settings, dsn: str, extents: dict[str, list[float]]) 
 
 
 def write_documents(settings: Settings, config: dict[str, Any]) -> tuple[Path, Path]:
-    """Write the config and its OpenAPI document; point pygeoapi's variables at them."""
+    """Write the config and its OpenAPI document; point pygeoapi's variables at them.
+
+    The document is pygeoapi's, rebuilt self-contained and true to our routes
+    (rigenera/ogc/openapi.py)."""
     from pygeoapi.openapi import get_oas
+
+    from rigenera.ogc.openapi import build_openapi
 
     run = settings.runtime_dir
     run.mkdir(parents=True, exist_ok=True)
@@ -198,7 +206,7 @@ def write_documents(settings: Settings, config: dict[str, Any]) -> tuple[Path, P
         tmp.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
         tmp.chmod(0o600)  # holds the database password
         tmp.replace(path)
-    oas = get_oas(config, fail_on_invalid_collection=True)
+    oas = build_openapi(get_oas(config, fail_on_invalid_collection=True), config, settings)
     tmp = oas_path.with_suffix(".tmp")
     tmp.write_text(yaml.safe_dump(oas, allow_unicode=True, sort_keys=False))
     tmp.replace(oas_path)

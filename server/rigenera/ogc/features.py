@@ -29,11 +29,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from rigenera.errors import InvalidParameter, NotFound
+from rigenera.ogc.caching import CACHE_CONTROL, etag_of, not_modified
 from rigenera.ogc.params import ItemsQuery, bad, parse_items_query
 from rigenera.ogc.provider import crs84_to_epsg4326, filter_evaluator
 from rigenera.ogc.schema import ViewSchema
 
 GEOJSON = "application/geo+json"
+_HEAD = b'{"type":"FeatureCollection","features":['
 _PARAM_REF = re.compile(r"\$(\d+)")
 _DIALECT = sa_asyncpg.dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
 _TEMPLATES = {
@@ -259,15 +261,18 @@ class FastFeatures:
             matched = None  # counting would dominate: omitted, not guessed
         links = self._links(request, cid, q, matched, returned, last_id)
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        head = '{"type":"FeatureCollection","features":['
         number_matched = "" if matched is None else f'"numberMatched":{matched},'
-        tail = (f'],{number_matched}"numberReturned":{0 if q.hits else returned},'
-                f'"links":{links},"timeStamp":"{stamp}"}}')
-        return Response(
-            content=b"".join((head.encode(), features or b"", tail.encode())),
+        rest = (f'],{number_matched}"numberReturned":{0 if q.hits else returned},'
+                f'"links":{links}').encode()
+        # Weak: the same page differs only by its timeStamp (caching.py).
+        etag = etag_of((features or b"") + rest, weak=True)
+        response = Response(
+            content=b"".join((_HEAD, features or b"", rest, f',"timeStamp":"{stamp}"}}'.encode())),
             media_type=GEOJSON,
-            headers={"Content-Crs": f"<{q.crs.uri}>", "Content-Language": "it"},
+            headers={"Content-Crs": f"<{q.crs.uri}>", "Content-Language": "it", "ETag": etag,
+                     "Cache-Control": CACHE_CONTROL, "Vary": "Accept"},
         )
+        return not_modified(request, response)
 
     async def item(self, request: Request) -> Response:
         cid = request.path_params["collection_id"]
@@ -291,13 +296,15 @@ class FastFeatures:
              f"{self.ogc_url}/collections/{cid}"),
         ])
         feature = row["feature"]
-        return Response(
+        response = Response(
             content=feature[:-1].encode() + f',"links":{links}}}'.encode(),
             media_type=GEOJSON,
             headers={"Content-Crs": f"<{q.crs.uri}>", "Content-Language": "it",
                      # Strong ETag = the version: send it back in If-Match to edit.
-                     "ETag": f'"{row["version"]}"'},
+                     "ETag": f'"{row["version"]}"', "Cache-Control": CACHE_CONTROL,
+                     "Vary": "Accept"},
         )
+        return not_modified(request, response)
 
     def _links(self, request: Request, cid: str, q: ItemsQuery, matched: int | None,
                returned: int,

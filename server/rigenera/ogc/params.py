@@ -22,6 +22,7 @@ from rigenera.errors import InvalidParameter
 from rigenera.inputs import INT64, parse_int, parse_number
 from rigenera.limits import parse_json
 from rigenera.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED_CRS
+from rigenera.ogc.provider import cql2_json_functions
 from rigenera.ogc.schema import ViewSchema
 
 RESERVED = {"bbox", "bbox-crs", "crs", "f", "lang", "limit", "offset", "resulttype", "datetime",
@@ -235,9 +236,9 @@ def _filter(params: QueryParams, body: bytes | None) -> Any:
     text = params.get("filter")
     try:
         if body:
-            ast = parse_cql2_json(parse_json(body, field="filter"))
+            ast = parse_cql2_json(cql2_json_functions(parse_json(body, field="filter")))
         elif text is not None:
-            ast = (parse_cql2_json(parse_json(text, field="filter"))
+            ast = (parse_cql2_json(cql2_json_functions(parse_json(text, field="filter")))
                    if lang in ("cql-json", "cql2-json") else parse_cql2_text(text))
         else:
             return None

@@ -12,6 +12,9 @@ It extends pygeoapi's PostgreSQL provider (never a fork) in three places:
   distance in metres on the spheroid, so "within X metres" is expressible in
   standard CQL2 (pygeofilter's CQL2 grammar has no DWITHIN):
   ``S_INTERSECTS(geometry, BUFFER_M(POINT(9.19 45.46), 500))``.
+* CQL2-JSON functions in the CQL2 1.0 form, ``{"op": "buffer_m", "args": [...]}``,
+  besides pygeofilter's own ``{"function": {"name", "arguments"}}``
+  (``cql2_json_functions``, applied before parsing on both read paths).
 * Errors: a filter on an unknown property, with a value of the wrong type or
   with a literal PostgreSQL cannot take (ogc/literals.py: `1e400`, NUL, an
   invalid geometry) is the client's mistake, so it becomes a 400 with a message,
@@ -39,6 +42,7 @@ from pygeoapi.provider.mvt_postgresql import MVTPostgreSQLProvider
 from pygeoapi.provider.sql import PostgreSQLProvider
 from pygeofilter.backends.evaluator import handle
 from pygeofilter.backends.sqlalchemy.evaluate import SQLAlchemyFilterEvaluator
+from pygeofilter.cql2 import BINARY_OP_PREDICATES_MAP
 from sqlalchemy import ARRAY, cast, func
 from sqlalchemy.exc import DataError, ProgrammingError
 
@@ -56,6 +60,28 @@ _EPSG4326_URN = "urn:ogc:def:crs:EPSG::4326"
 # 0.05 % of the true circle (0.24 m at 500 m).
 _BUFFER_QUAD_SEGS = 32
 _MAX_BUFFER_M = 50_000
+
+
+# The operators pygeofilter's CQL2-JSON parser knows; any other {"op", "args"} is a
+# function call in CQL2 1.0 (the standard's `functionRef`).
+_CQL2_JSON_OPS = frozenset({"and", "or", "not", "isNull", "between", "like", "in", "casei",
+                            *BINARY_OP_PREDICATES_MAP})
+
+
+def cql2_json_functions(node: Any) -> Any:
+    """A CQL2-JSON document with CQL2 1.0 function calls (``{"op": "buffer_m", "args":
+    [...]}``) rewritten into the form pygeofilter parses (``{"function": {"name",
+    "arguments"}}``). pygeofilter 0.3 knows only the latter (draft CQL2) and answers
+    "Unable to parse" to the standard form."""
+    if isinstance(node, list):
+        return [cql2_json_functions(n) for n in node]
+    if not isinstance(node, dict) or ("type" in node and "coordinates" in node):
+        return node  # a value or a GeoJSON geometry literal
+    out = {k: cql2_json_functions(v) for k, v in node.items()}
+    op, args = node.get("op"), out.get("args")
+    if isinstance(op, str) and op not in _CQL2_JSON_OPS and isinstance(args, list):
+        return {"function": {"name": op, "arguments": args}}
+    return out
 
 
 def _nodes(node: Any) -> Iterator[Any]:

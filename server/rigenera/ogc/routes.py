@@ -8,11 +8,14 @@ behaviour (HTML, JSON, CQL2, CRS, paging, OpenAPI) is pygeoapi's; the table
 below only decides which of its endpoints we publish (features, tiles, and the
 synchronous processes of rigenera.processes). Writes are not routed
 here: they go through our editing service (issue #4), so pygeoapi's
-unauthenticated PUT/POST/DELETE are never reachable.
+unauthenticated PUT/POST/DELETE are never reachable. Around pygeoapi's answers:
+validators and Cache-Control (caching.py), valid tiles metadata (tiles.py), the
+version as a feature's ETag, CQL2 1.0 function calls in request bodies.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -40,10 +43,12 @@ from rigenera.errors import (
     unexpected_error_response,
 )
 from rigenera.limits import parse_json
+from rigenera.ogc.caching import ConditionalJsonMiddleware
 from rigenera.ogc.conformance import conformance
 from rigenera.ogc.crs import normalise_query_string
 from rigenera.ogc.features import FastFeatures
 from rigenera.ogc.params import parse_bbox, query_int
+from rigenera.ogc.provider import cql2_json_functions
 from rigenera.ogc.tiles import TILE_MATRIX_SET, VectorTiles, unknown_tms
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -153,6 +158,34 @@ def check_item_params(params: QueryParams) -> None:
     query_int(params, "limit", 0)
 
 
+def _versioned(response: Response) -> Response:
+    """pygeoapi's GeoJSON feature with the ETag the fast path gives it: its version, the
+    value Part 4 writes take in If-Match (ConditionalJsonMiddleware answers 304 from it)."""
+    if response.status_code == 200 and "json" in response.headers.get("content-type", "") \
+            and "ld+json" not in response.headers.get("content-type", ""):
+        doc = json.loads(bytes(response.body))
+        props = doc.get("properties") if isinstance(doc, dict) else None
+        version = props.get("version") if isinstance(props, dict) else None
+        if isinstance(version, int) and not isinstance(version, bool):
+            response.headers["ETag"] = f'"{version}"'
+    return response
+
+
+async def _standard_cql2_functions(request: Request) -> Request:
+    """The request with its CQL2-JSON body's CQL2 1.0 function calls in pygeofilter's form,
+    for pygeoapi, which parses the body itself (the fast path converts in params.py)."""
+    body = await request.body()
+    try:
+        converted = json.dumps(cql2_json_functions(json.loads(body))).encode()
+    except (ValueError, RecursionError):
+        return request  # pygeoapi answers its own 400 (Bad CQL JSON)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": converted, "more_body": False}
+
+    return Request(request.scope, receive)
+
+
 def build_ogc_app(
     api: Any, fast: FastFeatures | None = None, tiles: VectorTiles | None = None,
     writes: WriteHandlers | None = None,
@@ -203,6 +236,8 @@ def build_ogc_app(
         if fast is not None and fast.serves(request):
             return await fast.items(request)  # validates its parameters itself (params.py)
         check_item_params(request.query_params)
+        if request.method == "POST":
+            request = await _standard_cql2_functions(request)
         return await query_items(request)
 
     get_item = endpoint(itemtypes_api.get_collection_item, "collection_id", "item_id")
@@ -216,13 +251,15 @@ def build_ogc_app(
             return await handler(request)
         if fast is not None and fast.serves(request):
             return await fast.item(request)
-        return await get_item(request)
+        return _versioned(await get_item(request))
 
+    cid = "collection_id"
     pygeoapi_tile_metadata = endpoint(tiles_api.get_collection_tiles_metadata, "collection_id",
                                       "tileMatrixSetId", skip_valid_check=True)
 
     async def tile_metadata(request: Request) -> Response:
-        """pygeoapi's tileset metadata; f=tilejson is ours; no f means JSON (pygeoapi: 500).
+        """pygeoapi's tileset metadata, made valid (tiles.py); f=tilejson is ours; no f means
+        JSON (pygeoapi: 500).
 
         An unknown tile matrix set is a 404 here: pygeoapi's mvt_postgresql raises
         UnboundLocalError for it (a 500), and its own tiles HTML page links to the literal
@@ -238,7 +275,30 @@ def build_ogc_app(
         if fmt is None:
             request.scope["query_string"] = (request.scope["query_string"] + b"&f=json").lstrip(b"&")
             request = Request(request.scope, request.receive)
-        return await pygeoapi_tile_metadata(request)
+        return _corrected(await pygeoapi_tile_metadata(request), request,
+                          tiles.tileset if tiles is not None else None)
+
+    pygeoapi_tilesets = endpoint(tiles_api.get_collection_tiles, cid)
+
+    async def tilesets(request: Request) -> Response:
+        return _corrected(await pygeoapi_tilesets(request), request,
+                          tiles.tileset_list if tiles is not None else None)
+
+    def _corrected(response: Response, request: Request,
+                   fix: Callable[[dict[str, Any], str, str], dict[str, Any]] | None) -> Response:
+        """A JSON answer of pygeoapi's passed through `fix` (other answers as they are)."""
+        resource = api.config["resources"].get(request.path_params["collection_id"])
+        if fix is None or response.status_code != 200 or resource is None or \
+                "json" not in response.headers.get("content-type", ""):
+            return response
+        title = resource["title"]
+        if isinstance(title, dict):
+            title = title.get(request.query_params.get("lang", "it"), title.get("it", ""))
+        doc = fix(json.loads(bytes(response.body)), request.path_params["collection_id"], title)
+        headers = {k: v for k, v in response.headers.items()
+                   if k.lower() not in ("content-length", "content-type")}
+        return Response(json.dumps(doc, ensure_ascii=False).encode(), status_code=200,
+                        headers=headers, media_type=response.headers["content-type"])
 
     def collection_tms(cid: str, tms: str) -> None:
         resource = api.config["resources"].get(cid)
@@ -274,7 +334,6 @@ def build_ogc_app(
                 "{\"inputs\": {...}}", errors=[{"field": "inputs", "reason": "JSON object"}])
         return await pygeoapi_execute(request)
 
-    cid = "collection_id"
     routes = [
         Route("/", endpoint(core_api.landing_page)),
         Route("/openapi", endpoint(core_api.openapi_)),
@@ -290,8 +349,7 @@ def build_ogc_app(
               methods=["GET", "POST", "OPTIONS"]),
         Route("/collections/{collection_id}/items/{item_id}", item,
               methods=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"]),
-        Route("/collections/{collection_id}/tiles",
-              endpoint(tiles_api.get_collection_tiles, cid)),
+        Route("/collections/{collection_id}/tiles", tilesets),
         Route("/collections/{collection_id}/tiles/{tileMatrixSetId}", tile_metadata),
         Route("/collections/{collection_id}/tiles/{tileMatrixSetId}/metadata", tile_metadata),
         Route("/collections/{collection_id}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
@@ -314,5 +372,6 @@ def build_ogc_app(
             Exception: unexpected_error_response,
         },
     )
+    app.add_middleware(ConditionalJsonMiddleware)
     app.add_middleware(CrsAliasMiddleware)
     return app

@@ -25,6 +25,8 @@ from rigenera.ogc.schema import ViewSchema
 
 MVT = "application/vnd.mapbox-vector-tile"
 TILE_MATRIX_SET = "WebMercatorQuad"
+TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
+GEODATA = "http://www.opengis.net/def/rel/ogc/1.0/geodata"
 MIN_ZOOM, MAX_ZOOM = 0, 22
 CACHE_CONTROL = "public, max-age=60, must-revalidate"
 # Below this zoom tiles are generalised (sql/tile.sql): small polygons become dots and
@@ -110,6 +112,61 @@ class VectorTiles:
             }],
         }
         return JSONResponse(doc)
+
+    def _links(self, cid: str, title: str) -> dict[str, dict[str, Any]]:
+        base = f"{self.ogc_url}/collections/{cid}/tiles/{TILE_MATRIX_SET}"
+        return {
+            "self": {"rel": "self", "type": "application/json", "href": f"{base}?f=json",
+                     "title": f"{title} – {TILE_MATRIX_SET}"},
+            "html": {"rel": "alternate", "type": "text/html", "href": f"{base}?f=html",
+                     "title": f"{title} – {TILE_MATRIX_SET} (HTML)"},
+            "tilejson": {"rel": "describedby", "type": "application/json",
+                         "href": f"{base}/metadata?f=tilejson", "title": "TileJSON 3.0"},
+            "scheme": {"rel": TILING_SCHEME, "type": "application/json",
+                       "href": f"{self.ogc_url}/TileMatrixSets/{TILE_MATRIX_SET}?f=json",
+                       "title": f"{TILE_MATRIX_SET} tile matrix set definition"},
+            "item": {"rel": "item", "type": MVT, "templated": True,
+                     "href": f"{base}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}?f=mvt",
+                     "title": f"{title}: vector tiles"},
+            "geodata": {"rel": GEODATA, "type": "application/json",
+                        "href": f"{self.ogc_url}/collections/{cid}", "title": title},
+        }
+
+    def tileset_list(self, doc: dict[str, Any], cid: str, title: str) -> dict[str, Any]:
+        """pygeoapi's /collections/{id}/tiles made valid OGC API Tiles 1.0.
+
+        pygeoapi puts URL templates among the plain links (one of them a second `self`,
+        `.../tiles/{tileMatrixSetId}`) without `templated`, and titles each tileset with
+        the collection id. Here the document's own links stay, the tile template is an
+        `item` link marked `templated`, each tileset has its `self` and `tiling-scheme`
+        links, and `tileMatrixSetLinks` repeats the tilesets in the drafts' shape that
+        clients written before Tiles 1.0 look for."""
+        links = self._links(cid, title)
+        own = [link for link in doc.get("links", []) if "{" not in str(link.get("href", ""))]
+        doc["links"] = [*own, links["item"], links["tilejson"], links["geodata"]]
+        for tileset in doc.get("tilesets", []):
+            tileset["title"] = title
+            tileset["links"] = [links["self"], links["html"], links["scheme"]]
+        doc["tileMatrixSetLinks"] = [
+            {"tileMatrixSet": TILE_MATRIX_SET, "tileMatrixSetURI": t["tileMatrixSetURI"]}
+            for t in doc.get("tilesets", []) if t.get("tileMatrixSetURI")]
+        return doc
+
+    def tileset(self, doc: dict[str, Any], cid: str, title: str) -> dict[str, Any]:
+        """pygeoapi's tileset metadata made valid (2D Tile Matrix Set and Tile Set Metadata
+        2.0): a `self` link, the tile template marked `templated`, the tiling scheme as
+        JSON, the collection (`geodata`), the tile format, and the tile matrices served
+        (0 to 22: WebMercatorQuad defines 24)."""
+        links = self._links(cid, title)
+        doc["links"] = [links[k] for k in ("self", "html", "tilejson", "scheme", "item",
+                                           "geodata")]
+        doc["mediaTypes"] = [MVT]
+        doc["tileMatrixSetLimits"] = [
+            {"tileMatrix": str(z), "minTileRow": 0, "maxTileRow": 2**z - 1,
+             "minTileCol": 0, "maxTileCol": 2**z - 1} for z in range(MIN_ZOOM, MAX_ZOOM + 1)]
+        doc["layers"] = [{"id": cid, "title": title, "dataType": "vector",
+                          "minTileMatrix": str(MIN_ZOOM), "maxTileMatrix": str(MAX_ZOOM)}]
+        return doc
 
     async def tile(self, request: Request) -> Response:
         p: dict[str, Any] = request.path_params

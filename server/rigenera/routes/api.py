@@ -23,19 +23,22 @@ from rigenera.editing.payload import (
 from rigenera.editing.service import ChangesetFailed, Operation
 from rigenera.errors import InvalidParameter, NotFound, exception_document
 from rigenera.inputs import check_text, optional_text
+from rigenera.routes import docs
 
 router = APIRouter(prefix="/api", tags=["editing"])
 ACTIONS = {"create", "replace", "patch", "delete"}
 MAX_OPERATIONS = 10_000
 
 
-@router.get("/me")
+@router.get("/me", response_model=None, responses={200: {"model": docs.Me}, **docs.errors(401, 429)},
+            openapi_extra=docs.AUTHENTICATED)
 async def me(who: CurrentUser) -> dict[str, Any]:
     """The caller's account, role and comuni (the QGIS plugin's connection test)."""
     return {"username": who.username, "role": str(who.role), "comuni": sorted(who.comuni)}
 
 
-@router.get("/collections/{cid}/model")
+@router.get("/collections/{cid}/model", response_model=None,
+            responses={200: {"model": docs.CollectionModel}, **docs.errors(404)})
 async def model(cid: str, models: ModelsDep) -> dict[str, Any]:
     """Public: a collection's fields with labels, types, enumerations and the server's rules,
     so clients build forms (QGIS plugin) and aliases (styles) that match what is accepted."""
@@ -45,7 +48,9 @@ async def model(cid: str, models: ModelsDep) -> dict[str, Any]:
     return found
 
 
-@router.get("/changes")
+@router.get("/changes", response_model=None,
+            responses={200: {"model": docs.ChangeFeed}, **docs.errors(400, 401, 404, 429)},
+            openapi_extra=docs.AUTHENTICATED)
 async def changes(who: CurrentUser, editing: EditingDep, collection: str | None = None,
                   after: str | None = None, limit: str | None = None) -> dict[str, Any]:
     """What changed in a collection after the cursor `after` (deletions included), so a
@@ -111,7 +116,10 @@ def _operations(doc: Any, editing: Any) -> list[Operation]:
     return ops
 
 
-@router.post("/changesets")
+@router.post("/changesets", response_model=None,
+             responses={200: {"model": docs.ChangesetApplied},
+                        **docs.errors(400, 401, 403, 409, 413, 415, 422, 429)},
+             openapi_extra=docs.body(docs.ChangesetRequest))
 async def changeset(request: Request, who: CurrentUser, editing: EditingDep) -> JSONResponse:
     """Many creates, updates and deletes across collections: all applied, or none.
 
@@ -146,7 +154,9 @@ async def changeset(request: Request, who: CurrentUser, editing: EditingDep) -> 
          "action": o.action} for o in outcomes]})
 
 
-@router.get("/collections/{cid}/items/{fid}/history")
+@router.get("/collections/{cid}/items/{fid}/history", response_model=None,
+            responses={200: {"model": docs.History}, **docs.errors(401, 404, 429)},
+            openapi_extra=docs.AUTHENTICATED)
 async def history(cid: str, fid: str, who: CurrentUser, editing: EditingDep) -> dict[str, Any]:
     """Every change of a feature: who, when, what, before and after."""
     rows = await editing.history(cid, fid)
@@ -157,7 +167,10 @@ async def history(cid: str, fid: str, who: CurrentUser, editing: EditingDep) -> 
          else None} for r in rows]}
 
 
-@router.post("/collections/{cid}/items/{fid}/revert")
+@router.post("/collections/{cid}/items/{fid}/revert", response_model=None,
+             responses={200: {"model": docs.Reverted},
+                        **docs.errors(400, 401, 403, 404, 409, 412, 413, 422, 429)},
+             openapi_extra=docs.body(docs.RevertRequest))
 async def revert(cid: str, fid: str, request: Request, who: CurrentUser,
                  editing: EditingDep) -> dict[str, Any]:
     """Bring a feature back to an earlier version: a new write, itself in history.

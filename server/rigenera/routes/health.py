@@ -8,11 +8,13 @@ from fastapi import APIRouter, Request
 
 from rigenera import __version__
 from rigenera.errors import connection_error_types, database_unavailable
+from rigenera.routes import docs
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=None,
+            responses={200: {"model": docs.Health}, **docs.errors()})
 async def healthz(request: Request) -> dict[str, Any]:
     """200 with PostGIS's and the schema's versions; 503 with Retry-After and
     `"database": "unavailable"` while PostgreSQL is away (load balancers stop routing)."""

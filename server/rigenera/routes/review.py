@@ -20,6 +20,7 @@ from rigenera.editing.payload import MAX_TEXT, parse_json, problem
 from rigenera.editing.service import parse_id
 from rigenera.errors import InvalidParameter, NotFound, PreconditionFailed
 from rigenera.inputs import optional_text
+from rigenera.routes import docs
 
 router = APIRouter(prefix="/api/review", tags=["review"])
 _QUEUE_SQL = resources.files("rigenera.sql").joinpath("review_queue.sql").read_text()
@@ -27,7 +28,9 @@ REVIEWED = ("sites", "projects")
 REVIEWERS = (Role.VOLUNTEER, Role.COORDINATOR, Role.ADMIN)
 
 
-@router.get("/queue")
+@router.get("/queue", response_model=None,
+            responses={200: {"model": docs.Queue}, **docs.errors(400, 401, 403, 429)},
+            openapi_extra=docs.AUTHENTICATED)
 async def queue(who: CurrentUser, editing: EditingDep,
                 collection: str = Query("sites", pattern="^(sites|projects)$"),
                 istat_code: str | None = Query(None, pattern="^[0-9]{6}$"),
@@ -42,7 +45,10 @@ async def queue(who: CurrentUser, editing: EditingDep,
          else r["geometry"]} for r in rows]}
 
 
-@router.post("/{collection}/{fid}")
+@router.post("/{collection}/{fid}", response_model=None,
+             responses={200: {"model": docs.Reviewed},
+                        **docs.errors(400, 401, 403, 404, 412, 413, 429)},
+             openapi_extra=docs.body(docs.ReviewRequest))
 async def review(collection: str, fid: str, request: Request, who: CurrentUser,
                  editing: EditingDep) -> dict[str, Any]:
     """Body: {"decision": "accept" | "reject", "comment": "...", "base_version": 3}."""
@@ -86,7 +92,9 @@ async def review(collection: str, fid: str, request: Request, who: CurrentUser,
             "version": version}
 
 
-@router.get("/rejections")
+@router.get("/rejections", response_model=None,
+            responses={200: {"model": docs.Rejections}, **docs.errors(401, 403, 429)},
+            openapi_extra=docs.AUTHENTICATED)
 async def rejections(who: CurrentUser, editing: EditingDep) -> dict[str, Any]:
     """Rejected features in the caller's comuni (all, for staff), with the reviewer's comment."""
     who.require(Role.TECHNICIAN, *REVIEWERS)

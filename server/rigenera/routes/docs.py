@@ -1,0 +1,300 @@
+"""How our own routes (/api, /healthz) are described in /api/openapi.json.
+
+The routes read their bodies themselves (bounded, with Italian/English messages
+naming each field), so FastAPI cannot infer what they accept or answer: these
+models describe it, for the document only. Every error is the same OGC
+exception document as on /ogc (errors.py). ``install_openapi`` adds the
+request bodies and the security schemes to FastAPI's generated document.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FieldProblem(BaseModel):
+    field: str
+    reason: str
+
+
+class OperationProblem(BaseModel):
+    """Why one operation of a changeset was refused."""
+
+    model_config = ConfigDict(extra="allow")
+    index: int
+    ref: Any = None
+    status: int
+    code: str
+    description: str
+    collection: str | None = None
+    id: str | None = None
+    action: str | None = None
+    errors: list[FieldProblem] | None = None
+    currentVersion: int | None = None
+
+
+class ExceptionDocument(BaseModel):
+    """An OGC API exception: `code`, a message in Italian / English, and the fields at fault."""
+
+    model_config = ConfigDict(extra="allow")
+    code: str
+    type: str
+    description: str
+    errors: list[FieldProblem] | None = None
+    currentVersion: int | None = None
+    problems: list[OperationProblem] | None = None
+
+
+_ERRORS = {
+    400: "Parametro o corpo non valido / invalid parameter or body (`errors` names the fields)",
+    401: "Credenziali assenti o errate / missing or wrong credentials (Basic or Bearer)",
+    403: "Il ruolo non lo consente / the caller's role or comuni do not allow it",
+    404: "Non trovato / not found",
+    409: "Conflitto: qualcuno ha modificato prima / conflict (somebody edited first; nothing "
+         "was written)",
+    412: "La versione indicata non è più quella attuale / the base version is no longer current",
+    413: "Corpo troppo grande / body too large",
+    415: "Content-Type non accettato / unsupported Content-Type",
+    422: "Dati non validi per il modello / data break a rule of the model (nothing was written)",
+    429: "Troppi accessi falliti, riprovare più tardi / too many failed logins, retry later",
+    500: "Errore interno (registrato) / internal error (logged)",
+    503: "Database non raggiungibile, riprovare / database unavailable, retry later",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses` of a route: each listed error, plus 500 and 503 that any route may meet."""
+    return {status: {"model": ExceptionDocument, "description": _ERRORS[status]}
+            for status in (*statuses, 500, 503)}
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    database: Literal["ok"]
+    postgis: str
+    schema_version: int | None
+
+
+class Me(BaseModel):
+    username: str
+    role: Literal["admin", "coordinator", "technician", "volunteer"]
+    comuni: list[str] = Field(description="ISTAT codes of the comuni a technician edits")
+
+
+class Label(BaseModel):
+    it: str
+    en: str
+
+
+class EnumValue(BaseModel):
+    code: str
+    it: str
+    en: str
+
+
+class ModelField(BaseModel):
+    name: str
+    type: str = Field(description="text, integer, bigint, numeric, double, date, boolean, "
+                                  "timestamptz, text[] or bigint[]")
+    label: Label
+    required: bool
+    read_only: bool
+    enum: list[EnumValue] | None = None
+    pattern: str | None = None
+    max_abs: float | None = None
+
+
+class CollectionModel(BaseModel):
+    """A collection's fields as the server checks them: for forms and aliases."""
+
+    id: str
+    title: Label
+    id_field: str
+    editable: bool
+    geometry_types: list[str]
+    geometry_required: bool
+    fields: list[ModelField]
+
+
+class Change(BaseModel):
+    seq: int
+    id: str
+    operation: str = Field(description="create, update, delete, revert, review, import")
+    version: int | None
+    at: str = Field(description="RFC 3339 time of the change")
+
+
+class ChangeFeed(BaseModel):
+    collection: str
+    changes: list[Change]
+    last: int = Field(description="the highest seq returned (else `after`)")
+    latest: int = Field(description="the highest seq known: ask again with after=last while "
+                                    "last < latest")
+
+
+class ChangesetOperation(BaseModel):
+    action: Literal["create", "replace", "patch", "delete"]
+    collection: str
+    id: str | int | None = Field(None, description="required except for create")
+    base_version: int | None = Field(None, description="the version the edit is based on; "
+                                                       "required except for create")
+    feature: dict[str, Any] | None = Field(None, description="a GeoJSON Feature (a merge "
+                                                             "patch for `patch`); not for delete")
+    ref: Any = Field(None, description="the client's own reference, echoed back")
+
+
+class ChangesetRequest(BaseModel):
+    operations: list[ChangesetOperation] = Field(min_length=1, max_length=10_000)
+    crs: str | None = Field(None, description="CRS of every geometry (CRS84 by default)")
+    comment: str | None = None
+
+
+class AppliedOperation(BaseModel):
+    ref: Any = None
+    collection: str
+    id: str
+    version: int | None
+    action: str
+
+
+class ChangesetApplied(BaseModel):
+    applied: list[AppliedOperation]
+
+
+class HistoryEntry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: int
+    version: int | None
+    operation: str
+    actor: str | None
+    at: str
+    changeset: str | None
+    comment: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class History(BaseModel):
+    collection: str
+    id: str
+    changes: list[HistoryEntry]
+
+
+class RevertRequest(BaseModel):
+    version: int = Field(description="the version to bring back")
+    base_version: int | None = Field(None, description="the current version the caller saw "
+                                                       "(412 if it moved)")
+
+
+class Reverted(BaseModel):
+    collection: str
+    id: str
+    version: int | None
+    reverted_to: int
+
+
+class QueueItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    collection: str
+    id: int
+    title: str | None
+    istat_code: str | None
+    version: int
+    updated_at: str
+    updated_by: str | None
+    geometry: dict[str, Any] | None
+    checks: dict[str, Any]
+
+
+class Queue(BaseModel):
+    collection: str
+    items: list[QueueItem]
+
+
+class ReviewRequest(BaseModel):
+    decision: Literal["accept", "reject"]
+    comment: str | None = Field(None, description="required when rejecting")
+    base_version: int | None = None
+
+
+class Reviewed(BaseModel):
+    collection: str
+    id: str
+    validation_status: Literal["validated", "rejected"]
+    version: int
+
+
+class Rejection(BaseModel):
+    id: int
+    collection: str
+    title: str | None
+    istat_code: str | None
+    version: int
+    reviewer: str | None
+    at: str
+    comment: str | None
+
+
+class Rejections(BaseModel):
+    items: list[Rejection]
+
+
+SECURITY: list[dict[str, list[str]]] = [{"basic": []}, {"bearer": []}]
+AUTHENTICATED: dict[str, Any] = {"security": SECURITY}
+
+
+def body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
+    """`openapi_extra` for a route that reads a JSON body of this shape itself."""
+    return {"security": SECURITY, "requestBody": {"required": required, "content": {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
+
+
+REQUEST_MODELS: tuple[type[BaseModel], ...] = (ChangesetRequest, RevertRequest, ReviewRequest)
+
+
+def _drop_fastapi_validation_errors(doc: dict[str, Any]) -> None:
+    """FastAPI documents a 422 HTTPValidationError for every route with parameters; ours
+    answer parameter errors with 400 and an exception document (errors.py)."""
+    fastapi_422 = {"$ref": "#/components/schemas/HTTPValidationError"}
+    for path in doc.get("paths", {}).values():
+        for op in path.values():
+            answer = op.get("responses", {}).get("422", {})
+            if answer.get("content", {}).get("application/json", {}).get("schema") == fastapi_422:
+                del op["responses"]["422"]
+                op["responses"].setdefault("400", {
+                    "description": _ERRORS[400],
+                    "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/ExceptionDocument"}}}})
+    schemas = doc.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+
+
+def install_openapi(app: FastAPI) -> None:
+    """FastAPI's document plus the request bodies our routes read and the security schemes."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(title=app.title, version=app.version,
+                              description=app.description, routes=app.routes)
+            schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+            _drop_fastapi_validation_errors(doc)
+            for model in REQUEST_MODELS:
+                schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                schemas.update(schema.pop("$defs", {}))
+                schemas[model.__name__] = schema
+            doc["components"]["securitySchemes"] = {
+                "basic": {"type": "http", "scheme": "basic",
+                          "description": "Username and password of a Rigenera account"},
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "A token from `rigenera token issue USER`"},
+            }
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
