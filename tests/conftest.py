@@ -203,13 +203,10 @@ def checksum(dsn: str) -> object:
     return query(dsn, CHECKSUM_SQL)[0][0]
 
 
-@pytest.fixture(scope="module")
-def db(make_database: Callable[[], str]) -> str:
-    """A database of the test module's own: demo data and one account per role (ROLES)."""
+def seed_accounts(dsn: str) -> None:
+    """One account per role of ROLES, all with PASSWORD, technicians with their comuni."""
     from rigenera.auth import hash_password
 
-    dsn = make_database()
-    load_demo(dsn)
     hashed = hash_password(PASSWORD)
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
         for user, (role, comuni) in ROLES.items():
@@ -218,6 +215,14 @@ def db(make_database: Callable[[], str]) -> str:
             for code in comuni:
                 cur.execute("INSERT INTO rigenera.account_comuni VALUES (%s, %s)", (user, code))
     conn.close()
+
+
+@pytest.fixture(scope="module")
+def db(make_database: Callable[[], str]) -> str:
+    """A database of the test module's own: demo data and one account per role (ROLES)."""
+    dsn = make_database()
+    load_demo(dsn)
+    seed_accounts(dsn)
     return dsn
 
 

@@ -18,11 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg2
 import pytest
 
-from conftest import PASSWORD, ROLES, LiveServer, basic
-from rigenera.auth import hash_password
+from conftest import LiveServer, basic, seed_accounts
 from rigenera.cluster import LocalCluster, free_port
 from rigenera.loaders.demo import load_demo
 from rigenera.migrate import migrate
@@ -44,15 +42,7 @@ def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalCluster
         dsn = cluster.ensure()
         migrate(dsn)
         load_demo(dsn)
-        hashed = hash_password(PASSWORD)
-        with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-            for user, (role, comuni) in ROLES.items():
-                cur.execute("INSERT INTO rigenera.accounts (username, role, password_hash)"
-                            " VALUES (%s, %s, %s)", (user, role, hashed))
-                for code in comuni:
-                    cur.execute("INSERT INTO rigenera.account_comuni VALUES (%s, %s)",
-                                (user, code))
-        conn.close()
+        seed_accounts(dsn)
         live = LiveServer(dsn, tmp_path_factory.mktemp("away")).start()
         try:
             yield cluster, live
