@@ -201,10 +201,13 @@ class RigeneraClient:
         return self.post_json(  # type: ignore[no-any-return]
             f"/api/collections/{quote(collection)}/items/{quote(str(fid))}/revert", body)
 
-    def review_queue(self, collection: str = "sites",
-                     istat_code: Optional[str] = None) -> Dict[str, Any]:
+    def review_queue(self, collection: str = "sites", istat_code: Optional[str] = None,
+                     limit: int = 500) -> Dict[str, Any]:
+        """The oldest ``limit`` features waiting for review (the server's default, 50, hid
+        most of Milano's 192 census sites; 500 is its maximum)."""
         return self.get_json("/api/review/queue",  # type: ignore[no-any-return]
-                             {"collection": collection, "istat_code": istat_code})
+                             {"collection": collection, "istat_code": istat_code,
+                              "limit": limit})
 
     def review(self, collection: str, fid: str, decision: str, comment: str,
                base_version: Optional[int]) -> Dict[str, Any]:
