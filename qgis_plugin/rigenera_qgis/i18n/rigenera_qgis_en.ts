@@ -922,6 +922,16 @@ Server URL and authentication default to the plugin's saved connection.</transla
             <source>{0} sites found ({1} polygons, {2} points)</source>
             <translation>{0} sites found ({1} polygons, {2} points)</translation>
         </message>
+        <message>
+            <location filename="../processing/near_transit.py" />
+            <source>{0} — the process is public: it runs without credentials</source>
+            <translation>{0} — the process is public: it runs without credentials</translation>
+        </message>
+        <message>
+            <location filename="../processing/near_transit.py" />
+            <source>The server cannot be reached: {0}</source>
+            <translation>The server cannot be reached: {0}</translation>
+        </message>
     </context>
     <context>
         <name>ReviewDock</name>

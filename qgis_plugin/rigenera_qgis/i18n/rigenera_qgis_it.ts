@@ -922,6 +922,16 @@ URL del server e autenticazione sono, se non indicati, quelli della connessione 
             <source>{0} sites found ({1} polygons, {2} points)</source>
             <translation>{0} siti trovati ({1} poligoni, {2} punti)</translation>
         </message>
+        <message>
+            <location filename="../processing/near_transit.py" />
+            <source>{0} — the process is public: it runs without credentials</source>
+            <translation>{0} — il processo è pubblico: viene eseguito senza credenziali</translation>
+        </message>
+        <message>
+            <location filename="../processing/near_transit.py" />
+            <source>The server cannot be reached: {0}</source>
+            <translation>Il server non è raggiungibile: {0}</translation>
+        </message>
     </context>
     <context>
         <name>ReviewDock</name>
