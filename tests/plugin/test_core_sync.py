@@ -221,8 +221,9 @@ def _two_editors(server: RigeneraServer, auth_for: Callable[..., str], tmp_path:
 
     theirs_wc = _checkout(server, auth_for, tmp_path, f"a{sid}", "tecnico2")
     mine_wc = _checkout(server, auth_for, tmp_path, f"b{sid}", "tecnico")
-    theirs_edit(*_feature(theirs_wc, sid))
-    assert synchronise(theirs_wc, _client(server, auth_for, "tecnico2")).status == "ok"
+    theirs_edit(*_feature(theirs_wc, sid))  # in A's working copy, or straight to the server
+    assert synchronise(theirs_wc, _client(server, auth_for, "tecnico2")).status in {"ok",
+                                                                                   "nothing"}
     mine_edit(*_feature(mine_wc, sid))
     result = synchronise(mine_wc, _client(server, auth_for))
     assert result.status == "conflicts", result.message
@@ -335,6 +336,34 @@ def test_fields_changed_on_both_sides_follow_the_choice(
     assert QgsGeometry.fromWkt(wkt).symDifference(
         QgsGeometry.fromWkt(expected_geometry)).area() < 1e-12
     assert sorted(conflict.both) == ["condition", "geometry"]
+
+
+def test_their_new_kind_of_geometry_moves_my_row(server: RigeneraServer,
+                                                auth_for: Callable[..., str], tmp_path: Path,
+                                                claim: Callable[..., List[str]]) -> None:
+    """A turns a polygon site into a point (its perimeter was wrong); B renamed it. Merged,
+    B's row moves to the points layer of the working copy, with B's name."""
+    from rigenera_qgis.core.conflicts import resolve
+    from rigenera_qgis.core.sync import synchronise
+
+    (sid,) = claim(1)
+
+    def to_point(layer: Any, f: Any) -> None:  # through the API: a working copy layer
+        centre = f.geometry().centroid().asPoint()  # holds one geometry type
+        ((version,),) = server.sql("SELECT version FROM rigenera.sites WHERE id = %s", int(sid))
+        _client(server, auth_for, "tecnico2").changeset([{
+            "action": "patch", "collection": "sites", "id": sid, "base_version": version,
+            "feature": {"type": "Feature", "properties": {}, "geometry": {
+                "type": "Point", "coordinates": [centre.x(), centre.y()]}}}], "a punto")
+
+    wc, (conflict,) = _two_editors(server, auth_for, tmp_path, sid, to_point,
+                                   lambda layer, f: _edit(layer, f.id(), name="Nome di B"))
+    resolve(wc, conflict, "mine")
+    assert [part for part, _ in wc.rows_of(sid)] == ["points"]
+    assert synchronise(wc, _client(server, auth_for)).status == "ok"
+    assert server.sql("SELECT name, GeometryType(geom) FROM rigenera.sites WHERE id = %s",
+                      int(sid)) == [("Nome di B", "POINT")]
+    assert wc.local_changes() == []
 
 
 def test_accepting_a_deletion_keeps_my_copy(server: RigeneraServer, auth_for: Callable[..., str],

@@ -662,10 +662,8 @@ class WorkingCopy:
         base = {**old["props"], GEOMETRY: old["wkb"]} if old else {}
         pick = merge.sides(base, mine, theirs, [*self.writable, GEOMETRY], prefer)
         values = {k: mine[k] if pick.get(k) == merge.MINE else theirs[k] for k in self.types}
-        if pick.get(GEOMETRY) == merge.MINE:
-            target, geom = part_name, mine_geom
-        else:
-            target, geom = theirs_part.name, theirs_geom
+        target, geom = ((part_name, mine_geom) if pick.get(GEOMETRY) == merge.MINE
+                        else (theirs_part.name, theirs_geom))
         attrs = {ID_FIELD: server_id, VERSION_FIELD: version,
                  **{k: to_field_value(self.types[k], v) for k, v in values.items()}}
         layer = self.layer(target)
@@ -678,8 +676,7 @@ class WorkingCopy:
         # The geometry chosen belongs to another layer of the copy (a point became a polygon).
         self.layer(part_name).dataProvider().deleteFeatures([fid])
         qf = QgsFeature(layer.fields())
-        for name, value in attrs.items():
-            qf.setAttribute(name, value)
+        qf.setAttributes([attrs.get(f.name()) for f in layer.fields()])  # fid: None, a new one
         if geom is not None and target != "table":
             qf.setGeometry(geom)
         if not layer.dataProvider().addFeatures([qf])[0]:
