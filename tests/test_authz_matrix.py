@@ -275,3 +275,22 @@ def test_technician_cannot_label_a_site_with_another_comune(api, fingerprint):
                  headers={**GEOJSON, **basic("tecnico")})
     assert r.status_code in (403, 422), r.text
     assert fingerprint() == before
+
+
+@pytest.mark.parametrize("role", [*ROLE_USERS, "wrong_password"])
+def test_the_planners_process_is_public(api, fingerprint, role):
+    """sites-near-transit answers every caller alike, credentials or not (the QGIS plugin
+    runs it anonymously when headless QGIS cannot open the saved credentials), and
+    writes nothing."""
+    before = fingerprint()
+    user = ROLE_USERS.get(role)
+    headers = basic("admin", "not-the-password") if role == "wrong_password" else \
+        basic(user) if user else {}
+    r = api.post("/ogc/processes/sites-near-transit/execution", headers=headers,
+                 json={"inputs": {"distance_m": 500, "modes": ["metro", "tram"]}})
+    assert r.status_code == 200, r.text
+    assert r.json()["type"] == "FeatureCollection"
+    anonymous = api.post("/ogc/processes/sites-near-transit/execution",
+                         json={"inputs": {"distance_m": 500, "modes": ["metro", "tram"]}})
+    assert r.json()["features"] == anonymous.json()["features"]
+    assert fingerprint() == before
