@@ -1,11 +1,12 @@
-"""The QGIS plugin's benchmark: load the five layers and draw the metro area, sync 1,000 edits.
+"""The QGIS plugin's benchmark: load the layers and draw the metro area, sync 1,000 edits.
 
 Runs under the system Python of PyQGIS (``make bench-plugin``, venv
 ``.venv-qgis``) against a Rigenera server with its own PostGIS, the demo data,
 the real open data when ``../shared/data`` is there, and 100,000 synthetic
 sites (bench/synthetic_sites.sql, the same as bench/run.py):
 
-1. *load*: ``core.layers.load_layers`` (five OAPIF layers, styled), wall time;
+1. *load*: ``core.layers.load_layers`` (an OAPIF layer per collection and geometry kind,
+   styled), wall time;
 2. *render*: the whole metro area (the comuni layer's extent) drawn at
    1600x1200 by QGIS's parallel renderer, cold (first draw: downloads) and warm;
 3. *sync*: a working copy of 1,000+ sites, 1,000 attribute edits committed in

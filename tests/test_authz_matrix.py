@@ -517,3 +517,27 @@ def test_reach_cannot_be_bypassed_by_geometry(api, sql, fingerprint, shapes, ses
 def test_reach_matrix_covers_every_path():
     assert {p for a in ATTACKS for p in a.paths} == set(REACH_PATHS)
     assert len(REACH_CASES) >= 80
+
+
+@pytest.mark.parametrize("role", [*ROLE_USERS, "wrong_password"])
+def test_the_planners_process_is_public(api, fingerprint, role):
+    """sites-near-transit answers every caller alike, with or without credentials (the QGIS
+    plugin runs it anonymously when headless QGIS cannot open the saved credentials), and
+    writes nothing. Credentials that are sent are checked: wrong ones are a 401, never
+    silently treated as anonymous."""
+    before = fingerprint()
+    user = ROLE_USERS.get(role)
+    headers = basic("admin", "not-the-password") if role == "wrong_password" else \
+        basic(user) if user else {}
+    r = api.post("/ogc/processes/sites-near-transit/execution", headers=headers,
+                 json={"inputs": {"distance_m": 500, "modes": ["metro", "tram"]}})
+    if role == "wrong_password":
+        assert r.status_code == 401, r.text
+        assert fingerprint() == before
+        return
+    assert r.status_code == 200, r.text
+    assert r.json()["type"] == "FeatureCollection"
+    anonymous = api.post("/ogc/processes/sites-near-transit/execution",
+                         json={"inputs": {"distance_m": 500, "modes": ["metro", "tram"]}})
+    assert r.json()["features"] == anonymous.json()["features"]
+    assert fingerprint() == before

@@ -348,6 +348,10 @@ case("readonly-funding-boolean", "PATCH", item(P), {"properties": {"funding_gran
      400, "funding_granted_eur")
 case("readonly-programme-codes-string", "PUT", item(P), project(programme_codes="M5C2"), 400,
      "programme_codes")
+case("readonly-geometry-kind-unknown", "POST", items(S), site(geometry_kind="circle"), 400,
+     "geometry_kind")
+case("readonly-geometry-kind-number", "PATCH", item(P), {"properties": {"geometry_kind": 2}}, 400,
+     "geometry_kind")
 
 # -------------------------------------------------------- id mismatches with the URL
 case("id-put-body-differs", "PUT", item(S), {**site(), "id": 987654321}, 400, "id")

@@ -28,6 +28,13 @@ VALIDATION_STATUS: Labels = {
     "rejected": ("Respinto", "Rejected"),
 }
 
+# What a published `geometry_kind` says (migration 0011): one layer per kind in QGIS.
+GEOMETRY_KIND: Labels = {
+    "point": ("Punto", "Point"),
+    "line": ("Linea", "Line"),
+    "polygon": ("Poligono", "Polygon"),
+}
+
 DOMAINS: dict[tuple[str, str], Labels] = {
     ("sites", "ownership"): {
         "public": ("Pubblica", "Public"),
@@ -70,6 +77,7 @@ DOMAINS: dict[tuple[str, str], Labels] = {
         "unknown": ("Non nota", "Unknown"),
     },
     ("sites", "validation_status"): VALIDATION_STATUS,
+    ("sites", "geometry_kind"): {k: GEOMETRY_KIND[k] for k in ("point", "polygon")},
     ("projects", "status"): {
         "idea": ("Idea", "Idea"),
         "planned": ("Programmato", "Planned"),
@@ -89,6 +97,7 @@ DOMAINS: dict[tuple[str, str], Labels] = {
         "unknown": ("Non nota", "Unknown"),
     },
     ("projects", "validation_status"): VALIDATION_STATUS,
+    ("projects", "geometry_kind"): GEOMETRY_KIND,
     ("funding_lines", "funding_source"): FUNDING_SOURCE,
     ("funding_lines", "status"): {
         "requested": ("Richiesto", "Requested"),

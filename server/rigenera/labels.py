@@ -23,6 +23,7 @@ _COMMON: dict[str, Label] = {
     "status": ("Stato", "Status"),
     "description": ("Descrizione", "Description"),
     "title": ("Titolo", "Title"),
+    "geometry_kind": ("Tipo di geometria", "Geometry kind"),
 }
 
 FIELD_LABELS: dict[str, dict[str, Label]] = {

@@ -627,6 +627,25 @@
         </config>
       </editWidget>
     </field>
+    <field name="geometry_kind" configurationFlags="None">
+      <editWidget type="ValueMap">
+        <config>
+          <Option type="Map">
+            <Option name="map" type="List">
+              <Option type="Map">
+                <Option name="Point" type="QString" value="point" />
+              </Option>
+              <Option type="Map">
+                <Option name="Line" type="QString" value="line" />
+              </Option>
+              <Option type="Map">
+                <Option name="Polygon" type="QString" value="polygon" />
+              </Option>
+            </Option>
+          </Option>
+        </config>
+      </editWidget>
+    </field>
   </fieldConfiguration>
   <aliases>
     <alias field="id" index="0" name="Identifier" />
@@ -655,6 +674,7 @@
     <alias field="validation_status" index="23" name="Validation status" />
     <alias field="version" index="24" name="Version" />
     <alias field="updated_at" index="25" name="Last modified" />
+    <alias field="geometry_kind" index="26" name="Geometry kind" />
   </aliases>
   <defaults>
     <default field="status" expression="'idea'" applyOnUpdate="0" />
@@ -698,6 +718,7 @@
     <field name="validation_status" editable="0" />
     <field name="version" editable="0" />
     <field name="updated_at" editable="0" />
+    <field name="geometry_kind" editable="0" />
   </editable>
   <previewExpression>"title"</previewExpression>
 </qgis>

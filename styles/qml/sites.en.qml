@@ -349,6 +349,22 @@
         </config>
       </editWidget>
     </field>
+    <field name="geometry_kind" configurationFlags="None">
+      <editWidget type="ValueMap">
+        <config>
+          <Option type="Map">
+            <Option name="map" type="List">
+              <Option type="Map">
+                <Option name="Point" type="QString" value="point" />
+              </Option>
+              <Option type="Map">
+                <Option name="Polygon" type="QString" value="polygon" />
+              </Option>
+            </Option>
+          </Option>
+        </config>
+      </editWidget>
+    </field>
   </fieldConfiguration>
   <aliases>
     <alias field="id" index="0" name="Identifier" />
@@ -370,6 +386,7 @@
     <alias field="validation_status" index="16" name="Validation status" />
     <alias field="version" index="17" name="Version" />
     <alias field="updated_at" index="18" name="Last modified" />
+    <alias field="geometry_kind" index="19" name="Geometry kind" />
   </aliases>
   <defaults>
     <default field="ownership" expression="'unknown'" applyOnUpdate="0" />
@@ -405,6 +422,7 @@
     <field name="validation_status" editable="0" />
     <field name="version" editable="0" />
     <field name="updated_at" editable="0" />
+    <field name="geometry_kind" editable="0" />
   </editable>
   <previewExpression>"name"</previewExpression>
 </qgis>

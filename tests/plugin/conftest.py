@@ -9,7 +9,9 @@ on a free port of 127.0.0.1 as a child process (stopped by PID at the end,
 and stopped/restarted by the offline tests).
 
 Fixtures:
-* ``server``: the running server (``url``, ``sql()``, ``stop()``, ``start()``).
+* ``server``: the running server (``url``, ``sql()``, ``stop()``, ``start()``), with
+  the real open data of ../shared/data loaded when it is there.
+* ``shared_data``: that folder; tests that need the real data skip without it.
 * ``auth_for(username, password=PASSWORD)``: an ``authcfg`` id (Basic) in
   QGIS's authentication database, as a technician would create in the dialog.
 * ``plugin_root``: the source folder of the plugin package.
@@ -54,7 +56,9 @@ def server() -> Iterator[RigeneraServer]:
     state.chmod(0o755)  # the unprivileged PostgreSQL user must reach its data dir
     srv = RigeneraServer(state)
     try:
-        srv.setup()
+        # The real open data when present (117 PNRR projects that are points, 192 census
+        # sites that are points...): what the layers must show, as a user would load it.
+        srv.setup(SHARED_DATA if has_open_data() else None)
         srv.start()
         yield srv
     finally:
@@ -93,8 +97,13 @@ def plugin_root() -> Path:
     return PLUGIN_SRC / "rigenera_qgis"
 
 
+def has_open_data() -> bool:
+    return (SHARED_DATA / "SOURCES.md").exists()
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    if not (SHARED_DATA / "SOURCES.md").exists():
+    """The real open data folder, loaded into the session's server; skips when absent."""
+    if not has_open_data():
         pytest.skip(f"real open data not found at {SHARED_DATA}")
     return SHARED_DATA

@@ -62,11 +62,14 @@ class RigeneraServer:
             raise RuntimeError(f"rigenera {' '.join(args)}: {done.stderr or done.stdout}")
         return done.stdout
 
-    def setup(self) -> None:
+    def setup(self, open_data: Path | None = None) -> None:
+        """Cluster, schema, demo data (and the real open data of ``open_data``), accounts."""
         self.cli("db", "start")
         self.dsn = self.cli("db", "url").strip()
         self.cli("migrate")
         self.cli("load-demo")
+        if open_data is not None:
+            self.cli("load-open-data", str(open_data))
         for user, (role, comuni) in ACCOUNTS.items():
             args = ["user", "add", user, "--role", role, "--password-stdin"]
             if comuni:

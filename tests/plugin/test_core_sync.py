@@ -50,9 +50,10 @@ def own_sites(server: RigeneraServer) -> List[str]:
                                        source, source_id, geom)
            SELECT 'Area di prova ' || n, %s, 'abandoned', 'public', 'industrial', 'good',
                   'test-plugin-sync', 'ps' || n,
-                  ST_SetSRID(ST_MakeEnvelope(9.20 + n * 0.001, 45.480, 9.2006 + n * 0.001, 45.4804),
+                  ST_SetSRID(ST_MakeEnvelope(9.20 + n %% 30 * 0.001, 45.480 + n / 30 * 0.002,
+                                             9.2006 + n %% 30 * 0.001, 45.4804 + n / 30 * 0.002),
                              4326)
-             FROM generate_series(1, 30) AS n RETURNING id::text""", MILANO)
+             FROM generate_series(1, 60) AS n RETURNING id::text""", MILANO)
     return [r[0] for r in rows]
 
 
@@ -154,10 +155,12 @@ def test_edit_create_delete_sync_exactly(server: RigeneraServer, auth_for: Calla
     assert f["istat_code"] == MILANO  # derived by the server, brought back
 
 
+# name: changed on both sides; owner: only by me; condition: only by them. Whatever the
+# choice, owner stays mine and condition theirs; the choice decides the name.
 CHOICES: Dict[str, Any] = {
-    "mine": ("Nome mio", "Proprietario mio", "good"),
-    "theirs": ("Nome loro", None, "poor"),
-    "merge": ("Nome loro", "Proprietario mio", "poor"),
+    "mine": ("Nome mio", "Proprietario mio", "poor"),
+    "theirs": ("Nome loro", "Proprietario mio", "poor"),
+    "merge": ("Nome mio", None, "poor"),
 }
 
 
@@ -189,23 +192,208 @@ def test_conflict_resolution(choice: str, server: RigeneraServer, auth_for: Call
     assert [c.server_id for c in mine_wc.local_changes()] == [sid]
 
     decision: Any = {"mine": "mine", "theirs": "theirs",
-                     "merge": {"name": "theirs", "owner": "mine", "condition": "theirs"}}[choice]
+                     "merge": {"name": "mine", "owner": "theirs", "condition": "theirs"}}[choice]
     resolve(mine_wc, conflict, decision)
     final = synchronise(mine_wc, client)
     assert final.status in {"ok", "nothing"}, (final.message, final.problems)
     name, owner, condition = server.sql(
         "SELECT name, owner, condition FROM rigenera.sites WHERE id = %s", int(sid))[0]
     assert (name, owner, condition) == CHOICES[choice]
+    assert conflict.both == ["name"]
+    assert (conflict.automatic("owner"), conflict.automatic("condition")) == ("mine", "theirs")
     assert mine_wc.local_changes() == []
     layer, f = _feature(mine_wc, sid)
-    assert (f["name"], f["condition"]) == (name, condition)
+    assert (f["name"], f["owner"], f["condition"]) == (name, owner, condition)
     # Every version stays in history: nothing is lost even when overwritten.
     names = [r[0] for r in server.sql(
         "SELECT after->>'name' FROM rigenera.history WHERE collection = 'sites' AND feature_id = %s"
         " ORDER BY id", sid)]
     assert "Nome loro" in names
-    if choice != "theirs":
-        assert names[-1] == name
+    assert names[-1] == name
+
+
+def _two_editors(server: RigeneraServer, auth_for: Callable[..., str], tmp_path: Path,
+                 sid: str, theirs_edit: Callable[[Any, Any], None],
+                 mine_edit: Callable[[Any, Any], None]) -> Any:
+    """A (tecnico2) edits and synchronises; B (tecnico, the working copy returned, checked out
+    before A's edit) edits the same site and synchronises: a conflict."""
+    from rigenera_qgis.core.sync import synchronise
+
+    theirs_wc = _checkout(server, auth_for, tmp_path, f"a{sid}", "tecnico2")
+    mine_wc = _checkout(server, auth_for, tmp_path, f"b{sid}", "tecnico")
+    theirs_edit(*_feature(theirs_wc, sid))  # in A's working copy, or straight to the server
+    assert synchronise(theirs_wc, _client(server, auth_for, "tecnico2")).status in {"ok",
+                                                                                   "nothing"}
+    mine_edit(*_feature(mine_wc, sid))
+    result = synchronise(mine_wc, _client(server, auth_for))
+    assert result.status == "conflicts", result.message
+    return mine_wc, result.conflicts
+
+
+def _moved(layer: Any, f: Any, dx: float) -> str:
+    from qgis.core import QgsGeometry
+
+    geom = QgsGeometry(f.geometry())
+    geom.translate(dx, 0.0)
+    assert layer.startEditing() and layer.changeGeometry(f.id(), geom) and layer.commitChanges()
+    return geom.asWkt()
+
+
+@pytest.mark.parametrize("choice", ["mine", "theirs"])
+def test_resolving_never_puts_back_what_the_other_changed(
+        choice: str, server: RigeneraServer, auth_for: Callable[..., str], tmp_path: Path,
+        claim: Callable[..., List[str]]) -> None:
+    """A changes the name, B the state: whatever B chooses, the server ends with A's name
+    and B's state, and B's write touches only the state (history, in SQL)."""
+    from rigenera_qgis.core.conflicts import resolve
+    from rigenera_qgis.core.sync import synchronise
+
+    (sid,) = claim(1)
+    ((state,),) = server.sql("SELECT state FROM rigenera.sites WHERE id = %s", int(sid))
+    new_state = "regenerated" if state != "regenerated" else "underused"
+    wc, (conflict,) = _two_editors(
+        server, auth_for, tmp_path, sid,
+        lambda layer, f: _edit(layer, f.id(), name="Nome di A"),
+        lambda layer, f: _edit(layer, f.id(), state=new_state))
+    assert set(conflict.fields) == {"name", "state"}
+    resolve(wc, conflict, choice)
+    assert synchronise(wc, _client(server, auth_for)).status == "ok"
+    assert server.sql("SELECT name, state FROM rigenera.sites WHERE id = %s", int(sid)) == \
+        [("Nome di A", new_state)]
+    (before, after), = server.sql(
+        "SELECT before, after FROM rigenera.history WHERE collection = 'sites'"
+        " AND feature_id = %s ORDER BY id DESC LIMIT 1", sid)
+    assert {k for k in after if after[k] != before.get(k)} <= {"state", "version", "updated_at",
+                                                               "updated_by"}
+    assert wc.local_changes() == []
+
+
+@pytest.mark.parametrize("who", ["mine", "theirs"])
+@pytest.mark.parametrize("choice", ["mine", "theirs"])
+def test_geometry_changed_by_one_side_only_is_kept(
+        who: str, choice: str, server: RigeneraServer, auth_for: Callable[..., str],
+        tmp_path: Path, claim: Callable[..., List[str]]) -> None:
+    from qgis.core import QgsGeometry
+
+    from rigenera_qgis.core.conflicts import resolve
+    from rigenera_qgis.core.sync import synchronise
+
+    (sid,) = claim(1)
+    moved: List[str] = []
+
+    def move(layer: Any, f: Any) -> None:
+        moved.append(_moved(layer, f, 0.0003))
+
+    def rename(layer: Any, f: Any) -> None:
+        _edit(layer, f.id(), name=f"Rinominata ({who})")
+
+    wc, (conflict,) = _two_editors(server, auth_for, tmp_path, sid,
+                                   move if who == "theirs" else rename,
+                                   move if who == "mine" else rename)
+    assert "geometry" in conflict.fields
+    resolve(wc, conflict, choice)
+    assert synchronise(wc, _client(server, auth_for)).status == "ok"
+    (wkt, name), = server.sql("SELECT ST_AsText(geom), name FROM rigenera.sites WHERE id = %s",
+                              int(sid))
+    assert name == f"Rinominata ({who})"
+    assert QgsGeometry.fromWkt(wkt).symDifference(QgsGeometry.fromWkt(moved[0])).area() < 1e-12
+
+
+@pytest.mark.parametrize("choice", ["mine", "theirs", "merge"])
+def test_fields_changed_on_both_sides_follow_the_choice(
+        choice: str, server: RigeneraServer, auth_for: Callable[..., str], tmp_path: Path,
+        claim: Callable[..., List[str]]) -> None:
+    """Both change the condition and move the geometry; A also changes the name, B the owner."""
+    from qgis.core import QgsGeometry
+
+    from rigenera_qgis.core.conflicts import resolve
+    from rigenera_qgis.core.sync import synchronise
+
+    (sid,) = claim(1)
+    server.sql("UPDATE rigenera.sites SET condition = 'good', owner = NULL WHERE id = %s", int(sid))
+    wkts: Dict[str, str] = {}
+
+    def theirs(layer: Any, f: Any) -> None:
+        _edit(layer, f.id(), condition="poor", name="Nome di A")
+        wkts["theirs"] = _moved(layer, f, 0.0004)
+
+    def mine(layer: Any, f: Any) -> None:
+        _edit(layer, f.id(), condition="derelict", owner="Proprietario di B")
+        wkts["mine"] = _moved(layer, f, -0.0004)
+
+    wc, (conflict,) = _two_editors(server, auth_for, tmp_path, sid, theirs, mine)
+    decision: Any = {"mine": "mine", "theirs": "theirs",
+                     "merge": {"condition": "theirs", "geometry": "mine"}}[choice]
+    resolve(wc, conflict, decision)
+    assert synchronise(wc, _client(server, auth_for)).status == "ok"
+    (condition, name, owner, wkt), = server.sql(
+        "SELECT condition, name, owner, ST_AsText(geom) FROM rigenera.sites WHERE id = %s",
+        int(sid))
+    assert (name, owner) == ("Nome di A", "Proprietario di B")  # one side each: both kept
+    expected_condition = {"mine": "derelict", "theirs": "poor", "merge": "poor"}[choice]
+    expected_geometry = wkts["theirs" if choice == "theirs" else "mine"]
+    assert condition == expected_condition
+    assert QgsGeometry.fromWkt(wkt).symDifference(
+        QgsGeometry.fromWkt(expected_geometry)).area() < 1e-12
+    assert sorted(conflict.both) == ["condition", "geometry"]
+
+
+def test_their_new_kind_of_geometry_moves_my_row(server: RigeneraServer,
+                                                auth_for: Callable[..., str], tmp_path: Path,
+                                                claim: Callable[..., List[str]]) -> None:
+    """A turns a polygon site into a point (its perimeter was wrong); B renamed it. Merged,
+    B's row moves to the points layer of the working copy, with B's name."""
+    from rigenera_qgis.core.conflicts import resolve
+    from rigenera_qgis.core.sync import synchronise
+
+    (sid,) = claim(1)
+
+    def to_point(layer: Any, f: Any) -> None:  # through the API: a working copy layer
+        centre = f.geometry().centroid().asPoint()  # holds one geometry type
+        ((version,),) = server.sql("SELECT version FROM rigenera.sites WHERE id = %s", int(sid))
+        _client(server, auth_for, "tecnico2").changeset([{
+            "action": "patch", "collection": "sites", "id": sid, "base_version": version,
+            "feature": {"type": "Feature", "properties": {}, "geometry": {
+                "type": "Point", "coordinates": [centre.x(), centre.y()]}}}], "a punto")
+
+    wc, (conflict,) = _two_editors(server, auth_for, tmp_path, sid, to_point,
+                                   lambda layer, f: _edit(layer, f.id(), name="Nome di B"))
+    resolve(wc, conflict, "mine")
+    assert [part for part, _ in wc.rows_of(sid)] == ["points"]
+    assert synchronise(wc, _client(server, auth_for)).status == "ok"
+    assert server.sql("SELECT name, GeometryType(geom) FROM rigenera.sites WHERE id = %s",
+                      int(sid)) == [("Nome di B", "POINT")]
+    assert wc.local_changes() == []
+
+
+def test_accepting_a_deletion_keeps_my_copy(server: RigeneraServer, auth_for: Callable[..., str],
+                                            tmp_path: Path, claim: Callable[..., List[str]]) -> None:
+    """A deletes a site; B had changed it and pasted a copy of it (same rg_id): accepting the
+    deletion drops B's version of the site, never B's copy, which is then created."""
+    from qgis.core import QgsFeature
+
+    from rigenera_qgis.core.conflicts import resolve
+    from rigenera_qgis.core.sync import synchronise
+
+    (sid,) = claim(1)
+
+    def delete(layer: Any, f: Any) -> None:
+        assert layer.startEditing() and layer.deleteFeature(f.id()) and layer.commitChanges()
+
+    def change_and_copy(layer: Any, f: Any) -> None:
+        _edit(layer, f.id(), name="Modificata da B")
+        copy = QgsFeature(f)  # as QGIS's copy and paste: every attribute, rg_id included
+        copy.setAttribute("fid", None)
+        copy.setAttribute("name", "Copia di B")
+        assert layer.startEditing() and layer.addFeature(copy) and layer.commitChanges()
+
+    wc, (conflict,) = _two_editors(server, auth_for, tmp_path, sid, delete, change_and_copy)
+    assert conflict.theirs is None
+    resolve(wc, conflict, "theirs")
+    assert [c.action for c in wc.local_changes()] == ["create"]
+    assert synchronise(wc, _client(server, auth_for)).status == "ok"
+    assert server.sql("SELECT count(*) FROM rigenera.sites WHERE id = %s", int(sid)) == [(0,)]
+    assert server.sql("SELECT count(*) FROM rigenera.sites WHERE name = 'Copia di B'") == [(1,)]
 
 
 def test_offline_edits_wait_for_the_server(server: RigeneraServer, auth_for: Callable[..., str],

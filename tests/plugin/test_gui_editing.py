@@ -138,6 +138,7 @@ def conflict_round(server: RigeneraServer, connect: Any, controllers: Any, qgis_
     synchronises; tecnico changes name and condition (and maybe the geometry) of the same
     site and synchronises: a conflict, decided by ``setter`` on a real ConflictDialog."""
     from qgis.core import QgsGeometry
+    from qgis.PyQt.QtCore import Qt
 
     from rigenera_qgis.gui.conflict_dialog import ConflictDialog
 
@@ -174,9 +175,13 @@ def conflict_round(server: RigeneraServer, connect: Any, controllers: Any, qgis_
 
     def resolver(conflict: Any) -> Any:
         dialog = ConflictDialog(conflict, qgis_canvas)
+        table = dialog.fieldsTable
+        bold = {table.item(r, 0).data(Qt.UserRole) for r in range(table.rowCount())
+                if table.item(r, 0).font().bold()}
         seen.append({"rows": dialog.rows(), "bands": (dialog.mine_band is not None,
                                                       dialog.theirs_band is not None),
-                     "table": dialog.fieldsTable.rowCount(), "conflict": conflict})
+                     "table": table.rowCount(), "conflict": conflict,
+                     "presets": dialog.merged_choice(), "bold": bold})
         if setter is None:
             dialog.cancelButton.click()
         else:
@@ -198,10 +203,14 @@ def test_conflict_keep_mine(server: RigeneraServer, connect: Any, controllers: A
     assert len(seen) == 1 and set(seen[0]["rows"]) == {"name", "state", "condition"}
     assert seen[0]["table"] == 3
     now = site_row(server, sid)
-    # All of mine, including the state I did not change (mine = my whole version).
+    # Mine where both changed (the name), theirs where only they did (the state: never put
+    # back), mine where only I did (the condition).
     assert (now["name"], now["state"], now["condition"]) == \
-        (ctx["base"]["name"] + " (A)", ctx["base"]["state"], ctx["mine_condition"])
+        (ctx["base"]["name"] + " (A)", ctx["new_state"], ctx["mine_condition"])
     assert now["version"] == ctx["theirs"]["version"] + 1
+    # Each row preset to what the merge keeps; the one changed on both sides in bold.
+    assert seen[0]["presets"] == {"name": "mine", "state": "theirs", "condition": "mine"}
+    assert seen[0]["bold"] == {"name"}
 
 
 def test_conflict_keep_theirs(server: RigeneraServer, connect: Any, controllers: Any,
@@ -209,9 +218,13 @@ def test_conflict_keep_theirs(server: RigeneraServer, connect: Any, controllers:
     sid, ctx, seen, results, mine = conflict_round(
         server, connect, controllers, qgis_canvas, lambda d: d.keepTheirsButton.click())
     assert len(seen) == 1
-    # Nothing of mine left to send: the server keeps their version, untouched.
-    assert [r.status for r in results] in (["ok"], ["nothing"])
-    assert site_row(server, sid) == ctx["theirs"]
+    # Theirs where both changed (the name) and where only they did (the state); the
+    # condition only I changed still goes out.
+    assert [r.status for r in results] == ["ok"]
+    now = site_row(server, sid)
+    assert (now["name"], now["state"], now["condition"]) == \
+        (ctx["theirs"]["name"], ctx["new_state"], ctx["mine_condition"])
+    assert now["version"] == ctx["theirs"]["version"] + 1
     layer = mine.layer("polygons")
     local = feature_of(layer, sid)
     assert (local["name"], local["state"]) == (ctx["theirs"]["name"], ctx["theirs"]["state"])

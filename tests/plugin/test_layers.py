@@ -20,7 +20,22 @@ import pytest
 from conftest import RigeneraServer
 
 STYLES = Path(__file__).resolve().parents[2] / "styles" / "qml"
-DEMO_KEYS = ["comuni", "sites_polygons", "projects", "mobility_links", "transit_stops"]
+# A geometry kind asked of PostGIS directly (not of the published geometry_kind).
+KIND_SQL = {"polygon": "ST_Dimension(geom) = 2", "line": "ST_Dimension(geom) = 1",
+            "point": "ST_Dimension(geom) = 0", "none": "geom IS NULL"}
+
+
+def sql_count(server: RigeneraServer, spec: Any) -> int:
+    """How many features the layer of ``spec`` must hold, counted by PostGIS."""
+    where = KIND_SQL[spec.geometry] if spec.cql else "true"
+    return int(server.sql(f"SELECT count(*) FROM rigenera.{spec.collection} WHERE {where}")[0][0])
+
+
+def present_keys(server: RigeneraServer) -> list[str]:
+    """The layers load_layers() adds, in drawing order: a part only when it has features."""
+    from rigenera_qgis.core.layers import LAYERS
+
+    return [spec.key for spec in LAYERS if not spec.cql or sql_count(server, spec) > 0]
 
 
 def number_matched(server: RigeneraServer, collection: str, cql: str | None = None) -> int:
@@ -46,21 +61,22 @@ def project(qgis_new_project: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def add_point_site(server: RigeneraServer) -> Iterator[Callable[[], int]]:
-    """Adds a site known only by its location (a point); removed afterwards."""
+def add_line_project(server: RigeneraServer) -> Iterator[Callable[[], int]]:
+    """Adds a project drawn as a line (neither the demo nor the real data have one)."""
     added: list[int] = []
 
     def add() -> int:
         (fid,) = server.sql(
-            "INSERT INTO rigenera.sites (name, istat_code, state, source, source_id, geom) "
-            "VALUES ('Deposito di via Test (punto)', '015146', 'abandoned', 'test-layers', 'p1', "
-            "ST_SetSRID(ST_MakePoint(9.2101, 45.4702), 4326)) RETURNING id")[0]
+            "INSERT INTO rigenera.projects (title, source, source_id, geom_source, geom) "
+            "VALUES ('Greenway di prova (linea)', 'test-layers', 'l1', 'digitised', "
+            "ST_SetSRID(ST_MakeLine(ST_MakePoint(9.2101, 45.4702), ST_MakePoint(9.2201, 45.4752)),"
+            " 4326)) RETURNING id")[0]
         added.append(int(fid))
         return int(fid)
 
     yield add
     for fid in added:
-        server.sql("DELETE FROM rigenera.sites WHERE id = %s", fid)
+        server.sql("DELETE FROM rigenera.projects WHERE id = %s", fid)
 
 
 def qml_expectations(path: Path) -> dict[str, Any]:
@@ -74,21 +90,24 @@ def qml_expectations(path: Path) -> dict[str, Any]:
 
 def check_style(layer: Any, key: str, language: str = "it") -> None:
     """The layer carries its QML: renderer, classes, aliases, value maps."""
-    from rigenera_qgis.core.layers import style_path
+    from rigenera_qgis.core.layers import BY_KEY, style_path
 
     path = style_path(key, language)
     assert path is not None, f"no QML for {key}"
     expected = qml_expectations(path)
     renderer = layer.renderer()
-    assert renderer is not None and renderer.type() == expected["type"], key
-    if expected["type"] == "categorizedSymbol":
+    if BY_KEY[key].geometry == "none":  # a table: nothing to draw, the rest of the QML
+        assert renderer is None, key
+    else:
+        assert renderer is not None and renderer.type() == expected["type"], key
+    if renderer is not None and expected["type"] == "categorizedSymbol":
         assert len(renderer.categories()) == expected["categories"] > 0
-    if expected["type"] == "RuleRenderer":
+    if renderer is not None and expected["type"] == "RuleRenderer":
         leaves = [r for r in renderer.rootRule().descendants() if not r.children()]
         assert leaves, key
         kinds = {r.filterExpression() for r in renderer.rootRule().children()}
-        if key.startswith("sites_"):  # only its own geometry type's rules
-            own = "Point" if key == "sites_points" else "Polygon"
+        own = {"point": "Point", "line": "Line", "polygon": "Polygon"}.get(BY_KEY[key].geometry)
+        if BY_KEY[key].cql and own:  # a part of a split collection: its own type's rules only
             assert kinds == {f"geometry_type($geometry) = '{own}'"}, kinds
     fields = layer.fields()
     checked = 0
@@ -115,8 +134,9 @@ def test_oapif_uri_is_what_qgis_parses() -> None:
     assert parsed.param("pageSize") == "1000"
     assert parsed.authConfigId() == "ab12cd3"
 
-    filtered = QgsDataSourceUri(oapif_uri("https://x.example/ogc", "sites", cql="surface_m2 IS NULL"))
-    assert filtered.param("url") == ("https://x.example/ogc?filter=surface_m2%20IS%20NULL"
+    filtered = QgsDataSourceUri(oapif_uri("https://x.example/ogc", "sites",
+                                          cql="geometry_kind = 'point'"))
+    assert filtered.param("url") == ("https://x.example/ogc?filter=geometry_kind%20%3D%20%27point%27"
                                      "&filter-lang=cql2-text")
     assert filtered.authConfigId() == ""
     quoted = QgsDataSourceUri(oapif_uri("http://h/it's", "sites"))
@@ -150,11 +170,12 @@ def test_load_layers(project: Any, connection: Any, server: RigeneraServer) -> N
     assert group.name() == GROUP_NAMES["it"] == "Rigenerazione urbana"
     assert project.layerTreeRoot().findGroup("Rigenerazione urbana") is group
     layers = group_layers(group)
-    # The demo data have no site known only by its location: no empty points layer.
-    assert sorted(layers) == sorted(DEMO_KEYS)
+    # One layer per geometry kind that has features (no projects are lines: no empty layer).
+    keys = present_keys(server)
+    assert sorted(layers) == sorted(keys) and "projects_lines" not in keys
     # Drawing order: comuni at the bottom, stops on top.
     tree_order = [node.layer().customProperty("rigenera/layer") for node in group.findLayers()]
-    assert tree_order == [*reversed(DEMO_KEYS[1:]), "sites_overview", "comuni"]
+    assert tree_order == [*reversed(keys[1:]), "sites_overview", "comuni"]
     # Sites: OAPIF from 1:50,000 inwards, the overview tiles (MapLibre style) outside.
     overview = overview_layer(group)
     assert overview is not None and overview.isValid()
@@ -213,33 +234,39 @@ def test_load_layers_twice_does_not_duplicate(project: Any, connection: Any) -> 
     assert sites.attributeAlias(sites.fields().indexOf("name")) == "Name"
 
 
-def test_sites_with_points_become_two_layers(project: Any, connection: Any,
-                                             server: RigeneraServer,
-                                             add_point_site: Callable[[], int]) -> None:
+def test_a_kind_gets_its_layer_once_it_has_features(project: Any, connection: Any,
+                                                  server: RigeneraServer,
+                                                  add_line_project: Callable[[], int]) -> None:
     from qgis.core import QgsWkbTypes
 
     from rigenera_qgis.core.layers import BY_KEY, group_layers, load_layers
 
-    # No point yet: no points layer (and QGIS's HTTP cache now holds its empty first page).
-    assert "sites_points" not in group_layers(load_layers(connection, project, language="it"))
-    point_site = add_point_site()
-    # Loading again sees the point, whatever QGIS cached.
+    # No line yet: no lines layer (and QGIS's HTTP cache now holds its empty first page).
+    assert "projects_lines" not in group_layers(load_layers(connection, project, language="it"))
+    line_project = add_line_project()
+    # Loading again sees the line, whatever QGIS cached.
     layers = group_layers(load_layers(connection, project, language="it"))
-    assert sorted(layers) == sorted([*DEMO_KEYS, "sites_points"])
-    polygons, points = layers["sites_polygons"], layers["sites_points"]
-    assert points.name() == "Aree dismesse (punti)"
-    assert polygons.geometryType() == QgsWkbTypes.PolygonGeometry
-    assert points.geometryType() == QgsWkbTypes.PointGeometry
-    check_style(points, "sites_points")
-    kinds = {key: Counter(QgsWkbTypes.displayString(f.geometry().wkbType())
-                          for f in layers[key].getFeatures())
-             for key in ("sites_polygons", "sites_points")}
-    assert set(kinds["sites_points"]) == {"Point"}
-    assert set(kinds["sites_polygons"]) <= {"Polygon", "MultiPolygon"}
-    for key in ("sites_polygons", "sites_points"):
-        assert sum(kinds[key].values()) == number_matched(server, "sites", BY_KEY[key].cql)
-    assert sum(sum(k.values()) for k in kinds.values()) == number_matched(server, "sites")
-    assert [f["id"] for f in points.getFeatures()] == [point_site]
+    assert sorted(layers) == sorted(present_keys(server)) and "projects_lines" in layers
+    lines = layers["projects_lines"]
+    assert lines.name() == "Interventi di rigenerazione (linee)"
+    assert lines.geometryType() == QgsWkbTypes.LineGeometry
+    check_style(lines, "projects_lines")
+    assert [f["id"] for f in lines.getFeatures()] == [line_project]
+    # Each part of a split collection holds its own geometry type only, and the parts
+    # together hold the whole collection, as the server counts it.
+    own = {"polygon": {"Polygon", "MultiPolygon"}, "line": {"LineString", "MultiLineString"},
+           "point": {"Point", "MultiPoint"}}
+    for collection in ("sites", "projects"):
+        parts = [key for key in layers if BY_KEY[key].collection == collection]
+        assert len(parts) >= 2, parts
+        total = 0
+        for key in parts:
+            kinds = Counter(QgsWkbTypes.displayString(f.geometry().wkbType())
+                            for f in layers[key].getFeatures())
+            assert set(kinds) <= own[BY_KEY[key].geometry], (key, kinds)
+            assert sum(kinds.values()) == number_matched(server, collection, BY_KEY[key].cql)
+            total += sum(kinds.values())
+        assert total == number_matched(server, collection)
 
 
 def test_qgis_oapif_types_a_mixed_collection_by_its_first_features(
@@ -270,7 +297,7 @@ def test_qgis_oapif_types_a_mixed_collection_by_its_first_features(
         assert sum(kinds.values()) == number_matched(server, "sites")
         if Qgis.QGIS_VERSION_INT < 32400:  # the behaviour the split works around
             assert layer.geometryType() == QgsWkbTypes.PointGeometry, message
-            assert kinds["Point"] == 1 and kinds["Polygon"] >= 1, message
+            assert kinds["Point"] >= 1 and kinds["Polygon"] >= 1, message
     finally:
         server.sql("DELETE FROM rigenera.sites WHERE id = -1")
         if cache is not None:

@@ -17,11 +17,11 @@ import sys
 import tempfile
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
-from conftest import MILANO, PLUGIN_SRC, RigeneraServer
+from conftest import MILANO, PASSWORD, PLUGIN_SRC, RigeneraServer
 
 ALG = "rigenera:sites_near_transit"
 MODES = ["metro", "rail", "tram", "bus"]
@@ -64,11 +64,13 @@ def expected(server: RigeneraServer, distance: float, modes: List[str],
         """SELECT s.id, min(ST_Distance(s.geom::geography, t.geom::geography))
              FROM rigenera.sites s
              JOIN rigenera.transit_stops t
-               ON ST_DWithin(s.geom::geography, t.geom::geography, %s)
+               -- The box first (the GIST index: 1 degree is over 70 km here), then exactly.
+               ON t.geom && ST_Expand(s.geom, %s / 70000.0)
+              AND ST_DWithin(s.geom::geography, t.geom::geography, %s)
             WHERE t.mode = ANY(%s)
               AND (%s::text[] IS NULL OR s.istat_code = ANY(%s))
               AND (%s::text[] IS NULL OR s.state = ANY(%s))
-            GROUP BY s.id""", distance, modes, comuni, comuni, states, states)
+            GROUP BY s.id""", distance, distance, modes, comuni, comuni, states, states)
     return {int(i): float(d) for i, d in rows}
 
 
@@ -110,6 +112,13 @@ def test_same_sites_as_postgis(provider: Any, connection: Any, server: RigeneraS
     assert result["COUNT"] == len(want)
     stops = {int(r[0]): (r[1], r[2]) for r in server.sql(
         "SELECT id, name, mode FROM rigenera.transit_stops")}
+    # The distance of each site to the stop named as its nearest, in one query.
+    pairs = [(int(f["id"]), int(f["nearest_stop_id"])) for f in got]
+    between = {(int(r[0]), int(r[1])): float(r[2]) for r in server.sql(
+        "SELECT s.id, t.id, ST_Distance(s.geom::geography, t.geom::geography)"
+        " FROM unnest(%s::bigint[], %s::bigint[]) AS p(sid, tid)"
+        " JOIN rigenera.sites s ON s.id = p.sid JOIN rigenera.transit_stops t ON t.id = p.tid",
+        [a for a, _ in pairs], [b for _, b in pairs])}
     for f in got:
         sid = int(f["id"])
         assert f["distance_m"] == pytest.approx(want[sid], abs=0.5)
@@ -118,10 +127,7 @@ def test_same_sites_as_postgis(provider: Any, connection: Any, server: RigeneraS
         stop = int(f["nearest_stop_id"])
         assert (f["nearest_stop_name"], f["nearest_stop_mode"]) == stops[stop]
         assert f["nearest_stop_mode"] in modes
-        (d,) = server.sql("SELECT ST_Distance(s.geom::geography, t.geom::geography) FROM"
-                          " rigenera.sites s, rigenera.transit_stops t WHERE s.id = %s"
-                          " AND t.id = %s", sid, stop)[0]
-        assert float(d) == pytest.approx(want[sid], abs=0.5)
+        assert between[(sid, stop)] == pytest.approx(want[sid], abs=0.5)
         if comuni:
             assert f["istat_code"] in comuni
         if states:
@@ -284,7 +290,8 @@ HEADLESS = textwrap.dedent("""
         "DISTANCE": 500, "MODES": [0], "COMUNI": "015146", "STATES": [0],
         "SERVER_URL": sys.argv[1], "OUTPUT": "TEMPORARY_OUTPUT",
         "OUTPUT_POINTS": "TEMPORARY_OUTPUT"})
-    ids = sorted(int(f["id"]) for f in out["OUTPUT"].getFeatures())
+    ids = sorted(int(f["id"]) for key in ("OUTPUT", "OUTPUT_POINTS")
+                 for f in out[key].getFeatures())
     print(json.dumps({"ids": ids, "name": alg.displayName()}))
     os._exit(0)  # PyQGIS may crash at interpreter exit; the answer is printed
 """)
@@ -355,3 +362,127 @@ def test_qgis_process(server: RigeneraServer) -> None:
                                                        ["abandoned"]))
     finally:
         shutil.rmtree(profile, ignore_errors=True)
+
+
+# ------------------------------------------------- qgis_process with saved credentials
+SAVED_PROFILE = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, sys.argv[3])
+    from qgis.PyQt.QtCore import QCoreApplication
+    # The names qgis_process reads its settings under (QGIS/QGIS3.ini of the profile).
+    QCoreApplication.setOrganizationName("QGIS")
+    QCoreApplication.setOrganizationDomain("qgis.org")
+    QCoreApplication.setApplicationName("QGIS3")
+    from qgis.core import QgsApplication
+    app = QgsApplication([], False)
+    app.initQgis()
+    assert QgsApplication.authManager().setMasterPassword(sys.argv[2], True)
+    from rigenera_qgis.core.auth import store_basic_credentials
+    from rigenera_qgis.core.connection import Connection
+    authcfg = store_basic_credentials("Rigenera", "tecnico", sys.argv[4])
+    Connection(sys.argv[1], authcfg).save()
+    print(authcfg)
+    os._exit(0)
+""")
+
+
+class SavedProfile:
+    """A QGIS profile as a technician leaves it: the plugin enabled, a connection saved in
+    the settings, its Basic credentials in the auth DB behind a master password."""
+
+    def __init__(self, root: Path, url: str, master: str) -> None:
+        self.root, self.master = root, master
+        self.env = _headless_env(root / "profile")
+        made = subprocess.run([sys.executable, "-c", SAVED_PROFILE, url, master,
+                               str(PLUGIN_SRC), PASSWORD],
+                              env=self.env, capture_output=True, text=True, timeout=120)
+        assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-3000:]
+        self.authcfg = made.stdout.strip().splitlines()[-1]
+        enabled = self.qgis_process("plugins", "enable", "rigenera_qgis")
+        assert enabled.returncode == 0, enabled.stdout[-2000:] + enabled.stderr[-2000:]
+
+    def qgis_process(self, *args: str, password: Optional[str] = None
+                     ) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+        env = dict(self.env)
+        env.pop("QGIS_AUTH_PASSWORD_FILE", None)
+        if password is not None:
+            path = self.root / "master-password"
+            path.write_text(password, encoding="utf-8")
+            env["QGIS_AUTH_PASSWORD_FILE"] = str(path)
+        return subprocess.run([str(QGIS_PROCESS), *args], env=env, capture_output=True,
+                              text=True, timeout=180, stdin=subprocess.DEVNULL)
+
+    def run_near_transit(self, *extra: str, password: Optional[str] = None
+                         ) -> Tuple[int, Dict[str, Any], str]:
+        """qgis_process run with the saved connection (no server or authcfg given)."""
+        ran = self.qgis_process("--json", "run", ALG, "--", "DISTANCE=500", "MODES=0",
+                                f"COMUNI={MILANO}", "STATES=0", "OUTPUT=TEMPORARY_OUTPUT",
+                                "OUTPUT_POINTS=TEMPORARY_OUTPUT", *extra, password=password)
+        text = ran.stdout
+        doc = json.loads(text[text.index("{"):]) if "{" in text else {}
+        return ran.returncode, doc, text + ran.stderr
+
+
+@pytest.fixture
+def saved_profile(server: RigeneraServer) -> Iterator[SavedProfile]:
+    root = Path(tempfile.mkdtemp(prefix="rigenera-saved-profile-"))
+    try:
+        yield SavedProfile(root, server.url, "master-del-tecnico")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_process_is_public(server: RigeneraServer) -> None:
+    """The server answers sites-near-transit without credentials (why it may run anonymously)."""
+    import urllib.request
+
+    req = urllib.request.Request(server.url + "/ogc/processes/sites-near-transit/execution",
+                                 data=json.dumps({"inputs": {"distance_m": 500,
+                                                             "modes": ["metro"]}}).encode(),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as answer:
+        assert answer.status == 200
+        assert json.loads(answer.read())["type"] == "FeatureCollection"
+
+
+@pytest.mark.skipif(QGIS_PROCESS is None, reason="qgis_process not installed")
+def test_qgis_process_with_locked_credentials_runs_anonymously(
+        server: RigeneraServer, saved_profile: SavedProfile) -> None:
+    """Headless, no master password: the saved credentials cannot be opened. The public
+    algorithm still answers, exactly, and a warning says why the credentials were unused."""
+    want = len(expected(server, 500, ["metro"], [MILANO], ["abandoned"]))
+    code, doc, text = saved_profile.run_near_transit()
+    assert code == 0, text[-3000:]
+    assert doc["results"]["COUNT"] == want
+    warnings = " ".join(doc["log"].get("warning") or [])
+    assert f"authcfg {saved_profile.authcfg}" in warnings
+    assert "QGIS_AUTH_PASSWORD_FILE" in warnings and "bloccato" in warnings
+    assert "raggiungibile" not in text and "unreachable" not in text
+    # With the master password given, the same run uses the credentials: no warning.
+    code, doc, text = saved_profile.run_near_transit(password=saved_profile.master)
+    assert code == 0, text[-3000:]
+    assert doc["results"]["COUNT"] == want and not doc["log"].get("warning")
+
+
+@pytest.mark.skipif(QGIS_PROCESS is None, reason="qgis_process not installed")
+def test_qgis_process_with_a_wrong_master_password_says_so(
+        server: RigeneraServer, saved_profile: SavedProfile) -> None:
+    code, doc, text = saved_profile.run_near_transit(password="not-the-master-password")
+    assert code == 0, text[-3000:]
+    warnings = " ".join(doc["log"].get("warning") or [])
+    assert "password errata" in warnings and "wrong password" in warnings
+    assert "raggiungibile" not in text and "unreachable" not in text
+
+
+@pytest.mark.skipif(QGIS_PROCESS is None, reason="qgis_process not installed")
+def test_qgis_process_with_the_server_down_says_unreachable(
+        server: RigeneraServer, saved_profile: SavedProfile) -> None:
+    from conftest import free_port
+
+    down = f"http://127.0.0.1:{free_port()}"
+    code, _, text = saved_profile.run_near_transit(f"SERVER_URL={down}",
+                                                   f"AUTHCFG={saved_profile.authcfg}",
+                                                   password=saved_profile.master)
+    assert code != 0
+    assert "server unreachable" in text and down in text
+    assert "credenziali" not in text

@@ -52,6 +52,12 @@ class AuthFailed(ApiError):
     """401: wrong user name or password, or a disabled account."""
 
 
+class AuthUnavailable(ApiError):
+    """The saved credentials (``authcfg``) cannot be opened here, so nothing was sent:
+    a locked authentication database (headless, no master password), a wrong master
+    password, a configuration missing from the profile (status 0)."""
+
+
 def _join(base: str, path: str) -> str:
     if path.startswith(("http://", "https://")):
         return path
@@ -101,10 +107,20 @@ class RigeneraClient:
         status = reply.attribute(QNetworkRequest.HttpStatusCodeAttribute)
         content = bytes(reply.content())
         if not status:
+            problem = ""
+            if self.authcfg:
+                from .auth import authcfg_problem
+
+                problem = authcfg_problem(self.authcfg)
+            if problem:  # QGIS did not send it: say why, not "unreachable"
+                raise AuthUnavailable(0, "AuthUnavailable",
+                                      "Impossibile aprire le credenziali salvate / cannot open "
+                                      f"the saved credentials (authcfg {self.authcfg}): {problem}")
             raise ConnectionFailed(0, "ConnectionFailed",
-                                   f"Server non raggiungibile ({url}): {blocking.errorMessage()}"
+                                   f"Server non raggiungibile / server unreachable ({url}): "
+                                   f"{blocking.errorMessage()}"
                                    if code != QgsBlockingNetworkRequest.NoError else
-                                   f"Nessuna risposta da {url}")
+                                   f"Nessuna risposta da / no answer from {url}")
         reply_headers = {bytes(k).decode("latin-1").lower():
                          bytes(reply.rawHeader(k)).decode("latin-1")
                          for k in reply.rawHeaderList()}
@@ -201,10 +217,13 @@ class RigeneraClient:
         return self.post_json(  # type: ignore[no-any-return]
             f"/api/collections/{quote(collection)}/items/{quote(str(fid))}/revert", body)
 
-    def review_queue(self, collection: str = "sites",
-                     istat_code: Optional[str] = None) -> Dict[str, Any]:
+    def review_queue(self, collection: str = "sites", istat_code: Optional[str] = None,
+                     limit: int = 500) -> Dict[str, Any]:
+        """The oldest ``limit`` features waiting for review (the server's default, 50, hid
+        most of Milano's 192 census sites; 500 is its maximum)."""
         return self.get_json("/api/review/queue",  # type: ignore[no-any-return]
-                             {"collection": collection, "istat_code": istat_code})
+                             {"collection": collection, "istat_code": istat_code,
+                              "limit": limit})
 
     def review(self, collection: str, fid: str, decision: str, comment: str,
                base_version: Optional[int]) -> Dict[str, Any]:

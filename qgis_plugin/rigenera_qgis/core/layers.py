@@ -9,14 +9,17 @@ Mixed geometries. QGIS 3.22's OAPIF provider types a layer from the first ten
 features of the collection (``items?limit=10`` read through OGR), keeps the
 features of other types but cannot draw them with the layer's symbols, and
 the type it picks changes with the data (and is cached by QGIS's network
-cache). ``sites`` holds polygons (perimeter known) and points (location only),
-so it is loaded as two layers, each with a server-side CQL2 filter put in the
-layer URL (QGIS appends a URL's query to all its requests): the database keeps
-``surface_m2`` set exactly for polygons (trigger ``derive_from_geometry``), so
-``surface_m2 IS NOT NULL`` selects the polygons and ``surface_m2 IS NULL`` the
-points, and each layer gets one geometry type from its first page. A part
-with no features at all is left out (QGIS would type it "NoGeometry" and never
-draw what is added later); loading again adds it once it has features.
+cache). ``sites`` holds polygons (perimeter known) and points (location only);
+``projects`` points (the real PNRR projects, localised to their comune),
+lines, polygons, or no geometry at all. So each is loaded as one layer per
+geometry kind, each with a server-side CQL2 filter on the ``geometry_kind``
+queryable the server publishes (``'point' | 'line' | 'polygon'``, NULL
+without a geometry: a stored, indexed column) put in the layer URL (QGIS
+appends a URL's query to all its requests), and each layer gets one geometry
+type from its first page. Projects without a geometry form a table layer
+(``geometry_kind IS NULL``, typed NoGeometry: listed, not drawn). A part with no
+features at all is left out (QGIS would type it "NoGeometry" and never draw
+what is added later); loading again adds it once it has features.
 
 Scale. At metro scale (smaller than 1:``OVERVIEW_SCALE``) the sites are drawn
 from the server's vector tiles ("panoramica": a QgsVectorTileLayer styled from
@@ -86,7 +89,7 @@ class LayerSpec:
     collection: str          # OGC API collection id
     names: Dict[str, str]    # {"it": ..., "en": ...}
     cql: Optional[str] = None  # server-side CQL2 text filter, None for the whole collection
-    geometry: str = ""       # "polygon", "point", "line", "" (mixed or any)
+    geometry: str = ""       # "polygon", "point", "line", "none" (a table), "" (any)
 
     def name(self, language: str) -> str:
         return self.names.get(language) or self.names["en"]
@@ -94,18 +97,31 @@ class LayerSpec:
 
 # Collection ids in drawing order (bottom to top), as styles/rigenera.yaml's `order`.
 COLLECTIONS: Tuple[str, ...] = ("comuni", "sites", "projects", "mobility_links", "transit_stops")
+# What each kind of a mixed collection is called in its layer's name.
+KIND_TITLES = {"polygon": ("poligoni", "polygons"), "line": ("linee", "lines"),
+               "point": ("punti", "points"), "none": ("senza geometria", "no geometry")}
+# The layer keys of a split collection end like the working copy's parts.
+_PARTS = {"polygon": "polygons", "line": "lines", "point": "points", "none": "table"}
+
+
+def _split(collection: str, title_it: str, title_en: str,
+           kinds: Tuple[str, ...]) -> Tuple[LayerSpec, ...]:
+    """One layer per geometry kind of a mixed collection, filtered on ``geometry_kind``."""
+    return tuple(
+        LayerSpec(f"{collection}_{_PARTS[kind]}", collection,
+                  {"it": f"{title_it} ({KIND_TITLES[kind][0]})",
+                   "en": f"{title_en} ({KIND_TITLES[kind][1]})"},
+                  cql="geometry_kind IS NULL" if kind == "none" else f"geometry_kind = '{kind}'",
+                  geometry=kind)
+        for kind in kinds)
+
 
 # The layers in drawing order, bottom to top.
 LAYERS: Tuple[LayerSpec, ...] = (
     LayerSpec("comuni", "comuni", {"it": "Comuni", "en": "Municipalities"}, geometry="polygon"),
-    LayerSpec("sites_polygons", "sites",
-              {"it": "Aree dismesse (poligoni)", "en": "Abandoned sites (polygons)"},
-              cql="surface_m2 IS NOT NULL", geometry="polygon"),
-    LayerSpec("sites_points", "sites",
-              {"it": "Aree dismesse (punti)", "en": "Abandoned sites (points)"},
-              cql="surface_m2 IS NULL", geometry="point"),
-    LayerSpec("projects", "projects",
-              {"it": "Interventi di rigenerazione", "en": "Regeneration projects"}),
+    *_split("sites", "Aree dismesse", "Abandoned sites", ("polygon", "point")),
+    *_split("projects", "Interventi di rigenerazione", "Regeneration projects",
+            ("none", "polygon", "line", "point")),
     LayerSpec("mobility_links", "mobility_links",
               {"it": "Rete della mobilità sostenibile", "en": "Sustainable mobility network"},
               geometry="line"),
@@ -410,7 +426,7 @@ def load_layers(connection: object, project: Optional[QgsProject] = None,
         uri = oapif_uri(base_url, spec.collection, authcfg, PAGE_SIZE, spec.cql)
         old = existing.get(spec.key)
         if old is not None and old.source() == uri and old.isValid() \
-                and old.geometryType() != QgsWkbTypes.NullGeometry:
+                and _typed_as_expected(spec, old):
             kept[spec.key] = old
             continue
         layer = make_layer(spec, base_url, authcfg, lang)
@@ -485,12 +501,19 @@ def overview_layer(group: QgsLayerTreeGroup) -> Optional[QgsVectorTileLayer]:
     return None
 
 
+def _typed_as_expected(spec: LayerSpec, layer: QgsVectorLayer) -> bool:
+    """A table for the features without geometry, a geometry type for the others."""
+    table = layer.geometryType() == QgsWkbTypes.NullGeometry
+    return table if spec.geometry == "none" else not table
+
+
 def _choose_parts(specs: List[LayerSpec], made: Dict[str, QgsVectorLayer],
                   kept: Dict[str, QgsVectorLayer]) -> set:
     """The new layers to add: a part of a split collection only when it has features.
 
-    An empty part would be typed NoGeometry by QGIS 3.22; when every part of a
-    collection is empty, the first one stays so the collection is still listed.
+    An empty part would be typed NoGeometry by QGIS 3.22 (and would then never
+    draw what is added later); when every part of a collection is empty, the
+    first one stays so the collection is still listed.
     """
     chosen = set()
     by_collection: Dict[str, List[LayerSpec]] = {}
@@ -501,7 +524,7 @@ def _choose_parts(specs: List[LayerSpec], made: Dict[str, QgsVectorLayer],
             chosen.update(p.key for p in parts if p.key in made)
             continue
         with_features = [p.key for p in parts if p.key in made
-                         and made[p.key].geometryType() != QgsWkbTypes.NullGeometry
+                         and _typed_as_expected(p, made[p.key])
                          and made[p.key].featureCount() != 0]
         chosen.update(with_features)
         if not with_features and not any(p.key in kept for p in parts):

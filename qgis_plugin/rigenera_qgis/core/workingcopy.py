@@ -46,7 +46,9 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QVariant
 
+from . import merge
 from .client import RigeneraClient
+from .merge import GEOMETRY
 
 Progress = Optional[Callable[[int, str], None]]
 ID_FIELD, VERSION_FIELD = "rg_id", "rg_version"
@@ -522,18 +524,32 @@ class WorkingCopy:
         self.replace_many({server_id: feature})
 
     def replace_many(self, features: Dict[str, Optional[Dict[str, Any]]]) -> None:
-        """Several rows at once: one scan, one delete and one insert per layer."""
+        """Several rows at once: one scan, one delete and one insert per layer.
+
+        Only the row that stands for the server feature is replaced; a further row
+        with the same ``rg_id`` (a local copy or split, a create not yet sent) is
+        the user's work: it stays, without the server identity it copied.
+        """
         if not features:
             return
-        wanted = set(features)
+        wanted, seen = set(features), set()
         for p in self.parts:
-            dp = self.layer(p.name).dataProvider()
+            layer = self.layer(p.name)
+            dp = layer.dataProvider()
             request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry)
             request.setSubsetOfAttributes([dp.fields().indexFromName(ID_FIELD)])
-            fids = [f.id() for f in dp.getFeatures(request)
-                    if normalize("text", f[ID_FIELD]) in wanted]
+            fids, copies = [], []
+            for f in dp.getFeatures(request):  # the order local_changes() reads them in
+                sid = normalize("text", f[ID_FIELD])
+                if sid in wanted:
+                    (copies if sid in seen else fids).append(f.id())
+                    seen.add(sid)
             if fids:
                 dp.deleteFeatures(fids)
+            if copies:
+                idx = layer.fields().indexFromName
+                dp.changeAttributeValues({fid: {idx(ID_FIELD): None, idx(VERSION_FIELD): None}
+                                          for fid in copies})
         with closing(self._db()) as db, db:
             db.executemany("DELETE FROM rg_base WHERE server_id = ?", [(s,) for s in wanted])
         self._add_from_server([f for f in features.values() if f is not None])
@@ -597,12 +613,16 @@ class WorkingCopy:
         with closing(self._db()) as db, db:
             db.execute("DELETE FROM rg_base WHERE server_id = ?", (server_id,))
 
-    def rebase(self, server_id: str, feature: Optional[Dict[str, Any]],
-               keep_local: bool = True) -> None:
+    def rebase(self, server_id: str, feature: Optional[Dict[str, Any]], keep_local: bool = True,
+               prefer: Optional[Dict[str, str]] = None) -> None:
         """The server's ``feature`` becomes the base of ``server_id`` (conflict resolution).
 
-        With ``keep_local`` the local rows stay as they are, so the next push sends
-        them on top of the server's current version; otherwise they take its values.
+        Without ``keep_local`` the local row takes the server's values. With it, the
+        local row becomes the three-way merge of the old base, the local row and
+        ``feature`` (core/merge.py): what only the server changed is taken, what I
+        changed is kept (``prefer`` decides field by field, "geometry" included),
+        so the next push sends my changes on the current version and never puts
+        back a value I did not touch.
         """
         if not keep_local:
             self.replace_from_server(server_id, feature)
@@ -616,33 +636,52 @@ class WorkingCopy:
                     {fid: {layer.fields().indexFromName(ID_FIELD): None,
                            layer.fields().indexFromName(VERSION_FIELD): None}})
         else:
+            old = self.base().get(server_id)
             version = int((feature.get("properties") or {}).get("version") or 0)
             part = self.part_for_geometry((feature.get("geometry") or {}).get("type"))
+            theirs_geom = self._local_geometry(part, feature)
             with closing(self._db()) as db, db:
                 self._write_base(db, server_id, version, part.name, self.server_props(feature),
-                                 self._local_geometry(part, feature))
-            for part_name, fid in rows[:1]:
-                layer = self.layer(part_name)
-                layer.dataProvider().changeAttributeValues(
-                    {fid: {layer.fields().indexFromName(VERSION_FIELD): version}})
+                                 theirs_geom)
+            if rows:
+                self._merge_row(rows[0], server_id, version, old, feature, prefer or {})
         for layer in self._layers.values():
             layer.reload()
 
-    def set_local_values(self, part: str, fid: int, values: Dict[str, Any],
-                         geometry: Optional[Dict[str, Any]] = None, set_geometry: bool = False) -> None:
-        """Write chosen values into a local row (per-attribute conflict resolution)."""
-        layer = self.layer(part)
-        dp = layer.dataProvider()
-        idx = layer.fields().indexFromName
-        if values:
-            dp.changeAttributeValues({fid: {idx(k): to_field_value(self.types[k], v)
-                                            for k, v in values.items()}})
-        if set_geometry:
-            geom = geometry_from_geojson(geometry) or QgsGeometry()
-            if not geom.isNull() and QgsWkbTypes.isMultiType(self.part(part).wkb_type):
-                geom.convertToMultiType()
-            dp.changeGeometryValues({fid: geom})
-        layer.reload()
+    def _merge_row(self, row: Tuple[str, int], server_id: str, version: int,
+                   old: Optional[Dict[str, Any]], feature: Dict[str, Any],
+                   prefer: Dict[str, str]) -> None:
+        """Rewrite a local row as the merge of base ``old``, itself and the server's ``feature``."""
+        part_name, fid = row
+        theirs_part = self.part_for_geometry((feature.get("geometry") or {}).get("type"))
+        theirs_geom = self._local_geometry(theirs_part, feature)
+        local = next(self.layer(part_name).dataProvider().getFeatures(QgsFeatureRequest(fid)))
+        mine_geom = local.geometry() if part_name != "table" and local.hasGeometry() else None
+        mine = {**self.local_props(local), GEOMETRY: _wkb(mine_geom)}
+        theirs = {**self.server_props(feature), GEOMETRY: _wkb(theirs_geom)}
+        base = {**old["props"], GEOMETRY: old["wkb"]} if old else {}
+        pick = merge.sides(base, mine, theirs, [*self.writable, GEOMETRY], prefer)
+        values = {k: mine[k] if pick.get(k) == merge.MINE else theirs[k] for k in self.types}
+        target, geom = ((part_name, mine_geom) if pick.get(GEOMETRY) == merge.MINE
+                        else (theirs_part.name, theirs_geom))
+        attrs = {ID_FIELD: server_id, VERSION_FIELD: version,
+                 **{k: to_field_value(self.types[k], v) for k, v in values.items()}}
+        layer = self.layer(target)
+        if target == part_name:  # in place: the row keeps its feature id
+            idx = layer.fields().indexFromName
+            layer.dataProvider().changeAttributeValues({fid: {idx(k): v for k, v in attrs.items()}})
+            if target != "table":
+                layer.dataProvider().changeGeometryValues({fid: geom or QgsGeometry()})
+            return
+        # The geometry chosen belongs to another layer of the copy (a point became a polygon).
+        self.layer(part_name).dataProvider().deleteFeatures([fid])
+        qf = QgsFeature(layer.fields())
+        qf.setAttributes([attrs.get(f.name()) for f in layer.fields()])  # fid: None, a new one
+        if geom is not None and target != "table":
+            qf.setGeometry(geom)
+        if not layer.dataProvider().addFeatures([qf])[0]:
+            raise WorkingCopyError("scrittura nella copia di lavoro non riuscita: "
+                                   + "; ".join(layer.dataProvider().errors()[-3:]))
 
     def in_area(self, feature: Dict[str, Any]) -> bool:
         """Whether a feature created by someone else belongs to this checkout's area."""

@@ -2,9 +2,11 @@
 
 Shows the differing fields side by side (at checkout / mine / theirs) with a
 per-row choice, draws both geometries on the map canvas (mine blue, theirs
-red) and ends with one of: "mine", "theirs", or a per-field dict
-``{"name": "mine", "geometry": "theirs", ...}`` for ``core.conflicts.resolve``.
-Closing the dialog any other way decides nothing (local edits stay).
+red) and ends with one of: "mine", "theirs" (for the fields changed on both
+sides), or a per-field dict ``{"name": "mine", "geometry": "theirs", ...}`` for
+``core.conflicts.resolve``. A field changed on one side only is preset to that
+side (the three-way merge keeps it); the fields changed on both sides are in
+bold. Closing the dialog any other way decides nothing (local edits stay).
 """
 
 from __future__ import annotations
@@ -88,8 +90,12 @@ class ConflictDialog(QDialog, FORM_CLASS):
         else:
             self.summaryLabel.setText(self.tr(
                 "Someone else changed this feature on the server after your checkout (server "
-                "version {0}). Choose what to keep, field by field or all at once."
+                "version {0}). What only one side changed is kept; for the fields changed on "
+                "both sides (in bold) choose mine or theirs, all at once or field by field."
             ).format(getattr(conflict, "theirs_version", "?")))
+            self.keepMineButton.setToolTip(self.tr("Mine for the fields changed on both sides"))
+            self.keepTheirsButton.setToolTip(self.tr(
+                "Theirs for the fields changed on both sides"))
         self.legendLabel.setText(self.tr("On the map: your geometry in blue, the server's in red."))
         self._fill_table()
         self._draw()
@@ -141,6 +147,8 @@ class ConflictDialog(QDialog, FORM_CLASS):
             combo.addItem(self.tr("Mine"), "mine")
             combo.addItem(self.tr("Theirs"), "theirs")
             combo.setEnabled(per_field)
+            if per_field:
+                self._mark(row, name, combo)
             table.setCellWidget(row, 4, combo)
             self._combos[name] = combo
         table.resizeColumnsToContents()
@@ -148,6 +156,24 @@ class ConflictDialog(QDialog, FORM_CLASS):
         if not per_field:
             self.mergeButton.setToolTip(self.tr(
                 "A deleted feature cannot be merged field by field"))
+
+    def _mark(self, row: int, name: str, combo: QComboBox) -> None:
+        """Preset a row to what the three-way merge keeps; bold when both sides changed it."""
+        automatic = getattr(self.conflict, "automatic", None)
+        if automatic is None:
+            return
+        side = automatic(name)
+        combo.setCurrentIndex(combo.findData(side))
+        if name in (getattr(self.conflict, "both", None) or []):
+            for col in range(4):
+                item = self.fieldsTable.item(row, col)
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+            return
+        item = self.fieldsTable.item(row, 0)
+        item.setToolTip(self.tr("Changed only by you: yours is kept") if side == "mine"
+                        else self.tr("Changed only on the server: theirs is kept"))
 
     def _geom_text(self, wkt: Optional[str]) -> str:
         geom = _geometry(wkt)

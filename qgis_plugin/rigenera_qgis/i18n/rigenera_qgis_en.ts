@@ -218,11 +218,6 @@
         </message>
         <message>
             <location filename="../gui/conflict_dialog.py" />
-            <source>Someone else changed this feature on the server after your checkout (server version {0}). Choose what to keep, field by field or all at once.</source>
-            <translation>Someone else changed this feature on the server after your checkout (server version {0}). Choose what to keep, field by field or all at once.</translation>
-        </message>
-        <message>
-            <location filename="../gui/conflict_dialog.py" />
             <source>On the map: your geometry in blue, the server's in red.</source>
             <translation>On the map: your geometry in blue, the server's in red.</translation>
         </message>
@@ -275,6 +270,31 @@
             <location filename="../gui/conflict_dialog.py" />
             <source>{0}, {1} vertices</source>
             <translation>{0}, {1} vertices</translation>
+        </message>
+        <message>
+            <location filename="../gui/conflict_dialog.py" />
+            <source>Someone else changed this feature on the server after your checkout (server version {0}). What only one side changed is kept; for the fields changed on both sides (in bold) choose mine or theirs, all at once or field by field.</source>
+            <translation>Someone else changed this feature on the server after your checkout (server version {0}). What only one side changed is kept; for the fields changed on both sides (in bold) choose mine or theirs, all at once or field by field.</translation>
+        </message>
+        <message>
+            <location filename="../gui/conflict_dialog.py" />
+            <source>Mine for the fields changed on both sides</source>
+            <translation>Mine for the fields changed on both sides</translation>
+        </message>
+        <message>
+            <location filename="../gui/conflict_dialog.py" />
+            <source>Theirs for the fields changed on both sides</source>
+            <translation>Theirs for the fields changed on both sides</translation>
+        </message>
+        <message>
+            <location filename="../gui/conflict_dialog.py" />
+            <source>Changed only by you: yours is kept</source>
+            <translation>Changed only by you: yours is kept</translation>
+        </message>
+        <message>
+            <location filename="../gui/conflict_dialog.py" />
+            <source>Changed only on the server: theirs is kept</source>
+            <translation>Changed only on the server: theirs is kept</translation>
         </message>
     </context>
     <context>
@@ -901,6 +921,16 @@ Server URL and authentication default to the plugin's saved connection.</transla
             <location filename="../processing/near_transit.py" />
             <source>{0} sites found ({1} polygons, {2} points)</source>
             <translation>{0} sites found ({1} polygons, {2} points)</translation>
+        </message>
+        <message>
+            <location filename="../processing/near_transit.py" />
+            <source>{0} — the process is public: it runs without credentials</source>
+            <translation>{0} — the process is public: it runs without credentials</translation>
+        </message>
+        <message>
+            <location filename="../processing/near_transit.py" />
+            <source>The server cannot be reached: {0}</source>
+            <translation>The server cannot be reached: {0}</translation>
         </message>
     </context>
     <context>

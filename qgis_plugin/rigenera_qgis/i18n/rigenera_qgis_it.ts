@@ -218,11 +218,6 @@
         </message>
         <message>
             <location filename="../gui/conflict_dialog.py" />
-            <source>Someone else changed this feature on the server after your checkout (server version {0}). Choose what to keep, field by field or all at once.</source>
-            <translation>Qualcun altro ha modificato questo elemento sul server dopo il tuo scaricamento (versione del server {0}). Scegli cosa tenere, campo per campo o tutto insieme.</translation>
-        </message>
-        <message>
-            <location filename="../gui/conflict_dialog.py" />
             <source>On the map: your geometry in blue, the server's in red.</source>
             <translation>Sulla mappa: la tua geometria in blu, quella del server in rosso.</translation>
         </message>
@@ -275,6 +270,31 @@
             <location filename="../gui/conflict_dialog.py" />
             <source>{0}, {1} vertices</source>
             <translation>{0}, {1} vertici</translation>
+        </message>
+        <message>
+            <location filename="../gui/conflict_dialog.py" />
+            <source>Someone else changed this feature on the server after your checkout (server version {0}). What only one side changed is kept; for the fields changed on both sides (in bold) choose mine or theirs, all at once or field by field.</source>
+            <translation>Qualcun altro ha modificato questo elemento sul server dopo il tuo scaricamento (versione del server {0}). Ciò che è cambiato da una parte sola viene mantenuto; per i campi modificati da entrambe le parti (in grassetto) scegli le tue o le loro, tutto insieme o campo per campo.</translation>
+        </message>
+        <message>
+            <location filename="../gui/conflict_dialog.py" />
+            <source>Mine for the fields changed on both sides</source>
+            <translation>Le mie per i campi modificati da entrambe le parti</translation>
+        </message>
+        <message>
+            <location filename="../gui/conflict_dialog.py" />
+            <source>Theirs for the fields changed on both sides</source>
+            <translation>Le loro per i campi modificati da entrambe le parti</translation>
+        </message>
+        <message>
+            <location filename="../gui/conflict_dialog.py" />
+            <source>Changed only by you: yours is kept</source>
+            <translation>Modificato solo da te: resta il tuo valore</translation>
+        </message>
+        <message>
+            <location filename="../gui/conflict_dialog.py" />
+            <source>Changed only on the server: theirs is kept</source>
+            <translation>Modificato solo sul server: resta il valore del server</translation>
         </message>
     </context>
     <context>
@@ -901,6 +921,16 @@ URL del server e autenticazione sono, se non indicati, quelli della connessione 
             <location filename="../processing/near_transit.py" />
             <source>{0} sites found ({1} polygons, {2} points)</source>
             <translation>{0} siti trovati ({1} poligoni, {2} punti)</translation>
+        </message>
+        <message>
+            <location filename="../processing/near_transit.py" />
+            <source>{0} — the process is public: it runs without credentials</source>
+            <translation>{0} — il processo è pubblico: viene eseguito senza credenziali</translation>
+        </message>
+        <message>
+            <location filename="../processing/near_transit.py" />
+            <source>The server cannot be reached: {0}</source>
+            <translation>Il server non è raggiungibile: {0}</translation>
         </message>
     </context>
     <context>

@@ -102,6 +102,9 @@ class NearTransitAlgorithm(QgsProcessingAlgorithm):
     OUTPUT = "OUTPUT"
     OUTPUT_POINTS = "OUTPUT_POINTS"
     COUNT = "COUNT"
+    # The server answers sites-near-transit to anyone (tests/plugin/test_processing.py
+    # asks it anonymously): saved credentials that cannot be opened do not stop it.
+    PUBLIC = True
 
     # ------------------------------------------------------------------ identity
     @staticmethod
@@ -220,7 +223,7 @@ class NearTransitAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(self, parameters: Dict[str, Any],
                          context: QgsProcessingContext,
                          feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        from ..core.client import ApiError, RigeneraClient
+        from ..core.client import ApiError, AuthUnavailable, ConnectionFailed, RigeneraClient
 
         inputs = self.inputs(parameters, context)
         saved_url, saved_authcfg = _saved_connection()
@@ -237,7 +240,22 @@ class NearTransitAlgorithm(QgsProcessingAlgorithm):
         if feedback.isCanceled():
             return {}
         try:
-            result = RigeneraClient(url, authcfg).execute(PROCESS_ID, inputs)
+            try:
+                result = RigeneraClient(url, authcfg).execute(PROCESS_ID, inputs)
+            except AuthUnavailable as exc:
+                if not self.PUBLIC:
+                    raise
+                # Headless, the saved credentials may be locked away: a public process
+                # needs none, so it runs anyway, and the user learns why they were unused.
+                feedback.pushWarning(self.tr(
+                    "{0} — the process is public: it runs without credentials").format(
+                        exc.message()))
+                result = RigeneraClient(url).execute(PROCESS_ID, inputs)
+        except ConnectionFailed as exc:
+            raise QgsProcessingException(
+                self.tr("The server cannot be reached: {0}").format(exc.message())) from exc
+        except AuthUnavailable as exc:
+            raise QgsProcessingException(exc.message()) from exc
         except ApiError as exc:
             raise QgsProcessingException(
                 self.tr("The server refused the request: {0}").format(exc.message())) from exc

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from rigenera.domains import VALIDATION_STATUS
+from rigenera.domains import GEOMETRY_KIND, VALIDATION_STATUS
 from rigenera.editing.model import EditableCollection
 from rigenera.errors import InvalidParameter, UnsupportedMediaType
 from rigenera.inputs import UNSTORABLE_REASON, finite_number, storable
@@ -35,8 +35,9 @@ READ_ONLY: dict[str, str] = {
     "surface_m2": "double precision", "length_m": "double precision",
     "area_m2": "double precision", "funding_requested_eur": "double precision",
     "funding_granted_eur": "double precision", "pnrr_granted_eur": "double precision",
-    "programme_codes": "text[]", "province_code": "text"}
-_READ_ONLY_CHOICES = {"validation_status": tuple(VALIDATION_STATUS)}
+    "programme_codes": "text[]", "province_code": "text", "geometry_kind": "text"}
+_READ_ONLY_CHOICES = {"validation_status": tuple(VALIDATION_STATUS),
+                      "geometry_kind": tuple(GEOMETRY_KIND)}
 # How deep `coordinates` nest down to a position, per GeoJSON geometry type.
 _POSITION_DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2,
                    "Polygon": 2, "MultiPolygon": 3}
