@@ -417,6 +417,32 @@ def test_offline_edits_wait_for_the_server(server: RigeneraServer, auth_for: Cal
         "Modificata senza rete"
 
 
+def test_database_away_is_retry_later_and_keeps_edits(
+        server: RigeneraServer, auth_for: Callable[..., str], tmp_path: Path,
+        claim: Callable[..., List[str]]) -> None:
+    """The server answers but its PostgreSQL is away (503, no problems listed): nothing was
+    written and no feature is at fault, so the plugin says "try again", keeps the edits,
+    and the same synchronisation succeeds once the database is back."""
+    from rigenera_qgis.core.sync import synchronise
+
+    (sid,) = claim(1)
+    wc = _checkout(server, auth_for, tmp_path, "db-away")
+    layer, f = _feature(wc, sid)
+    _edit(layer, f.id(), name="Modificata col database fermo")
+    server.cli("db", "stop")
+    try:
+        result = synchronise(wc, _client(server, auth_for))
+        assert result.status == "retry", (result.status, result.message)
+        assert result.problems == []
+        assert [c.server_id for c in wc.local_changes()] == [sid]
+    finally:
+        server.cli("db", "start")
+    result = synchronise(wc, _client(server, auth_for))
+    assert result.status == "ok", (result.message, result.problems)
+    assert server.sql("SELECT name FROM rigenera.sites WHERE id = %s", int(sid))[0][0] == \
+        "Modificata col database fermo"
+
+
 def test_validation_refusal_keeps_edits_and_marks_field(
         server: RigeneraServer, auth_for: Callable[..., str], tmp_path: Path,
         claim: Callable[..., List[str]]) -> None:

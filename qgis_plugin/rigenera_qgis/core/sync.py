@@ -25,7 +25,7 @@ FETCH_CHUNK = 200
 
 @dataclass
 class SyncResult:
-    status: str  # ok | nothing | conflicts | invalid | forbidden | offline | error
+    status: str  # ok | nothing | conflicts | invalid | forbidden | retry | offline | error
     applied: List[Dict[str, Any]] = field(default_factory=list)
     conflicts: List[Conflict] = field(default_factory=list)
     problems: List[Dict[str, Any]] = field(default_factory=list)
@@ -118,6 +118,11 @@ def synchronise(wc: WorkingCopy, client: RigeneraClient, comment: Optional[str] 
 def _refused(wc: WorkingCopy, client: RigeneraClient, exc: ApiError,
              by_ref: Dict[str, LocalChange]) -> SyncResult:
     """A refused changeset: conflicts to resolve, or problems stored by feature and field."""
+    if exc.status in (409, 429, 503) and not exc.problems:
+        # Nothing was written and no feature is at fault: the write collided with another
+        # one (a deadlock the server could not resolve by retrying), too many attempts, or
+        # a database that is away. The same changeset succeeds when sent again later.
+        return SyncResult("retry", message=exc.message())
     if exc.status == 403 and not exc.problems:
         return SyncResult("forbidden", message=exc.message())
     if exc.status not in (403, 409, 422):

@@ -472,6 +472,11 @@ class EditingController(QObject):
         elif status == "conflicts":
             self.message(self.tr("Conflicts still open: your edits are kept in the working copy"),
                          Qgis.Warning, 0)
+        elif status == "retry":
+            self.message(self.tr("The server could not take the changes now, nothing was "
+                                 "written: your edits are kept in the working copy; "
+                                 "synchronise again in a moment ({0})").format(result.message),
+                         Qgis.Warning, 0)
         else:
             self.message(self.tr("Synchronisation failed: {0}").format(result.message),
                          Qgis.Critical, 0)

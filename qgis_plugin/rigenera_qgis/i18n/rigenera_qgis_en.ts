@@ -605,6 +605,11 @@
             <source>Version restored on the server (new version {0}); synchronise your working copies to receive it</source>
             <translation>Version restored on the server (new version {0}); synchronise your working copies to receive it</translation>
         </message>
+        <message>
+            <location filename="../gui/editing.py" />
+            <source>The server could not take the changes now, nothing was written: your edits are kept in the working copy; synchronise again in a moment ({0})</source>
+            <translation>The server could not take the changes now, nothing was written: your edits are kept in the working copy; synchronise again in a moment ({0})</translation>
+        </message>
     </context>
     <context>
         <name>HistoryDialog</name>

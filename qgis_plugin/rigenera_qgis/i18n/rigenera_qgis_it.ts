@@ -605,6 +605,11 @@
             <source>Version restored on the server (new version {0}); synchronise your working copies to receive it</source>
             <translation>Versione ripristinata sul server (nuova versione {0}); sincronizza le copie di lavoro per riceverla</translation>
         </message>
+        <message>
+            <location filename="../gui/editing.py" />
+            <source>The server could not take the changes now, nothing was written: your edits are kept in the working copy; synchronise again in a moment ({0})</source>
+            <translation>Il server non ha potuto accettare le modifiche ora e non è stato scritto nulla: le tue modifiche restano nella copia di lavoro; sincronizza di nuovo tra poco ({0})</translation>
+        </message>
     </context>
     <context>
         <name>HistoryDialog</name>
