@@ -37,17 +37,22 @@ def sql_count(server: RigeneraServer, spec: Any) -> int:
 def extra_projects(server: RigeneraServer, shared_data: Path) -> Iterator[List[int]]:
     """What the real data lack: a project drawn as a line, one without geometry (known only
     by its comune) and one whose geometry is a collection (a point and an area)."""
+    # One statement, so the projects and their comune commit together: a project needs a
+    # geometry or a comune (a deferred constraint, checked at commit).
     rows = server.sql(
-        """INSERT INTO rigenera.projects (title, source, source_id, geom_source, geom) VALUES
-           ('Greenway (linea)', 'test-open-data', 'x1', 'digitised',
-            ST_GeomFromText('LINESTRING(9.2101 45.4702, 9.2201 45.4752)', 4326)),
-           ('Progetto senza geometria', 'test-open-data', 'x2', 'unknown', NULL),
-           ('Piazza e chiosco (collezione)', 'test-open-data', 'x3', 'digitised',
-            ST_GeomFromText('GEOMETRYCOLLECTION(POINT(9.1901 45.4601),
-              POLYGON((9.1900 45.4600, 9.1910 45.4600, 9.1910 45.4607, 9.1900 45.4600)))', 4326))
-           RETURNING id""")
+        """WITH p AS (
+             INSERT INTO rigenera.projects (title, source, source_id, geom_source, geom) VALUES
+             ('Greenway (linea)', 'test-open-data', 'x1', 'digitised',
+              ST_GeomFromText('LINESTRING(9.2101 45.4702, 9.2201 45.4752)', 4326)),
+             ('Progetto senza geometria', 'test-open-data', 'x2', 'unknown', NULL),
+             ('Piazza e chiosco (collezione)', 'test-open-data', 'x3', 'digitised',
+              ST_GeomFromText('GEOMETRYCOLLECTION(POINT(9.1901 45.4601),
+                POLYGON((9.1900 45.4600, 9.1910 45.4600, 9.1910 45.4607, 9.1900 45.4600)))',
+                4326))
+             RETURNING id),
+           c AS (INSERT INTO rigenera.project_comuni SELECT id, '015146' FROM p)
+           SELECT id FROM p""")
     ids = [int(r[0]) for r in rows]
-    server.sql("INSERT INTO rigenera.project_comuni SELECT unnest(%s::bigint[]), '015146'", ids)
     yield ids
     server.sql("DELETE FROM rigenera.projects WHERE id = ANY(%s)", ids)
 
