@@ -43,11 +43,11 @@ from starlette.requests import HTTPConnection
 
 from rigenera.errors import (
     Forbidden,
-    HeaderTooLarge,
     PasswordChecksBusy,
     TooManyLoginFailures,
     Unauthorized,
 )
+from rigenera.settings import Settings
 
 _HASHER = PasswordHasher()
 TOKEN_PREFIX = "rg_"  # noqa: S105 (a prefix that marks our tokens, not a secret)
@@ -126,14 +126,20 @@ def token_hash(token: str) -> str:
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    """How failed logins are throttled (numbers from settings.py)."""
+    """How failed logins are throttled (the numbers and their reasons: settings.py)."""
 
-    window: int = 60
-    per_account_address: int = 5
-    per_address: int = 20
-    per_account: int = 30
-    block: int = 60
-    block_max: int = 900
+    window: int
+    per_account_address: int
+    per_address: int
+    per_account: int
+    block: int
+    block_max: int
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> LoginPolicy:
+        return cls(s.login_window_seconds, s.login_failures_per_account_address,
+                   s.login_failures_per_address, s.login_failures_per_account,
+                   s.login_block_seconds, s.login_block_max_seconds)
 
 
 def _malformed(it: str, en: str) -> Unauthorized:
@@ -242,12 +248,11 @@ class Authenticator:
     """Resolves the Authorization header to a Principal, checked against the database
     on every request; only argon2 verifications are remembered (per credentials version)."""
 
-    def __init__(self, policy: LoginPolicy | None = None, *, max_header: int = 4096,
-                 password_workers: int = 1, password_queue: int = 16) -> None:
+    def __init__(self, policy: LoginPolicy, *, password_workers: int,
+                 password_queue: int) -> None:
         self.pool: asyncpg.Pool | None = None
         self.write_pool: asyncpg.Pool | None = None
-        self.policy = policy or LoginPolicy()
-        self.max_header = max_header
+        self.policy = policy
         self.passwords = PasswordPool(password_workers, password_queue)
         self._secret = secrets.token_bytes(32)  # keys the remembered-check hashes
         self._verified: dict[bytes, tuple[int, float]] = {}
@@ -268,11 +273,7 @@ class Authenticator:
     async def principal(self, authorization: str | None, address: str | None = None) -> Principal:
         if not authorization:
             return PUBLIC
-        if len(authorization) > self.max_header:
-            raise HeaderTooLarge(
-                f"Intestazione Authorization oltre {self.max_header} byte / Authorization header "
-                f"longer than {self.max_header} bytes",
-                errors=[{"field": "Authorization", "reason": f"longer than {self.max_header} bytes"}])
+        # Its size was capped before any route (limits.BodyLimitMiddleware: 431).
         scheme, _, value = authorization.strip().partition(" ")
         if scheme.lower() == "basic":
             return await self._basic(value.strip(), address or "unknown")

@@ -391,14 +391,9 @@ def http_exception_response(_: Request, exc: Exception) -> JSONResponse:
 def database_error_response(request: Request, exc: Exception) -> JSONResponse:
     """A driver's exception that reached a route: 503 when the database is away, 409 for a
     deadlock; anything else is a bug of ours."""
-    translated: RigeneraError | None = database_unavailable(exc)
-    if translated is None and _sqlstate(exc) in _RETRYABLE_SQLSTATES:
-        translated = translate_db_error(exc)
-    if translated is None:
+    if database_unavailable(exc) is None and _sqlstate(exc) not in _RETRYABLE_SQLSTATES:
         return unexpected_error_response(request, exc)
-    LOG.warning("%s: %r", type(translated).__name__, exc)
-    return exception_document(translated.status, translated.code, translated.description,
-                              translated.errors, translated.headers, translated.body)
+    return rigenera_error_response(request, translate_db_error(exc))  # logs a 503
 
 
 def unexpected_error_response(request: Request, exc: Exception) -> JSONResponse:

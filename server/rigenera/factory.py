@@ -65,12 +65,9 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     fast = (FastFeatures(settings.ogc_url, settings.ogc_default_items, settings.ogc_max_items)
             if settings.fast_reads else None)
     tiles = VectorTiles(settings.ogc_url)
-    auth = Authenticator(
-        LoginPolicy(settings.login_window_seconds, settings.login_failures_per_account_address,
-                    settings.login_failures_per_address, settings.login_failures_per_account,
-                    settings.login_block_seconds, settings.login_block_max_seconds),
-        max_header=settings.authorization_max_bytes, password_workers=settings.password_workers,
-        password_queue=settings.password_queue)
+    auth = Authenticator(LoginPolicy.from_settings(settings),
+                         password_workers=settings.password_workers,
+                         password_queue=settings.password_queue)
     editing = EditingService(max_attempts=settings.write_attempts)
 
     @asynccontextmanager

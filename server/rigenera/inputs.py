@@ -150,8 +150,8 @@ def url_problem(scope: Scope) -> InvalidParameter | None:
         return None  # ASCII only, or the whole query decodes: no parameter to look for
     for part in query.split(b"&"):
         name, _, value = part.replace(b"+", b" ").partition(b"=")
-        if _text_problem(name):
-            return invalid("query", f"a parameter name {_text_problem(name)}",
+        if reason := _text_problem(name):
+            return invalid("query", f"a parameter name {reason}",
                            "un nome di parametro non è testo valido")
         reason = _text_problem(value)
         if reason:

@@ -29,7 +29,13 @@ from typing import Any
 import numpy as np
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rigenera.errors import InvalidParameter, PayloadTooLarge, exception_document
+from rigenera.errors import (
+    HeaderTooLarge,
+    InvalidParameter,
+    PayloadTooLarge,
+    RigeneraError,
+    exception_document,
+)
 from rigenera.settings import Settings
 
 JSON_MAX_DEPTH = 64  # GeoJSON needs 6, a changeset 9, a CQL2 expression a few per operator
@@ -44,11 +50,11 @@ QUERY_MEDIA_TYPE = b"application/query-cql-json"
 class BodyLimits:
     """The table of body limits, in bytes (settings.py)."""
 
-    default: int = 64 * 1024
-    feature: int = 5 * 1024 * 1024
-    changeset: int = 50 * 1024 * 1024
-    query_anonymous: int = 256 * 1024
-    query: int = 1024 * 1024
+    default: int
+    feature: int
+    changeset: int
+    query_anonymous: int
+    query: int
 
     @classmethod
     def from_settings(cls, s: Settings) -> BodyLimits:
@@ -86,26 +92,26 @@ class BodyTooLarge(PayloadTooLarge):
 class BodyLimitMiddleware:
     """Refuses oversized bodies while reading them, before holding them (see the module)."""
 
-    def __init__(self, app: ASGIApp, limits: BodyLimits, max_authorization: int = 4096) -> None:
+    def __init__(self, app: ASGIApp, limits: BodyLimits, max_authorization: int) -> None:
         self.app = app
         self.limits = limits
         self.max_authorization = max_authorization
 
     @staticmethod
-    async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, code: str,
-                      description: str, field: str, reason: str,
-                      extra: dict[str, Any] | None = None) -> None:
-        response = exception_document(status, code, description, [{"field": field, "reason": reason}],
-                                      headers={"Connection": "close"}, extra=extra)
+    async def _refuse(scope: Scope, receive: Receive, send: Send, exc: RigeneraError) -> None:
+        """The error's document, closing the connection: the body is left unread."""
+        response = exception_document(exc.status, exc.code, exc.description, exc.errors,
+                                      headers={**exc.headers, "Connection": "close"},
+                                      extra=exc.body)
         await response(scope, receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int,
                          route: str) -> None:
-        await self._refuse(
-            scope, receive, send, 413, "PayloadTooLarge",
+        await self._refuse(scope, receive, send, PayloadTooLarge(
             f"Corpo della richiesta oltre il limite di {_size(limit)} ({route}) / request body "
-            f"over the {_size(limit)} limit ({route})", "body", f"larger than {limit} bytes",
-            extra={"limit": limit})
+            f"over the {_size(limit)} limit ({route})",
+            errors=[{"field": "body", "reason": f"larger than {limit} bytes"}],
+            body={"limit": limit}))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -118,9 +124,9 @@ class BodyLimitMiddleware:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.strip().isdigit():
-                    await self._refuse(scope, receive, send, 400, "InvalidParameterValue",
-                                       "Content-Length non valido / invalid Content-Length",
-                                       "Content-Length", "not a number of bytes")
+                    await self._refuse(scope, receive, send, InvalidParameter(
+                        "Content-Length non valido / invalid Content-Length",
+                        errors=[{"field": "Content-Length", "reason": "not a number of bytes"}]))
                     return
                 length = int(value)
             elif name == b"transfer-encoding":
@@ -130,11 +136,12 @@ class BodyLimitMiddleware:
             elif name == b"content-type":
                 content_type = value
         if authorization is not None and len(authorization) > self.max_authorization:
-            await self._refuse(
-                scope, receive, send, 431, "RequestHeaderFieldsTooLarge",
+            # Capped here, before any route: never hashed, never held by a handler.
+            await self._refuse(scope, receive, send, HeaderTooLarge(
                 f"Intestazione Authorization oltre {self.max_authorization} byte / Authorization "
-                f"header longer than {self.max_authorization} bytes", "Authorization",
-                f"longer than {self.max_authorization} bytes")
+                f"header longer than {self.max_authorization} bytes",
+                errors=[{"field": "Authorization",
+                         "reason": f"longer than {self.max_authorization} bytes"}]))
             return
         if not chunked and not length:  # no body (most requests): nothing to count
             await self.app(scope, receive, send)

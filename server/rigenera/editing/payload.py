@@ -9,7 +9,6 @@ validity and place of the geometry) are checked again by PostgreSQL itself.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +17,7 @@ from typing import Any
 from rigenera.domains import GEOMETRY_KIND, VALIDATION_STATUS
 from rigenera.editing.model import EditableCollection
 from rigenera.errors import InvalidParameter, UnsupportedMediaType
+from rigenera.geojson import GEOMETRY_TYPES, shape_problem
 from rigenera.inputs import UNSTORABLE_REASON, finite_number, storable
 from rigenera.limits import parse_json as parse_json  # the one JSON reader (depth-limited)
 from rigenera.ogc.crs import CRS84, SUPPORTED_CRS, normalise_crs
@@ -38,11 +38,6 @@ READ_ONLY: dict[str, str] = {
     "programme_codes": "text[]", "province_code": "text", "geometry_kind": "text"}
 _READ_ONLY_CHOICES = {"validation_status": tuple(VALIDATION_STATUS),
                       "geometry_kind": tuple(GEOMETRY_KIND)}
-# How deep `coordinates` nest down to a position, per GeoJSON geometry type.
-_POSITION_DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2,
-                   "Polygon": 2, "MultiPolygon": 3}
-_GEOJSON_TYPES = {*_POSITION_DEPTH, "GeometryCollection"}
-_MAX_COLLECTION_NESTING = 4
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -154,58 +149,6 @@ def _check_read_only(name: str, value: Any, url_id: str | None,
         errors.append(problem(name, f"read-only; one of {', '.join(_READ_ONLY_CHOICES[name])}"))
 
 
-def _position_problem(position: Any) -> str | None:
-    if not isinstance(position, list) or not 2 <= len(position) <= 3 \
-            or any(isinstance(v, list) for v in position):
-        return "a position must be an array of 2 (or 3) numbers"
-    if not all(finite_number(v) and abs(v) < 2**53 for v in position):
-        return "coordinates must be finite numbers"
-    return None
-
-
-def _geometry_problem(geometry: dict[str, Any], nesting: int = 0) -> str | None:
-    """What is wrong with the shape of a GeoJSON geometry, before PostGIS reads it.
-
-    PostGIS reads `["a", true]` as the position (0, 0) and an over-long integer as
-    infinity, so the shape and the numbers are checked here; validity (rings,
-    self-intersections) is PostGIS's job.
-    """
-    kind = geometry["type"]
-    if kind == "GeometryCollection":
-        members = geometry.get("geometries")
-        if not isinstance(members, list):
-            return "a GeometryCollection needs a 'geometries' array"
-        if nesting >= _MAX_COLLECTION_NESTING:
-            return "GeometryCollections nested too deeply"
-        for member in members:
-            if not isinstance(member, dict) or member.get("type") not in _GEOJSON_TYPES:
-                return "every member of 'geometries' must be a GeoJSON geometry object"
-            reason = _geometry_problem(member, nesting + 1)
-            if reason:
-                return reason
-        return None
-    coordinates = geometry.get("coordinates")
-    if not isinstance(coordinates, list):
-        return f"a {kind} needs a 'coordinates' array"
-    nesting_error = f"'coordinates' of a {kind} are not nested as GeoJSON requires"
-    if kind == "Point":
-        return _position_problem(coordinates) if coordinates else "a Point needs a position [x, y]"
-    stack: list[tuple[Any, int]] = [(coordinates, _POSITION_DEPTH[kind])]
-    while stack:
-        value, depth = stack.pop()
-        if not isinstance(value, list):
-            return nesting_error
-        if depth > 1:
-            stack.extend((v, depth - 1) for v in value)
-            continue
-        for position in value:  # a list of positions: the hot loop, kept tight
-            if type(position) is not list or not 2 <= len(position) <= 3 or not all(
-                    (type(v) is float and math.isfinite(v)) or (type(v) is int and abs(v) < 2**53)
-                    for v in position):
-                return _position_problem(position) or nesting_error
-    return None
-
-
 def parse_feature(doc: Any, coll: EditableCollection, *, partial: bool,
                   url_id: str | None = None) -> FeatureInput:
     """A GeoJSON Feature (create/replace) or a merge-patch (partial) -> checked values."""
@@ -252,12 +195,12 @@ def parse_feature(doc: Any, coll: EditableCollection, *, partial: bool,
         if (geometry_given or not partial) and coll.geometry_required:
             errors.append(problem("geometry", "required"))
     elif not isinstance(geometry, dict) or not isinstance(geometry.get("type"), str) \
-            or geometry["type"] not in _GEOJSON_TYPES:
+            or geometry["type"] not in GEOMETRY_TYPES:
         errors.append(problem("geometry", "must be a GeoJSON geometry object"))
     elif geometry["type"].upper() not in coll.geometry_types:
         errors.append(problem("geometry", f"type {geometry['type']} not accepted here; accepted: "
                                           + ", ".join(sorted(coll.geometry_types))))
-    elif reason := _geometry_problem(geometry):
+    elif reason := shape_problem(geometry):  # validity is PostGIS's check (service.py)
         errors.append(problem("geometry", reason))
     else:
         geom_text = json.dumps(geometry)

@@ -59,10 +59,10 @@ _REACH_COUNT = ("SELECT count(*) FROM {table} t WHERE t.id = ANY($1::bigint[])"
 # written after it), settled at the end of each operation so a refusal names the operation.
 _SETTLE = ("SET CONSTRAINTS rigenera.projects_located, rigenera.project_comuni_located IMMEDIATE;"
            " SET CONSTRAINTS rigenera.projects_located, rigenera.project_comuni_located DEFERRED")
-# Runs of a transaction that deadlocked or could not be serialised, and the first pause
-# between them (doubled each time, jittered +-50 %): deadlock detection alone takes
-# PostgreSQL's deadlock_timeout (1 s), so the pause only keeps the two apart.
-MAX_ATTEMPTS = 3
+# The first pause between runs of a transaction that deadlocked or could not be serialised
+# (doubled each time, jittered +-50 %; how many runs: settings.write_attempts): deadlock
+# detection alone takes PostgreSQL's deadlock_timeout (1 s), so the pause only keeps the
+# two apart.
 RETRY_PAUSE_S = 0.05
 
 
@@ -116,7 +116,7 @@ def geometry_sql(param: str, crs_uri: str, multi_lines: bool) -> str:
 
 
 class EditingService:
-    def __init__(self, max_attempts: int = MAX_ATTEMPTS) -> None:
+    def __init__(self, max_attempts: int) -> None:
         self.max_attempts = max_attempts
         self.pool: asyncpg.Pool | None = None
         self.collections: dict[str, EditableCollection] = {}

@@ -41,10 +41,14 @@ _VOLATILE = re.compile(rb'"(?:timeStamp|https://schema\.org/sdDatePublished)"\s*
 _KEPT = ("etag", "cache-control", "vary", "content-location", "expires")
 
 
-def etag_of(data: bytes, *, weak: bool = False) -> str:
-    """128 bits of SHA-256: hardware-accelerated on x86 (SHA-NI), 1.7 ms per MB here against
-    4.6 for BLAKE2b; a 100-feature page costs well under 0.1 ms."""
-    digest = hashlib.sha256(data).hexdigest()[:32]
+def etag_of(*parts: bytes, weak: bool = False) -> str:
+    """128 bits of SHA-256 over the parts in order (no joined copy of a large page):
+    hardware-accelerated on x86 (SHA-NI), 1.7 ms per MB here against 4.6 for BLAKE2b; a
+    100-feature page costs well under 0.1 ms."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part)
+    digest = h.hexdigest()[:32]
     return f'W/"{digest}"' if weak else f'"{digest}"'
 
 

@@ -265,7 +265,7 @@ class FastFeatures:
         rest = (f'],{number_matched}"numberReturned":{0 if q.hits else returned},'
                 f'"links":{links}').encode()
         # Weak: the same page differs only by its timeStamp (caching.py).
-        etag = etag_of((features or b"") + rest, weak=True)
+        etag = etag_of(features or b"", rest, weak=True)
         response = Response(
             content=b"".join((_HEAD, features or b"", rest, f',"timeStamp":"{stamp}"}}'.encode())),
             media_type=GEOJSON,

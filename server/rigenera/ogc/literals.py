@@ -29,12 +29,8 @@ import shapely
 from pygeoapi.provider.base import ProviderInvalidQueryError
 from shapely.geometry import shape
 
+from rigenera.geojson import is_coordinate, shape_problem
 from rigenera.inputs import INT64, UNSTORABLE_REASON, storable
-
-# How deep `coordinates` nest down to a position, per GeoJSON geometry type.
-_DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2,
-          "Polygon": 2, "MultiPolygon": 3}
-_MAX_COLLECTION_NESTING = 4
 
 
 def _refuse(reason: str) -> ProviderInvalidQueryError:
@@ -75,93 +71,68 @@ def _problem(value: Any) -> str | None:
         return None if -INT64 - 1 <= value <= INT64 else "integer out of range (beyond 64 bits)"
     if isinstance(value, pygeofilter.values.Envelope):
         numbers = (value.x1, value.y1, value.x2, value.y2)
-        if not all(_number(v) for v in numbers):
+        if not all(is_coordinate(v) for v in numbers):
             return "bbox: values must be finite numbers"
-        return _range_problem([list(numbers[:2]), list(numbers[2:])])
+        return _range_problem(*numbers)
     if isinstance(value, pygeofilter.values.Geometry):
         return geometry_problem(value.geometry)
     return None
 
 
-def _number(v: Any) -> bool:
-    return (type(v) is float and math.isfinite(v)) or (type(v) is int and abs(v) < 2**53)
-
-
-def _range_problem(positions: list[Any]) -> str | None:
-    for p in positions:
-        if not (-180 <= p[0] <= 180 and -90 <= p[1] <= 90):
-            return (f"coordinates out of range ({p[0]:g} {p[1]:g}): longitude -180..180, "
-                    "latitude -90..90")
+def _range_problem(x1: float, y1: float, x2: float, y2: float) -> str | None:
+    """Literals are in CRS84 here: a box or bounds beyond the globe is a mistake."""
+    if not (-180 <= min(x1, x2) <= max(x1, x2) <= 180
+            and -90 <= min(y1, y2) <= max(y1, y2) <= 90):
+        return (f"coordinates out of range ({x1:g} {y1:g}, {x2:g} {y2:g}): longitude "
+                "-180..180, latitude -90..90")
     return None
 
 
-def _positions(coordinates: Any, depth: int) -> list[Any] | str:
-    """The positions of a GeoJSON `coordinates` value, or what is wrong with its shape."""
-    if depth == 0:
-        coordinates = [coordinates]
-    out: list[Any] = []
-    stack: list[tuple[Any, int]] = [(coordinates, max(depth, 1))]
-    while stack:
-        value, d = stack.pop()
-        if not isinstance(value, list | tuple):
-            return "coordinates are not nested as GeoJSON requires"
-        if d > 1:
-            stack.extend((v, d - 1) for v in value)
-            continue
-        for p in value:
-            if not isinstance(p, list | tuple) or not 2 <= len(p) <= 3:
-                return "a position must be 2 (or 3) numbers"
-            if not all(_number(v) for v in p):
-                return "coordinates must be finite numbers"
-            out.append(p)
-    return out
-
-
-def geometry_problem(geometry: Any, nesting: int = 0) -> str | None:
-    """What is wrong with a geometry literal (a GeoJSON-like dict), or None."""
-    if not isinstance(geometry, dict):
-        return "not a geometry"
-    kind = geometry.get("type")
+def _parts_problem(geometry: dict[str, Any]) -> str | None:
+    """What PostGIS answers with an internal error or reads wrongly in a well-shaped
+    geometry: empty parts, rings of fewer than 4 positions or not closed (GEOS would
+    close them silently), lines of one position."""
+    kind = geometry["type"]
     if kind == "GeometryCollection":
-        members = geometry.get("geometries")
-        if not isinstance(members, list | tuple) or not members:
+        if not geometry["geometries"]:
             return "a GeometryCollection needs member geometries"
-        if nesting >= _MAX_COLLECTION_NESTING:
-            return "GeometryCollections nested too deeply"
-        for member in members:
-            reason = geometry_problem(member, nesting + 1)
+        for member in geometry["geometries"]:
+            reason = _parts_problem(member)
             if reason:
                 return reason
         return None
-    if kind not in _DEPTH:
-        return f"unknown geometry type {kind!r}"
-    coordinates = geometry.get("coordinates")
-    if coordinates is None or (isinstance(coordinates, list | tuple) and not coordinates):
+    coordinates = geometry["coordinates"]
+    if not coordinates:
         return f"empty {kind}"
-    positions = _positions(coordinates, _DEPTH[kind])
-    if isinstance(positions, str):
-        return f"{kind}: {positions}"
-    reason = _range_problem(positions)
-    if reason:
-        return reason
     if kind in ("Polygon", "MultiPolygon"):
-        rings = [coordinates] if kind == "Polygon" else list(coordinates)
-        for polygon in rings:
+        for polygon in [coordinates] if kind == "Polygon" else coordinates:
             for ring in polygon:
                 if len(ring) < 4:
                     return f"{kind}: a ring needs at least 4 positions"
                 if list(ring[0][:2]) != list(ring[-1][:2]):
                     return f"{kind}: a ring must be closed (first position = last)"
-    if kind in ("LineString", "MultiLineString"):
-        lines = [coordinates] if kind == "LineString" else list(coordinates)
-        if any(len(line) < 2 for line in lines):
-            return f"{kind}: a line needs at least 2 positions"
+    lines = [coordinates] if kind == "LineString" else coordinates
+    if kind in ("LineString", "MultiLineString") and any(len(line) < 2 for line in lines):
+        return f"{kind}: a line needs at least 2 positions"
+    return None
+
+
+def geometry_problem(geometry: Any) -> str | None:
+    """What is wrong with a geometry literal (a GeoJSON-like dict), or None: its shape
+    (geojson.py, as for write bodies), its parts, its place on the globe, its validity."""
+    reason = shape_problem(geometry) or _parts_problem(geometry)
+    if reason:
+        return reason
+    kind = geometry["type"]
     try:
-        geom = shape({"type": kind, "coordinates": coordinates})
+        geom = shape(geometry)
     except (ValueError, TypeError, shapely.errors.GEOSException) as exc:
         return f"{kind}: {str(exc).strip()}"
     if geom.is_empty:
         return f"empty {kind}"
+    reason = _range_problem(*geom.bounds)
+    if reason:
+        return reason
     if not geom.is_valid:
         return f"invalid geometry: {shapely.is_valid_reason(geom)}"
     return None
