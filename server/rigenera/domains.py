@@ -96,6 +96,15 @@ DOMAINS: dict[tuple[str, str], Labels] = {
         "comune_point": ("Punto rappresentativo del comune", "Representative point of the comune"),
         "unknown": ("Non nota", "Unknown"),
     },
+    ("projects", "cup_status"): {
+        "active": ("Attivo", "Active"),
+        "closed": ("Chiuso", "Closed"),
+        "cancelled": ("Revocato", "Cancelled"),
+    },
+    ("projects", "scope"): {
+        "local": ("Comunale", "Local"),
+        "metro_area": ("Tutta la Città metropolitana", "Whole metropolitan area"),
+    },
     ("projects", "validation_status"): VALIDATION_STATUS,
     ("projects", "geometry_kind"): GEOMETRY_KIND,
     ("funding_lines", "funding_source"): FUNDING_SOURCE,
