@@ -32,7 +32,6 @@ from rigenera.exports import query
 from rigenera.exports.attribution import Source, attribution_json, attribution_text, sources_of
 from rigenera.exports.formats import Format
 
-
 # GDAL geometry types of the layers; collections mixing types are "Unknown" (any).
 _GEOMETRY_TYPES = {"comuni": "MultiPolygon", "mobility_links": "MultiLineString",
                    "transit_stops": "Point", "sites": "Unknown", "projects": "Unknown"}
