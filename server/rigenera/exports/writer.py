@@ -1,16 +1,18 @@
-"""Write an export with GDAL (pyogrio's Arrow writer): GeoPackage, GeoJSON, CSV, XLSX.
+"""Write an export: GeoPackage, CSV, XLSX with GDAL (pyogrio's Arrow writer), GeoJSON
+batch by batch with GEOS (exact coordinates, see ``_write_geojson``).
 
 The batches of ``query.read_batches`` go straight into ``pyogrio.write_arrow`` as an
 Arrow stream, so GDAL writes while PostgreSQL reads and memory holds one batch.
 Each format carries the attribution of its sources (attribution.py):
 - GeoPackage: the layer's description (gpkg_contents.description) and the layer and
   dataset metadata (gpkg_metadata, where QGIS and GDAL show it);
-- GeoJSON: a top-level member ``attribution`` (GDAL's FOREIGN_MEMBERS_COLLECTION);
+- GeoJSON: a top-level member ``attribution`` (written by ``_write_geojson``: GDAL's
+  GeoJSON writer rounds some coordinates, see there);
 - XLSX: a second sheet "Fonti" (source, licence, link, features);
 - CSV: a companion file ``<name>.sources.txt`` next to the CSV.
-Geometry: WKB for GeoPackage and GeoJSON (17 significant digits: the numbers read back
-are the stored doubles); a ``wkt`` column for CSV and XLSX, written by GEOS at full
-precision (shortest text that reads back to the same double).
+Geometry: WKB in the GeoPackage; GeoJSON and the ``wkt`` column of CSV and XLSX written
+by GEOS at full precision (the shortest text that reads back to the same double), so an
+export read back holds exactly the stored coordinates.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -131,12 +133,8 @@ def _write(stream: pa.RecordBatchReader, q: query.ExportQuery, fmt: Format, path
             dataset_metadata={"ATTRIBUTION": text})
     elif fmt.name == "geojson":
         member = attribution_json(q.collection, sources, started, q.filter_text, q.comuni)
-        pyogrio.write_arrow(
-            stream, path, **common,
-            layer_options={"FOREIGN_MEMBERS_COLLECTION": json.dumps(
-                {"attribution": member}, ensure_ascii=False),
-                "DESCRIPTION": coll.title["it"], "SIGNIFICANT_FIGURES": "17",
-                "WRITE_BBOX": "NO"})
+        _write_geojson(stream, path, coll.id_field, {
+            "name": q.collection, "description": coll.title["it"], "attribution": member})
     elif fmt.name == "csv":
         pyogrio.write_arrow(stream, path, **common, layer_options={"LINEFORMAT": "LF"})
         companion = companion_path(path)
@@ -147,6 +145,35 @@ def _write(stream: pa.RecordBatchReader, q: query.ExportQuery, fmt: Format, path
         pyogrio.write_arrow(_sources_table(sources), path, layer=SOURCES_SHEET, driver="XLSX",
                             append=True)
     return (path,)
+
+
+def _iso(value: Any) -> str:
+    """Dates and times in GeoJSON properties: ISO 8601."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _write_geojson(stream: pa.RecordBatchReader, path: Path, id_field: str,
+                   members: dict[str, Any]) -> None:
+    """A GeoJSON FeatureCollection written batch by batch. Not GDAL's GeoJSON writer: it
+    trims runs of nines (45.536899999999996 -> 45.5369), so vertices would move by 1e-15
+    degrees and a re-import would see changed geometries; GEOS writes the shortest text
+    that reads back to the stored double."""
+    head = json.dumps({"type": "FeatureCollection", **members}, ensure_ascii=False)[:-1]
+    with path.open("w", encoding="utf-8") as out:
+        out.write(head + ',"features":[')
+        sep = "\n"
+        for batch in stream:
+            wkb = batch.column(batch.num_columns - 1).to_numpy(zero_copy_only=False)
+            geometries = shapely.to_geojson(shapely.from_wkb(wkb))
+            rows = batch.drop_columns(["_wkb"]).to_pylist()
+            for props, geometry in zip(rows, geometries, strict=True):
+                out.write(f'{sep}{{"type":"Feature","id":{json.dumps(props[id_field])},'
+                          f'"geometry":{geometry or "null"},"properties":'
+                          f'{json.dumps(props, ensure_ascii=False, default=_iso)}}}')
+                sep = ",\n"
+        out.write("\n]}\n")
 
 
 def _sources_json(sources: list[Source]) -> str:
