@@ -307,3 +307,19 @@ def test_openapi_documents_the_routes(api):
     queue = doc["paths"]["/api/projects/to-locate"]["get"]
     assert "application/geo+json" in queue["responses"]["200"]["content"]
     assert queue["security"]
+
+
+def test_too_many_rows_for_an_xlsx_is_400_naming_format(db, extra, tmp_path):
+    from rigenera.errors import InvalidParameter
+    from rigenera.exports import FORMATS
+    from rigenera.exports.query import parse_request
+    from rigenera.exports.writer import write_export
+
+    (n,) = query(db, "SELECT count(*) FROM pub.sites")[0]
+    q = parse_request("sites", None)
+    with pytest.raises(InvalidParameter) as refused:
+        write_export(db, q, FORMATS["xlsx"], tmp_path / "x.xlsx", max_xlsx_rows=n - 1)
+    assert refused.value.errors[0]["field"] == "format"
+    assert not (tmp_path / "x.xlsx").exists()
+    done = write_export(db, q, FORMATS["xlsx"], tmp_path / "y.xlsx", max_xlsx_rows=n)
+    assert done.features == n

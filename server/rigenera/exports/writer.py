@@ -30,9 +30,10 @@ import pyogrio
 import shapely
 
 from rigenera.catalogue import BY_ID
+from rigenera.errors import InvalidParameter
 from rigenera.exports import query
 from rigenera.exports.attribution import Source, attribution_json, attribution_text, sources_of
-from rigenera.exports.formats import Format
+from rigenera.exports.formats import XLSX_MAX_ROWS, Format
 
 # GDAL geometry types of the layers; collections mixing types are "Unknown" (any).
 _GEOMETRY_TYPES = {"comuni": "MultiPolygon", "mobility_links": "MultiLineString",
@@ -96,8 +97,10 @@ def _stream(batches: Iterator[pa.RecordBatch], schema: pa.Schema, fmt: Format,
     return pa.RecordBatchReader.from_batches(schema, shaped())
 
 
-def write_export(dsn: str, q: query.ExportQuery, fmt: Format, path: Path) -> ExportResult:
-    """Export the published rows of `q` to `path` (and its companion files)."""
+def write_export(dsn: str, q: query.ExportQuery, fmt: Format, path: Path, *,
+                 max_xlsx_rows: int = XLSX_MAX_ROWS) -> ExportResult:
+    """Export the published rows of `q` to `path` (and its companion files). More rows
+    than an XLSX may hold (`max_xlsx_rows`) is a 400 naming `format`, before writing."""
     started = datetime.now(UTC)
     conn = query.connect(dsn)
     try:
@@ -105,6 +108,12 @@ def write_export(dsn: str, q: query.ExportQuery, fmt: Format, path: Path) -> Exp
         query.check_comuni(conn, q.comuni)
         where, params = query.where_clause(schema, q)
         sources = sources_of(query.read_sources(conn, schema, where, params))
+        total = sum(s.features for s in sources)
+        if fmt.name == "xlsx" and total > max_xlsx_rows:
+            reason = (f"{total} elementi: XLSX fino a {max_xlsx_rows}, usare gpkg o csv / "
+                      f"{total} features: XLSX up to {max_xlsx_rows}, use gpkg or csv")
+            raise InvalidParameter(f"format: {reason}",
+                                   errors=[{"field": "format", "reason": reason}])
         text = attribution_text(q.collection, sources, started, q.filter_text, q.comuni)
         counter = [0]
         batches = query.read_batches(conn, schema, where, params, lists_as_text=fmt.name != "geojson")

@@ -7,11 +7,13 @@ at most ``CONCURRENT_EXPORTS`` at a time (others wait), then streamed back by
 FileResponse with a Content-Disposition filename, and the folder is removed once sent.
 CSV answers a zip holding the CSV and its attribution file (`.sources.txt`): the licences
 of CC BY-SA and CC BY-NC sources must travel with the data, and a header or a link can be
-lost where a file in the same archive is not.
+lost where a file in the same archive is not. XLSX stops at XLSX_API_MAX_ROWS rows (GDAL
+holds a workbook in memory; 400 naming `format`, suggesting GeoPackage or CSV).
 """
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 import zipfile
@@ -25,6 +27,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from rigenera.exports import FORMATS, check_format
+from rigenera.exports.formats import XLSX_API_MAX_ROWS
 from rigenera.exports.query import parse_request
 from rigenera.routes import docs
 
@@ -70,8 +73,8 @@ async def export(request: Request, collection: str,
     folder = Path(tempfile.mkdtemp(prefix="rigenera-export-"))
     try:
         result = await anyio.to_thread.run_sync(
-            write_export, request.app.state.dsn, q, fmt, folder / name,
-            limiter=_limiter(request))
+            functools.partial(write_export, request.app.state.dsn, q, fmt, folder / name,
+                              max_xlsx_rows=XLSX_API_MAX_ROWS), limiter=_limiter(request))
         path, media_type = result.path, fmt.media_type
         if fmt.name == "csv":
             path, media_type = folder / f"{name}.zip", ZIP
