@@ -1,0 +1,21 @@
+"""One import engine for every way data comes in (issue 10).
+
+``read_file`` turns a GIS file into a ``Frame`` (``frame.py``); ``import_frame``
+checks it set-wise in SQL and writes it in the caller's transaction, returning a
+``Report`` (``report.py``); ``run_import`` does both in a transaction of its own.
+Built-in sources build Frames themselves and call ``import_frame``.
+"""
+
+from rigenera.imports.frame import (
+    COLLECTIONS,
+    FUNDING_TYPE,
+    Frame,
+    ImportOptions,
+    Note,
+    RowError,
+    SourceInfo,
+)
+from rigenera.imports.report import Report
+
+__all__ = ["COLLECTIONS", "FUNDING_TYPE", "Frame", "ImportOptions", "Note", "Report", "RowError",
+           "SourceInfo"]
