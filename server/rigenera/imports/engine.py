@@ -37,10 +37,12 @@ from rigenera.imports.frame import (
     ROW,
     Frame,
     ImportOptions,
+    Note,
     RowError,
     SourceInfo,
     check_frame,
 )
+from rigenera.imports.reader import frame_notes
 from rigenera.imports.report import Report
 from rigenera.imports.schema import NOT_IMPORTED, PROJECT_CHILDREN, Target, describe, sql
 from rigenera.imports.stage import coerce, copy_stage, create_stage, stage_children
@@ -70,17 +72,18 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
     extra = [c for c in frame.column_names if c not in (ROW, GEOM) and c not in target.columns
              and not (options.collection == "projects" and c in PROJECT_CHILDREN)]
     ignored = [c for c in frame.column_names if c in NOT_IMPORTED and c != "geom"]
-    if extra:
-        raise ImportDataError(
-            _msg(f"colonne sconosciute per {options.collection}: {', '.join(extra)}",
-                 f"unknown columns for {options.collection}: {', '.join(extra)}"),
-            errors=[{"field": c, "reason": "unknown column"} for c in extra])
     report = Report(collection=options.collection, file=source, user=options.actor,
                     dry_run=options.dry_run, skip_invalid=options.skip_invalid,
                     id=options.import_id, total=frame.num_rows)
+    report.add_notes(frame_notes(frame))
     report.add_notes(options.notes)
-    if ignored:
-        report.message = None
+    if extra or ignored:
+        report.notes.append(Note("columns_ignored", _msg(
+            "colonne non importate (non sono campi della collezione, o li scrive Rigenera)",
+            "columns not imported (not fields of the collection, or kept by Rigenera)"),
+            len(extra) + len(ignored), [*extra, *ignored]))
+    if extra:
+        frame = frame.drop_columns(extra)
     n = frame.num_rows
     report.counts["read"] = n
 
