@@ -210,7 +210,7 @@ def _check(cur: Cursor, target: Target, options: ImportOptions, present: list[st
             continue  # about what the import does not write (validation_status, version)
         field = chk.field
         value = field if field in target.columns else "NULL"
-        reason = _msg(f"viola la regola {chk.name}", f"violates {chk.name}")
+        reason = _check_reason(chk.name, chk.expr)
         cases.append(f"(CASE WHEN ({chk.expr}) IS FALSE THEN {_lit(field)} END, {_lit(reason)},"
                      f" {value}::text)")
     # NOT NULL without a default: given columns always; absent ones for new rows.
@@ -265,6 +265,16 @@ def _check(cur: Cursor, target: Target, options: ImportOptions, present: list[st
                  " used by project %%s', m.cup_id, m.cup_id), s.cup"
                  " FROM _imp_match m JOIN _imp_stage s USING (_row)"
                  " WHERE m.key_id IS NOT NULL AND m.cup_id IS NOT NULL AND m.key_id <> m.cup_id")
+
+
+def _check_reason(name: str, expr: str) -> str:
+    """'violates sites_state_check', with the allowed codes when the rule lists them."""
+    allowed = re.findall(r"'([^']*)'::text", expr) if "ANY (ARRAY[" in expr else []
+    if allowed:
+        codes = ", ".join(allowed)
+        return _msg(f"valore non ammesso (ammessi: {codes})",
+                    f"value not allowed (allowed: {codes}); rule {name}")
+    return _msg(f"viola la regola {name}", f"violates {name}")
 
 
 def _lit(text: str) -> str:
