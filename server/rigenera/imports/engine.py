@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any
 
 import psycopg2
@@ -91,6 +92,7 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
         report.id = record.insert(cur, report, options)
     record.begin(cur, report, options)
 
+    clock = _Clock(report)
     # 1. stage
     table, coerce_errors = coerce(frame, target)
     present = [c for c in target.writable if c in table.column_names]
@@ -112,6 +114,7 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
         execute_values(cur, "INSERT INTO _imp_err (_row, field, reason, value) VALUES %s",
                        [(e.row, e.field, e.reason, e.value) for e in file_errors], page_size=5000)
 
+    clock("stage")
     # 2. derive
     derived: list[str] = []
     if options.collection in ("sites", "transit_stops"):
@@ -122,12 +125,16 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
     if options.collection == "projects":
         writes.derive_projects(cur, children)
 
+    clock("derive")
     # 3. match
     _match(cur, target, options)
+    clock("match")
     # 4. check
     _check(cur, target, options, present, children)
+    clock("check")
     # 5. classify
     writes.classify(cur, target, present, children, derived)
+    clock("classify")
     counts = writes.counts(cur)
     report.counts.update(counts)
     rejected = _rejected(cur)
@@ -175,12 +182,26 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
             raise ImportRefused(err.description, errors=err.errors, body={"import": report.id},
                                 report=report) from exc
         report.counts["written"] = written
+        clock("write")
         report.finish("succeeded")
     report.done = n
     if options.progress is not None:
         options.progress(n, n)
     record.update(cur, report)
     return report
+
+
+class _Clock:
+    """Seconds per phase, into report.timings (the benchmark's breakdown)."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.t = time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.report.timings[phase] = self.report.timings.get(phase, 0) + now - self.t
+        self.t = now
 
 
 def _match(cur: Cursor, target: Target, options: ImportOptions) -> None:
