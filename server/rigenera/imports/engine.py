@@ -106,7 +106,7 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
     copy_stage(cur, table, present, staged)
     del table
     children = stage_children(cur, frame) if options.collection == "projects" else []
-    run(cur, "CREATE INDEX ON _imp_stage (_row); ANALYZE _imp_stage")
+    run(cur, "ANALYZE _imp_stage (_row, source, source_id)")
     run(cur, "CREATE TEMP TABLE _imp_err (_row bigint, field text, reason text, value text,"
              " kind text NOT NULL DEFAULT 'invalid') ON COMMIT DROP")
     file_errors = [*errors, *coerce_errors]
@@ -221,42 +221,44 @@ def _match(cur: Cursor, target: Target, options: ImportOptions) -> None:
 def _check(cur: Cursor, target: Target, options: ImportOptions, present: list[str],
            children: list[str]) -> None:
     coll = options.collection
-    # CHECK constraints of the table (geometry validity has its own reasons, below).
-    cases = []
+    # (failed condition, field, reason, value) per rule: the table's CHECK constraints
+    # (geometry rules have their own statement and reasons, below), NOT NULL columns
+    # without a default (given columns always, absent ones for new rows), foreign keys.
+    rules: list[tuple[str, str, str, str]] = []
     for chk in target.checks:
-        if "st_isvalid" in chk.expr.lower() or "geometrytype" in chk.expr.lower():
-            continue
-        if any(re.search(rf"\b{c}\b", chk.expr) for c in NOT_IMPORTED
-               if c not in ("geom", "geometry_kind")):
+        low = chk.expr.lower()
+        if "st_isvalid" in low or "geometrytype" in low or "geometry_kind" in low:
+            continue  # geometry: checked below with PostGIS's reasons
+        if any(re.search(rf"\b{c}\b", chk.expr) for c in NOT_IMPORTED if c != "geom"):
             continue  # about what the import does not write (validation_status, version)
-        field = chk.field
-        value = field if field in target.columns else "NULL"
-        reason = _check_reason(chk.name, chk.expr)
-        cases.append(f"(CASE WHEN ({chk.expr}) IS FALSE THEN {_lit(field)} END, {_lit(reason)},"
-                     f" {value}::text)")
-    # NOT NULL without a default: given columns always; absent ones for new rows.
+        value = chk.field if chk.field in target.columns else "NULL"
+        rules.append((f"({chk.expr}) IS FALSE", chk.field, _check_reason(chk.name, chk.expr),
+                      f"{value}::text"))
     for col in target.columns.values():
         if not col.not_null or col.default is not None or col.name in NOT_IMPORTED:
             continue
         cond = f"s.{col.name} IS NULL"
         if col.name not in present:
             cond += " AND m.key_id IS NULL AND m.cup_id IS NULL AND m.geom_id IS NULL"
-        cases.append(f"(CASE WHEN {cond} THEN {_lit(col.name)} END,"
-                     f" {_lit(_msg('obbligatorio', 'required'))}, NULL::text)")
+        rules.append((cond, col.name, _msg("obbligatorio", "required"), "NULL::text"))
     for fk in target.foreign_keys:
-        cases.append(
-            f"(CASE WHEN s.{fk.column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {fk.ref_table} r"
-            f" WHERE r.{fk.ref_column} = s.{fk.column}) THEN {_lit(fk.column)} END,"
-            f" {_lit(_msg(f'non esiste in {fk.ref_table}', f'not found in {fk.ref_table}'))},"
-            f" s.{fk.column}::text)")
-    if cases:
+        rules.append((f"s.{fk.column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {fk.ref_table} r"
+                      f" WHERE r.{fk.ref_column} = s.{fk.column})", fk.column,
+                      _msg(f"non esiste in {fk.ref_table}", f"not found in {fk.ref_table}"),
+                      f"{fk.column}::text"))
+    if rules:
+        # One scan computes which rules each row breaks; only the (few) failing rows are
+        # then expanded into error rows.
+        failed = ", ".join(f"CASE WHEN {cond} THEN {i} END" for i, (cond, *_rest) in enumerate(rules))
+        values = ", ".join(f"({i}, {_lit(field)}, {_lit(reason)}, q.v{i})"
+                           for i, (_c, field, reason, _v) in enumerate(rules))
+        picks = ", ".join(f"{value} AS v{i}" for i, (*_r, value) in enumerate(rules))
         run(cur, "INSERT INTO _imp_err (_row, field, reason, value)"
-                 " SELECT s._row, e.field, e.reason, e.value"
-                 " FROM (SELECT s.*, rigenera.geometry_kind(s.geom) AS geometry_kind"
-                 "         FROM _imp_stage s) s"
-                 " JOIN _imp_match m ON m._row = s._row"
-                 f" CROSS JOIN LATERAL (VALUES {', '.join(cases)}) e(field, reason, value)"
-                 " WHERE e.field IS NOT NULL")
+                 " SELECT q._row, e.field, e.reason, e.value FROM ("
+                 f"   SELECT s._row, array_remove(ARRAY[{failed}], NULL) AS failed, {picks}"
+                 "     FROM _imp_stage s JOIN _imp_match m ON m._row = s._row) q"
+                 f" CROSS JOIN LATERAL (VALUES {values}) e(i, field, reason, value)"
+                 " WHERE cardinality(q.failed) > 0 AND e.i = ANY (q.failed)")
     # Geometry.
     gtype = target.geom_type
     if gtype == "Geometry":
