@@ -35,7 +35,7 @@ from rigenera.ogc.params import bad, parse_filter
 from rigenera.ogc.schema import COLUMNS_SQL, ViewSchema, build_schemas
 
 BATCH_ROWS = 5_000
-LIST_SEPARATOR = ";"
+LIST_SEPARATOR = ","
 ISTAT_CODE = re.compile(r"^[0-9]{6}$")
 MAX_COMUNI = 133  # the metropolitan area's comuni
 # A slow export must not hold a connection for ever.

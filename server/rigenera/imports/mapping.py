@@ -250,6 +250,11 @@ def convert(col: pa.Array, rule: FieldRule, rows: pa.Array,
                 "valore non previsto dalla mappatura", "value not in the mapping"))
         return out, errors
     if rule.type == "list":
+        if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+            # Already a list (GeoJSON arrays, our exports): its items as trimmed text.
+            items = [None if x is None else [str(v).strip() for v in x if v is not None]
+                     for x in col.to_pylist()]
+            return pa.array(items, pa.list_(pa.string())), errors
         s = col.cast(pa.string())
         parts = pc.split_pattern(s, rule.separator)
         flat = pc.utf8_trim_whitespace(pc.list_flatten(parts))

@@ -118,7 +118,7 @@ def _choose_layer(src: SafeSource, layer: str | None, collection: str) -> str | 
 
 def _open_options(fmt: str) -> dict[str, Any]:
     if fmt == "csv":
-        return {"AUTODETECT_TYPE": "NO", "KEEP_GEOM_COLUMNS": "YES", "EMPTY_STRING_AS_NULL": "NO"}
+        return {"AUTODETECT_TYPE": "NO", "KEEP_GEOM_COLUMNS": "YES", "EMPTY_STRING_AS_NULL": "YES"}
     if fmt == "xlsx":
         return {"HEADERS": "FORCE"}
     return {}
@@ -137,7 +137,7 @@ def _read(src: SafeSource, layer: str | None, collection: str, m: mp.Mapping,
     with gdal_errors(src):
         with pyogrio.open_arrow(src.gdal_path, layer=layer, batch_size=BATCH, use_pyarrow=True,
                                 **_open_options(src.format)) as (meta, reader):
-            geom_name = meta.get("geometry_name") or "wkb"
+            geom_name = meta.get("geometry_name") or "wkb_geometry"  # GDAL's name when unnamed
             has_geom = bool(meta.get("geometry_type")) and not table_format
             file_crs = meta.get("crs")
             columns = [f for f in meta.get("fields", [])]
