@@ -246,8 +246,8 @@ def test_csv_lists_and_wkt_read_back_exactly(api, db, extra, tmp_path):
     assert set(CSV_REQUIRED) <= set(header)
     df = read(path, "csv").set_index("id")
     row = df.loc[str(extra["project"])]
-    assert row["istat_codes"] == f"{MILANO};{SESTO}"
-    assert row["programme_codes"] == "M5C2I2.01.00;M5C2I2.03.01"
+    assert row["istat_codes"] == f"{MILANO},{SESTO}"
+    assert row["programme_codes"] == "M5C2I2.01.00,M5C2I2.03.01"
     assert row["geom_source"] == "comune_point" and row["cup"] == "B41B21000000001"
     for pid, wkb in query(db, "SELECT id, ST_AsBinary(geom) FROM rigenera.projects"
                               " WHERE geom IS NOT NULL"):
