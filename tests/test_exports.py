@@ -175,6 +175,34 @@ def test_a_filter_selects_what_the_ogc_items_select(api, extra, tmp_path, collec
     assert json.loads(path.read_text())["attribution"]["filter"] == cql
 
 
+def test_a_filter_in_another_crs(api, extra, tmp_path):
+    """`filter-crs` as on the items: a UTM 32N polygon around central Milan."""
+    cql = ("S_INTERSECTS(geometry, POLYGON((510000 5030000, 520000 5030000, 520000 5040000, "
+           "510000 5040000, 510000 5030000)))")
+    crs = "http://www.opengis.net/def/crs/EPSG/0/32632"
+    path, _ = download(api, tmp_path, "sites", "gpkg", filter=cql, **{"filter-crs": crs})
+    expected = items_ids(api, "sites", filter=cql, **{"filter-crs": crs})
+    assert [int(i) for i in read(path, "gpkg")["id"]] == expected and expected
+
+
+def test_temporary_files_are_removed_once_sent(api, extra):
+    import tempfile
+    import time
+
+    def leftovers():
+        return set(Path(tempfile.gettempdir()).glob("rigenera-export-*"))
+
+    before = leftovers()
+    for fmt in FORMATS:
+        assert api.get("/api/exports/sites", params={"format": fmt}).status_code == 200
+    assert api.get("/api/exports/sites", params={"format": "gpkg", "filter": "name > 5"}
+                   ).status_code == 400
+    deadline = time.monotonic() + 10
+    while leftovers() - before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not leftovers() - before
+
+
 def test_cql2_json_filters_too(api, extra, tmp_path):
     cql = json.dumps({"op": "=", "args": [{"property": "state"}, "underused"]})
     path, _ = download(api, tmp_path, "sites", "gpkg", filter=cql, **{"filter-lang": "cql2-json"})
@@ -219,6 +247,7 @@ def test_filter_and_comuni_together(api, db, extra, tmp_path):
     ({"filter": "name > 5"}, "filter"),
     ({"filter": "{\"op\": \"=\"", "filter-lang": "cql2-json"}, "filter"),
     ({"filter-lang": "sql", "filter": "state = 'x'"}, "filter-lang"),
+    ({"filter-crs": "EPSG:99999", "filter": "state = 'x'"}, "filter-crs"),
     ({"comuni": "15146"}, "comuni"),
     ({"comuni": "999999"}, "comuni"),
     ({"comuni": ","}, "comuni"),
@@ -303,7 +332,7 @@ def test_openapi_documents_the_routes(api):
     assert set(export["responses"]["200"]["content"]) == set(MEDIA.values())
     assert {"400", "404"} <= set(export["responses"])
     names = {p["name"] for p in export["parameters"]}
-    assert names == {"collection", "format", "filter", "filter-lang", "comuni"}
+    assert names == {"collection", "format", "filter", "filter-lang", "filter-crs", "comuni"}
     queue = doc["paths"]["/api/projects/to-locate"]["get"]
     assert "application/geo+json" in queue["responses"]["200"]["content"]
     assert queue["security"]

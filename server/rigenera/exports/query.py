@@ -72,14 +72,14 @@ class ExportQuery:
 
 
 def parse_request(collection: str, filter_text: str | None, filter_lang: str | None = None,
-                  comuni: str | None = None) -> ExportQuery:
+                  comuni: str | None = None, filter_crs: str | None = None) -> ExportQuery:
     """Check what the client asked, before the database is touched: 404 for an unknown
     collection, 400 naming `filter` or `comuni`."""
     if collection not in BY_ID:
         raise NotFound(f"Collezione '{collection}' sconosciuta / unknown collection")
-    params = {k: v for k, v in (("filter", filter_text), ("filter-lang", filter_lang))
-              if v is not None}
-    cql = parse_filter(QueryParams(params)) if filter_text is not None else None
+    params = {k: v for k, v in (("filter", filter_text), ("filter-lang", filter_lang),
+                                ("filter-crs", filter_crs)) if v is not None}
+    cql = parse_filter(QueryParams(params)) if params else None
     codes: list[str] = []
     if comuni is not None:
         codes = sorted({c.strip() for c in comuni.split(",") if c.strip()})

@@ -60,12 +60,14 @@ async def export(request: Request, collection: str,
                  filter: str | None = Query(None, description="CQL2, as for the OGC items"),
                  filter_lang: str | None = Query(None, alias="filter-lang",
                                                  description="cql2-text (default) or cql2-json"),
+                 filter_crs: str | None = Query(None, alias="filter-crs",
+                                                description="CRS of the filter's geometries"),
                  comuni: str | None = Query(None, description="ISTAT codes, comma-separated"),
                  ) -> FileResponse:
     """A published collection as GeoPackage, GeoJSON, CSV (zipped with its sources) or
     XLSX, with the attribution of its sources; filtered by CQL2 and by comuni."""
     fmt = check_format(format)
-    q = parse_request(collection, filter, filter_lang, comuni)
+    q = parse_request(collection, filter, filter_lang, comuni, filter_crs)
     from rigenera.exports.writer import companion_path, write_export
 
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
