@@ -8,6 +8,9 @@ bench/synthetic_sites.sql; then each format exported by the real CLI in a child 
 by side in the same run, `ogr2ogr -f GPKG` of the same view (GDAL reading PostgreSQL
 itself) as the floor for the GeoPackage, and an export of no rows
 (the CLI's start-up and imports: ~220 MB of libraries, pygeoapi, GDAL, PROJ, Arrow).
+Then the API: the app served in this process (uvicorn in a thread, as the tests do), each
+format downloaded by streaming, with this process's resident set before and its peak
+during the download (the peak reset between formats through /proc/self/clear_refs).
 """
 
 from __future__ import annotations
@@ -63,6 +66,56 @@ def timed(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
     return {"s": round(seconds, 2), "rss_mb": round(peak / 1024, 1)}
 
 
+def _status_mb() -> dict[str, int]:
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(("VmHWM:", "VmRSS:")):
+            out[line.split(":")[0]] = int(line.split()[1]) // 1024
+    return out
+
+
+def api_exports(dsn: str, work: Path, formats: list[str]) -> dict[str, Any]:
+    """GET /api/exports/sites?format=F against the app served in this process."""
+    import threading
+
+    import httpx
+    import uvicorn
+
+    from rigenera.factory import create_app
+    from rigenera.settings import Settings
+
+    port = free_port()
+    settings = Settings(host="127.0.0.1", port=port, state_dir=work / "api", database_url=dsn,
+                        log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, dsn=dsn), host="127.0.0.1",
+                                           port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    out: dict[str, Any] = {}
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=900) as client:
+            client.get("/api/exports/sites", params={"format": "gpkg", "filter": "id < 0"})
+            for fmt in formats:
+                if fmt == "xlsx":
+                    continue  # refused over the API beyond 50,000 rows
+                Path("/proc/self/clear_refs").write_text("5")
+                before = _status_mb()["VmRSS"]
+                t0, size = time.perf_counter(), 0
+                with client.stream("GET", "/api/exports/sites", params={"format": fmt}) as r:
+                    for chunk in r.iter_bytes():
+                        size += len(chunk)
+                out[fmt] = {"s": round(time.perf_counter() - t0, 2), "status": r.status_code,
+                            "mb": round(size / 2**20, 1), "rss_before_mb": before,
+                            "rss_peak_mb": _status_mb()["VmHWM"]}
+                print(f"GET /api/exports {fmt:8s} {out[fmt]}", flush=True)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sites", type=int, default=100_000)
@@ -97,6 +150,7 @@ def main() -> int:
             results["ogr2ogr_gpkg"] = timed(
                 ["ogr2ogr", "-f", "GPKG", str(out), pg, "pub.sites", "-nln", "sites"], env)
             print(f"ogr2ogr -f GPKG        {results['ogr2ogr_gpkg']}", flush=True)
+        results["api"] = api_exports(dsn, work, args.formats.split(","))
     finally:
         cluster.destroy()
         shutil.rmtree(work, ignore_errors=True)

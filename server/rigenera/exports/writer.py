@@ -79,8 +79,9 @@ def _csv_text(batch: pa.RecordBatch) -> pa.RecordBatch:
 
 
 def _stream(batches: Iterator[pa.RecordBatch], schema: pa.Schema, fmt: Format,
-            counter: list[int]) -> pa.RecordBatchReader:
-    """The batches as an Arrow stream in the shape the format takes, counting rows."""
+            counter: list[int], failure: list[BaseException]) -> pa.RecordBatchReader:
+    """The batches as an Arrow stream in the shape the format takes, counting rows. An
+    error while reading (GDAL sees only "stream failed") is kept in `failure`."""
     if fmt.tabular:
         schema = schema.remove(schema.get_field_index("_wkb")).append(pa.field("wkt", pa.string()))
         if fmt.name == "csv":
@@ -89,10 +90,14 @@ def _stream(batches: Iterator[pa.RecordBatch], schema: pa.Schema, fmt: Format,
                 or pa.types.is_boolean(f.type)) else f for f in schema])
 
     def shaped() -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            counter[0] += batch.num_rows
-            out = _tabular(batch) if fmt.tabular else batch
-            yield _csv_text(out) if fmt.name == "csv" else out
+        try:
+            for batch in batches:
+                counter[0] += batch.num_rows
+                out = _tabular(batch) if fmt.tabular else batch
+                yield _csv_text(out) if fmt.name == "csv" else out
+        except BaseException as exc:
+            failure.append(exc)
+            raise
 
     return pa.RecordBatchReader.from_batches(schema, shaped())
 
@@ -115,10 +120,21 @@ def write_export(dsn: str, q: query.ExportQuery, fmt: Format, path: Path, *,
             raise InvalidParameter(f"format: {reason}",
                                    errors=[{"field": "format", "reason": reason}])
         text = attribution_text(q.collection, sources, started, q.filter_text, q.comuni)
-        counter = [0]
-        batches = query.read_batches(conn, schema, where, params, lists_as_text=fmt.name != "geojson")
-        stream = _stream(batches, query.arrow_schema(schema, fmt.name != "geojson"), fmt, counter)
-        files = _write(stream, q, fmt, path, sources, text, started)
+        counter: list[int] = [0]
+        failure: list[BaseException] = []
+        lists_as_text = fmt.name != "geojson"
+        batches = query.read_batches(conn, schema, where, params, lists_as_text=lists_as_text)
+        stream = _stream(batches, query.arrow_schema(schema, lists_as_text), fmt, counter,
+                         failure)
+        try:
+            files = _write(stream, q, fmt, path, sources, text, started)
+        except BaseException as exc:
+            # No half-written file is left behind; the reading error is the one to report.
+            for leftover in (path, companion_path(path)):
+                leftover.unlink(missing_ok=True)
+            if failure and failure[0] is not exc:
+                raise failure[0] from exc
+            raise
     finally:
         conn.rollback()
         conn.close()

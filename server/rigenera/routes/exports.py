@@ -80,7 +80,7 @@ async def export(request: Request, collection: str,
         path, media_type = result.path, fmt.media_type
         if fmt.name == "csv":
             path, media_type = folder / f"{name}.zip", ZIP
-            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
                 archive.write(result.path, result.path.name)
                 sources = companion_path(result.path)
                 archive.write(sources, sources.name)
