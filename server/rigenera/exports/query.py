@@ -15,6 +15,7 @@ type there): the import engine splits them back.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import string
 from collections.abc import Iterator
@@ -92,11 +93,20 @@ def parse_request(collection: str, filter_text: str | None, filter_lang: str | N
     return ExportQuery(collection, cql, filter_text, codes)
 
 
+def close(conn: Any) -> None:
+    """End the export's read-only transaction; a connection already lost is left as it is
+    (its error is the one to report)."""
+    if not conn.closed:
+        with contextlib.suppress(psycopg2.Error):
+            conn.rollback()
+    conn.close()
+
+
 def connect(dsn: str) -> Any:
     """A read-only, repeatable-read connection: the sources and the rows of an export are
     read from one snapshot, so the attribution lists exactly the sources of the rows."""
     conn = psycopg2.connect(dsn, options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
-                                         " -c TimeZone=UTC -c jit=off")
+                                         " -c TimeZone=UTC -c jit=off -c application_name=rigenera-export")
     conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
     return conn
 
@@ -185,20 +195,23 @@ def read_batches(conn: Any, schema: ViewSchema, where: str, params: dict[str, An
     target = arrow_schema(schema, lists_as_text)
     sql = _SQL["rows"].substitute(columns=columns, relation=schema.relation, where=where,
                                   id=schema.id_field)
-    with conn.cursor(name="rigenera_export") as cur:
-        cur.itersize = BATCH_ROWS
-        try:
-            cur.execute(sql, params)
-            while True:
-                rows = cur.fetchmany(BATCH_ROWS)
-                if not rows:
-                    break
-                yield _batch(rows, target)
-        except psycopg2.Error as exc:
-            mapped = _translate(exc)
-            if mapped is not None:
-                raise mapped from exc
-            raise
+    cur = conn.cursor(name="rigenera_export")
+    cur.itersize = BATCH_ROWS
+    try:
+        cur.execute(sql, params)
+        while True:
+            rows = cur.fetchmany(BATCH_ROWS)
+            if not rows:
+                break
+            yield _batch(rows, target)
+    except psycopg2.Error as exc:
+        mapped = _translate(exc)
+        if mapped is not None:
+            raise mapped from exc
+        raise
+    finally:
+        if not conn.closed:  # a lost connection: closing the cursor would hide why
+            cur.close()
 
 
 def _batch(rows: list[tuple[Any, ...]], target: pa.Schema) -> pa.RecordBatch:

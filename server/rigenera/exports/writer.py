@@ -136,8 +136,7 @@ def write_export(dsn: str, q: query.ExportQuery, fmt: Format, path: Path, *,
                 raise failure[0] from exc
             raise
     finally:
-        conn.rollback()
-        conn.close()
+        query.close(conn)
     seconds = (datetime.now(UTC) - started).total_seconds()
     return ExportResult(path, files, counter[0], tuple(sources), seconds)
 
