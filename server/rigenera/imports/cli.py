@@ -45,8 +45,34 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=cmd_import)
 
 
+def _dsn(settings: Any) -> str:
+    """factory.resolve_dsn without importing the web app (FastAPI, pygeoapi: 2.4 s and
+    ~60 MB the import does not need)."""
+    if settings.database_url:
+        return str(settings.database_url)
+    from rigenera.cluster import LocalCluster
+
+    return LocalCluster(settings.state_dir, settings.pg_port, settings.pg_database).ensure()
+
+
+def _pyogrio_without_pandas() -> None:
+    """pyogrio imports pandas and geopandas eagerly when they are installed; the engine
+    reads Arrow only. In this one-shot process they stay out: 0.6 s and ~55 MB less
+    (100,000 polygons: peak RSS 252 -> 196 MB)."""
+    if "pyogrio" in sys.modules:
+        return
+    blocked = [m for m in ("geopandas", "pandas") if m not in sys.modules]
+    for m in blocked:
+        sys.modules[m] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        import pyogrio  # noqa: F401
+    finally:
+        for m in blocked:
+            del sys.modules[m]
+
+
 def cmd_import(settings: Any, args: argparse.Namespace) -> int:
-    from rigenera.cli import _dsn
+    _pyogrio_without_pandas()
     from rigenera.imports.run import run_import
     from rigenera.migrate import migrate
 

@@ -238,7 +238,11 @@ def _check(cur: Cursor, target: Target, options: ImportOptions, present: list[st
         cond = f"s.{col.name} IS NULL"
         if col.name not in present:
             cond += " AND m.key_id IS NULL AND m.cup_id IS NULL AND m.geom_id IS NULL"
-        rules.append((cond, col.name, _msg("obbligatorio", "required"), "NULL::text"))
+        reason = _msg("obbligatorio", "required")
+        if col.name == "istat_code" and coll in ("sites", "transit_stops"):
+            reason = _msg("obbligatorio: non è nel file e la geometria non cade in alcun comune",
+                          "required: not in the file, and the geometry lies in no comune")
+        rules.append((cond, col.name, reason, "NULL::text"))
     for fk in target.foreign_keys:
         rules.append((f"s.{fk.column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {fk.ref_table} r"
                       f" WHERE r.{fk.ref_column} = s.{fk.column})", fk.column,

@@ -58,7 +58,7 @@ def _fail(reason: str) -> ImportDataError:
 class FieldRule:
     target: str
     source: str | None = None        # the file's column
-    type: str = "text"
+    type: str | None = None          # None: what the target field is (infer_type)
     values: dict[str, str] = field(default_factory=dict)   # normalised synonym -> code
     default: Any = None
     value: Any = None                # a constant
@@ -122,8 +122,8 @@ def _rule(target: str, spec: Any) -> FieldRule:
     unknown = set(spec) - {"from", "type", "values", "default", "value", "separator", "decimal"}
     if unknown:
         raise _fail(f"{target}: chiavi sconosciute / unknown keys {', '.join(sorted(unknown))}")
-    typ = str(spec.get("type", "enum" if "values" in spec else "text"))
-    if typ not in TYPES:
+    typ = spec.get("type", "enum" if "values" in spec else None)
+    if typ is not None and typ not in TYPES:
         raise _fail(f"{target}: tipo {typ!r} sconosciuto / unknown type (one of {', '.join(TYPES)})")
     if "from" not in spec and "value" not in spec:
         raise _fail(f"{target}: serve 'from' o 'value' / 'from' or 'value' required")
@@ -190,11 +190,10 @@ def map_enum(col: pa.Array, synonyms: dict[str, str]) -> tuple[pa.Array, pa.Arra
     """Values through the synonyms; returns (mapped, unknown mask). Unknown values are
     kept as given, so the table's rule names them."""
     s = col.cast(pa.string())
-    keys = pa.array([norm(v) if v is not None else None for v in s.to_pylist()], pa.string())
-    # dictionary-encode: per distinct value, not per row
-    enc = keys.dictionary_encode()
-    dictionary = enc.dictionary.to_pylist()
-    mapped_dict = pa.array([synonyms.get(k) for k in dictionary], pa.string())
+    # per distinct value, not per row
+    enc = s.dictionary_encode()
+    mapped_dict = pa.array([synonyms.get(norm(k)) for k in enc.dictionary.to_pylist()],
+                           pa.string())
     mapped = pc.take(mapped_dict, enc.indices)
     unknown = pc.and_(pc.is_null(mapped), pc.and_(pc.is_valid(s), pc.not_equal(pc.utf8_trim_whitespace(s), "")))
     return pc.coalesce(mapped, pc.if_else(pc.equal(pc.utf8_trim_whitespace(s), ""),
@@ -216,45 +215,46 @@ def convert(col: pa.Array, rule: FieldRule, rows: pa.Array,
     """One source column through its rule."""
     errors: list[RowError] = []
     n = len(rows)
+    kind = rule.type or infer_type(collection, rule.target)
     if rule.value is not None:
         return pa.array([rule.value] * n), errors
     text_like = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
     if rule.default is not None:
         blank = pc.is_null(col) if not text_like else pc.or_(
             pc.is_null(col), pc.equal(pc.utf8_trim_whitespace(col), ""))
-        col = pc.if_else(blank, pa.scalar(str(rule.default)) if text_like or rule.type in (
+        col = pc.if_else(blank, pa.scalar(str(rule.default)) if text_like or kind in (
             "text", "enum") else pa.scalar(rule.default), col.cast(pa.string()) if text_like or
-            rule.type in ("text", "enum") else col)
-    if rule.type == "number":
+            kind in ("text", "enum") else col)
+    if kind == "number":
         if text_like or pa.types.is_string(col.type):
             out = parse_number(col, rule.decimal)
             errors += _errors(rows, pc.and_(pc.is_null(out), _given(col)), col, rule.target,
                               _msg("non è un numero", "not a number"))
             return out, errors
         return col, errors
-    if rule.type == "integer":
+    if kind == "integer":
         if pa.types.is_integer(col.type):
             return col, errors
         out = parse_number(col, rule.decimal)
         return out, errors  # stage.coerce checks it is whole and in range
-    if rule.type == "date":
+    if kind == "date":
         out = parse_date(col)
         errors += _errors(rows, pc.and_(pc.is_null(out), _given(col)), col, rule.target,
                           _msg("non è una data", "not a date"))
         return out, errors
-    if rule.type == "enum":
+    if kind == "enum":
         synonyms = {**enum_synonyms(collection, rule.target), **rule.values}
         out, unknown = map_enum(col, synonyms)
         if rule.values:
             errors += _errors(rows, unknown, col, rule.target, _msg(
                 "valore non previsto dalla mappatura", "value not in the mapping"))
         return out, errors
-    if rule.type == "list":
+    if kind == "list":
         s = col.cast(pa.string())
         parts = pc.split_pattern(s, rule.separator)
         flat = pc.utf8_trim_whitespace(pc.list_flatten(parts))
         return pa.ListArray.from_arrays(parts.offsets, flat, mask=pc.is_null(s)), errors
-    if rule.type == "bool":
+    if kind == "bool":
         return col, errors  # stage.coerce reads sì/no, true/false, 1/0
     if pa.types.is_floating(col.type):
         return col, errors  # stage.coerce writes whole numbers without ".0"
@@ -267,20 +267,19 @@ def _given(col: pa.Array) -> pa.Array:
     return pc.is_valid(col)
 
 
+def infer_type(collection: str, target: str) -> str:
+    """What a target field takes, where the file must be read for it: an enumeration
+    (codes, labels, synonyms), a number, a date, a list; text otherwise."""
+    if enum_synonyms(collection, target) or target in _ENUM_FIELDS:
+        return "enum"
+    return _TARGET_TYPES.get(target, "text")
+
+
 def default_rules(columns: list[str], collection: str, targets: set[str]) -> list[FieldRule]:
     """No mapping: each column named like a target field (any case) maps to it; numbers,
     dates and enumerations are typed by the target (Italian spellings understood)."""
-    rules = []
     by_lower = {c.lower(): c for c in columns}
-    for t in sorted(targets):
-        src = by_lower.get(t)
-        if src is None:
-            continue
-        typ = _TARGET_TYPES.get(t, "text")
-        if enum_synonyms(collection, t) or t in _ENUM_FIELDS:
-            typ = "enum"
-        rules.append(FieldRule(t, src, typ))
-    return rules
+    return [FieldRule(t, by_lower[t]) for t in sorted(targets) if t in by_lower]
 
 
 # What a column is, where a file without a mapping needs to know (numbers and dates in
