@@ -81,8 +81,17 @@ def cmd_import(settings: Any, args: argparse.Namespace) -> int:
     # glibc's malloc, not mimalloc, for Arrow: with mimalloc the peak RSS of 100,000
     # polygons was 267 MB, with the system allocator 242 MB (bench/import_gpkg.py).
     pa.set_memory_pool(pa.system_memory_pool())
-    dsn = _dsn(settings)
-    migrate(dsn)
+    try:
+        dsn = _dsn(settings)
+        migrate(dsn)
+    except Exception as exc:  # noqa: BLE001  # the database is away: say so, exit 1
+        from rigenera.errors import database_unavailable
+
+        away = database_unavailable(exc)
+        if away is None:
+            raise
+        _print_error(away, args.json)
+        return 1
     actor = args.actor or f"import:{args.file.name}"
     report: Report | None = None
     code = 0

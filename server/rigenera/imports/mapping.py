@@ -103,7 +103,11 @@ def load(path_or_text: Path | str) -> Mapping:
     if unknown:
         raise _fail(f"chiavi sconosciute / unknown keys: {', '.join(sorted(map(str, unknown)))}")
     rules = []
-    for target, spec in (doc.get("fields") or {}).items():
+    fields = doc.get("fields") or {}
+    if not isinstance(fields, dict):
+        raise _fail("fields: atteso un dizionario campo: colonna / expected a field: column "
+                    "dictionary")
+    for target, spec in fields.items():
         rules.append(_rule(str(target), spec))
     geometry = doc.get("geometry") or {}
     if not isinstance(geometry, dict) or set(geometry) - {"lon", "lat", "x", "y", "wkt", "istat"}:
@@ -158,19 +162,32 @@ def parse_number(col: pa.Array, decimal: str | None = None) -> pa.Array:
     return pc.if_else(ok, out, pa.scalar(None, pa.string()))
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%d/%m/%y")
+_DATE_FORMATS = (  # strptime format, the regex of its parts (Arrow's strptime is lenient:
+    # 31/02 became 03/03, so each parse is checked against the day and month written)
+    ("%Y-%m-%d", r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})$"),
+    ("%Y/%m/%d", r"^(?P<y>[0-9]{4})/(?P<m>[0-9]{1,2})/(?P<d>[0-9]{1,2})$"),
+    ("%d/%m/%Y", r"^(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})$"),
+    ("%d-%m-%Y", r"^(?P<d>[0-9]{1,2})-(?P<m>[0-9]{1,2})-(?P<y>[0-9]{4})$"),
+    ("%d.%m.%Y", r"^(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4})$"),
+)
 
 
 def parse_date(col: pa.Array) -> pa.Array:
-    """Text dates (ISO, 31/12/2023, 31-12-2023, 31.12.2023; a time part is dropped) -> date32."""
+    """Text dates (ISO, 31/12/2023, 31-12-2023, 31.12.2023; a time part is dropped) -> date32;
+    NULL for what is no real date (31/02/2023)."""
     if pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
         return col.cast(pa.date32())
     s = pc.utf8_trim_whitespace(col.cast(pa.string()))
     s = pc.replace_substring_regex(s, r"[T ].*$", "")
     out = pa.nulls(len(s), pa.date32())
-    for fmt in _DATE_FORMATS:
-        parsed = pc.strptime(s, format=fmt, unit="s", error_is_null=True).cast(pa.date32())
-        out = pc.coalesce(out, parsed)
+    for fmt, regex in _DATE_FORMATS:
+        parsed = pc.strptime(s, format=fmt, unit="s", error_is_null=True)
+        parts = pc.extract_regex(s, regex)
+        same = pc.and_(pc.equal(pc.day(parsed), pc.struct_field(parts, "d").cast(pa.int64())),
+                       pc.equal(pc.month(parsed), pc.struct_field(parts, "m").cast(pa.int64())))
+        ok = pc.fill_null(same, False)
+        out = pc.coalesce(out, pc.if_else(ok, parsed.cast(pa.date32()),
+                                          pa.scalar(None, pa.date32())))
     return out
 
 
