@@ -257,3 +257,24 @@ def test_dry_run_writes_only_the_record(db: str, fingerprint: Fingerprint, tmp_p
     assert fingerprint() == before
     assert query(db, "SELECT status, (report ->> 'counts')::jsonb ->> 'created' FROM"
                      " rigenera.imports WHERE id = %s", (report.id,)) == [("dry_run", "5")]
+
+
+def test_area_rule_still_holds_for_other_writers(db: str) -> None:
+    """Migration 0013 skips the row trigger for imports only: any other writer outside
+    the metro area is still refused by it (RG001)."""
+    import psycopg2
+
+    rome = "SRID=4326;POINT(12.49 41.89)"
+    conn = psycopg2.connect(db)
+    try:
+        with pytest.raises(psycopg2.Error) as err, conn, conn.cursor() as cur:
+            cur.execute("INSERT INTO rigenera.sites (name, istat_code, state, source, geom)"
+                        " VALUES ('Roma', %s, 'abandoned', 't-area', %s)", (MILANO, rome))
+        assert err.value.pgcode == "RG001"
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT set_config('rigenera.import', 'on', true)")
+            cur.execute("INSERT INTO rigenera.sites (name, istat_code, state, source, geom)"
+                        " VALUES ('Roma', %s, 'abandoned', 't-area', %s)", (MILANO, rome))
+            conn.rollback()
+    finally:
+        conn.close()
