@@ -17,10 +17,10 @@ import pyogrio
 import pytest
 import shapely
 
+from conftest import MILANO, SESTO, query
 from rigenera.errors import ImportOutOfReach, ImportRefused
 from rigenera.imports import FUNDING_TYPE, ImportOptions, SourceInfo, run_import
 from rigenera.imports.engine import import_frame
-from conftest import MILANO, SESTO, query
 
 Fingerprint = Callable[[], tuple[object, object]]
 
@@ -51,7 +51,7 @@ def _sites_gpkg(path: Path, points: list[shapely.Point], *, source: str, bad: in
                             path, layer=layer, driver="GPKG")
 
 
-def _gdf(geoms: np.ndarray, cols: dict[str, list[object]], crs: int):  # type: ignore[no-untyped-def]  # noqa: ANN202
+def _gdf(geoms: np.ndarray, cols: dict[str, list[object]], crs: int):  # type: ignore[no-untyped-def]
     import geopandas as gpd
 
     return gpd.GeoDataFrame(cols, geometry=list(geoms), crs=crs)
@@ -138,7 +138,7 @@ def _project_frame(rows: list[dict[str, object]]) -> pa.Table:
     return pa.table(arrays)
 
 
-def _frame_import(db: str, frame: pa.Table, **opts: object):  # type: ignore[no-untyped-def]  # noqa: ANN202
+def _frame_import(db: str, frame: pa.Table, **opts: object):  # type: ignore[no-untyped-def]
     import psycopg2
 
     conn = psycopg2.connect(db)

@@ -16,10 +16,10 @@ import pyogrio
 import pytest
 import shapely
 
+from conftest import MILANO, SESTO, query
 from rigenera.errors import ImportDataError, ImportRefused
 from rigenera.imports import ImportOptions, run_import
 from rigenera.imports.reader import read_file
-from conftest import MILANO, SESTO, query
 
 Fingerprint = Callable[[], tuple[object, object]]
 
@@ -118,7 +118,7 @@ def test_csv_lon_lat_with_decimal_commas(db: str, tmp_path: Path) -> None:
     assert report.counts["created"] == 2, report.rejected
     got = query(db, "SELECT source_id, state, ST_X(geom), ST_Y(geom) FROM rigenera.sites"
                     " WHERE source = 't-csv' ORDER BY source_id")
-    for (sid, state, x, y), p in zip(got, pts, strict=True):
+    for (_sid, state, x, y), p in zip(got, pts, strict=True):
         assert state == "underused"
         assert abs(x - round(p.x, 6)) < 1e-9 and abs(y - round(p.y, 6)) < 1e-9
 

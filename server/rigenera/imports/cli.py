@@ -73,10 +73,10 @@ def _pyogrio_without_pandas() -> None:
 
 def cmd_import(settings: Any, args: argparse.Namespace) -> int:
     _pyogrio_without_pandas()
+    import pyarrow as pa
+
     from rigenera.imports.run import run_import
     from rigenera.migrate import migrate
-
-    import pyarrow as pa
 
     # glibc's malloc, not mimalloc, for Arrow: with mimalloc the peak RSS of 100,000
     # polygons was 267 MB, with the system allocator 242 MB (bench/import_gpkg.py).
@@ -84,7 +84,7 @@ def cmd_import(settings: Any, args: argparse.Namespace) -> int:
     try:
         dsn = _dsn(settings)
         migrate(dsn)
-    except Exception as exc:  # noqa: BLE001  # the database is away: say so, exit 1
+    except Exception as exc:  # the database is away: say so, exit 1
         from rigenera.errors import database_unavailable
 
         away = database_unavailable(exc)
@@ -180,8 +180,7 @@ class _progress:
     def __enter__(self) -> Any:
         if not self.enabled:
             return None
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         class Rate(TextColumn):
             def render(self, task: Any) -> Any:

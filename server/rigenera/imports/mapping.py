@@ -212,7 +212,8 @@ def map_enum(col: pa.Array, synonyms: dict[str, str]) -> tuple[pa.Array, pa.Arra
     mapped_dict = pa.array([synonyms.get(norm(k)) for k in enc.dictionary.to_pylist()],
                            pa.string())
     mapped = pc.take(mapped_dict, enc.indices)
-    unknown = pc.and_(pc.is_null(mapped), pc.and_(pc.is_valid(s), pc.not_equal(pc.utf8_trim_whitespace(s), "")))
+    blank = pc.equal(pc.utf8_trim_whitespace(s), "")
+    unknown = pc.and_(pc.is_null(mapped), pc.and_(pc.is_valid(s), pc.invert(blank)))
     return pc.coalesce(mapped, pc.if_else(pc.equal(pc.utf8_trim_whitespace(s), ""),
                                           pa.scalar(None, pa.string()), s)), unknown
 
@@ -224,7 +225,7 @@ def _errors(rows: pa.Array, mask: pa.Array, values: pa.Array, field_name: str,
         return []
     return [RowError(int(r), field_name, reason, None if v is None else str(v))
             for r, v in zip(pc.filter(rows, mask).to_pylist(),
-                            pc.filter(values.cast(pa.string()), mask).to_pylist())]
+                            pc.filter(values.cast(pa.string()), mask).to_pylist(), strict=True)]
 
 
 def convert(col: pa.Array, rule: FieldRule, rows: pa.Array,

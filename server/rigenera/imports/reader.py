@@ -134,10 +134,10 @@ def _read(src: SafeSource, layer: str | None, collection: str, m: mp.Mapping,
     rules: list[mp.FieldRule] | None = None
     transformer: Transformer | None = None
     used_crs: str | None = None
-    with gdal_errors(src):
-        with pyogrio.open_arrow(src.gdal_path, layer=layer, batch_size=BATCH, use_pyarrow=True,
-                                **_open_options(src.format)) as (meta, reader):
-            geom_name = meta.get("geometry_name") or "wkb_geometry"  # GDAL's name when unnamed
+    with gdal_errors(src), pyogrio.open_arrow(src.gdal_path, layer=layer, batch_size=BATCH,
+                                              use_pyarrow=True, **_open_options(src.format)
+                                              ) as (meta, reader):
+            geom_name = meta.get("geometry_name") or "wkb_geometry"  # GDAL's unnamed column
             has_geom = bool(meta.get("geometry_type")) and not table_format
             file_crs = meta.get("crs")
             columns = [f for f in meta.get("fields", [])]
@@ -287,7 +287,7 @@ def _geometry(batch: pa.RecordBatch, geom_name: str | None, loc: dict[str, str],
         text = batch.column(loc["wkt"]).cast(pa.string()).to_pylist()
         stripped = [re.sub(r"^\s*SRID=\d+;", "", t) if t else None for t in text]
         geoms = shapely.from_wkt(np.array(stripped, dtype=object), on_invalid="ignore")
-        for i, (t, g) in enumerate(zip(stripped, geoms)):
+        for i, (t, g) in enumerate(zip(stripped, geoms, strict=True)):
             if t and t.strip() and g is None:
                 errors.append(RowError(int(rows[i].as_py()), "geometry", _msg(
                     "WKT non leggibile", "unreadable WKT"), t[:80]))
