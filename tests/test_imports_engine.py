@@ -278,3 +278,31 @@ def test_area_rule_still_holds_for_other_writers(db: str) -> None:
             conn.rollback()
     finally:
         conn.close()
+
+
+def test_progress_is_visible_while_the_import_runs(db: str, tmp_path: Path) -> None:
+    """rows_done moves in the imports record, written by a second connection, while the
+    import's own transaction is still open (what GET /api/imports/{id} shows)."""
+    import psycopg2
+
+    path = tmp_path / "progress.gpkg"
+    pts = [shapely.Point(9.12 + (i % 100) * 0.001, 45.45 + (i // 100) * 0.0005)
+           for i in range(12_000)]
+    _sites_gpkg(path, pts, source="t-progress")
+    seen: list[tuple[object, ...]] = []
+    watcher = psycopg2.connect(db)
+    watcher.autocommit = True
+
+    def look(done: int, total: int | None) -> None:
+        with watcher.cursor() as cur:
+            cur.execute("SELECT status, rows_done, rows_total FROM rigenera.imports"
+                        " WHERE status = 'running' AND file_name = 'progress.gpkg'")
+            seen.extend(cur.fetchall())
+
+    report = run_import(db, path, ImportOptions("sites", actor="tester", progress=look))
+    watcher.close()
+    assert report.counts["created"] == 12_000
+    done = sorted({int(r[1]) for r in seen})  # type: ignore[call-overload]
+    assert len(done) >= 2 and 0 < done[0] < 12_000 and seen[0][2] == 12_000
+    assert query(db, "SELECT status, rows_done FROM rigenera.imports WHERE id = %s",
+                 (report.id,)) == [("succeeded", 12_000)]

@@ -268,6 +268,11 @@ def convert(col: pa.Array, rule: FieldRule, rows: pa.Array,
                 "valore non previsto dalla mappatura", "value not in the mapping"))
         return out, errors
     if kind == "list":
+        if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+            # Already a list (GeoJSON arrays, our own exports): its items as trimmed text.
+            flat = pc.utf8_trim_whitespace(pc.list_flatten(col).cast(pa.string()))
+            offsets = col.offsets if col.offset == 0 else pa.concat_arrays([col]).offsets
+            return pa.ListArray.from_arrays(offsets, flat, mask=pc.is_null(col)), errors
         s = col.cast(pa.string())
         parts = pc.split_pattern(s, rule.separator)
         flat = pc.utf8_trim_whitespace(pc.list_flatten(parts))

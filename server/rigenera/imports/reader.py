@@ -118,7 +118,7 @@ def _choose_layer(src: SafeSource, layer: str | None, collection: str) -> str | 
 
 def _open_options(fmt: str) -> dict[str, Any]:
     if fmt == "csv":
-        return {"AUTODETECT_TYPE": "NO", "KEEP_GEOM_COLUMNS": "YES", "EMPTY_STRING_AS_NULL": "NO"}
+        return {"AUTODETECT_TYPE": "NO", "KEEP_GEOM_COLUMNS": "YES", "EMPTY_STRING_AS_NULL": "YES"}
     if fmt == "xlsx":
         return {"HEADERS": "FORCE"}
     return {}
