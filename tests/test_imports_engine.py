@@ -204,17 +204,18 @@ def test_duplicates_in_file_and_by_geometry(db: str, tmp_path: Path) -> None:
     p = _points_in(db, MILANO, 3, seed=7)
     poly = [q.buffer(0.0002, quad_segs=2) for q in p]
     frame = pa.table({
-        "_row": [1, 2, 3, 4], "_geom": [shapely.to_wkb(g) for g in [poly[0], poly[1], poly[0], poly[2]]],
-        "name": ["a", "b", "a bis", "c"], "state": ["abandoned"] * 4,
-        "source": ["t-dup"] * 4, "source_id": ["1", "2", "1", "3"]})
+        "_row": [1, 2, 3, 4, 5],
+        "_geom": [shapely.to_wkb(g) for g in [poly[0], poly[1], poly[0], poly[2], poly[2]]],
+        "name": ["a", "b", "a bis", "c", "c copy"], "state": ["abandoned"] * 5,
+        "source": ["t-dup"] * 5, "source_id": ["1", "2", "1", "3", "4"]})
     import psycopg2
 
     conn = psycopg2.connect(db)
     with conn, conn.cursor() as cur:
         report = import_frame(cur, frame, [], ImportOptions("sites", actor="tester"),
                               SourceInfo("dup", "0" * 64))
-    assert report.counts["created"] == 3 and report.counts["duplicates"] == 1
-    assert [(e.row, e.field) for e in report.rejected] == [(3, "source_id")]
+    assert report.counts["created"] == 3 and report.counts["duplicates"] == 2
+    assert [(e.row, e.field) for e in report.rejected] == [(3, "source_id"), (5, "geometry")]
     assert "riga 1" in report.rejected[0].reason
     # Another source, the same polygon moved by ~0.3 m: the same site (updated, keeps its
     # key); moved by ~30 m: a new site.

@@ -283,6 +283,7 @@ def _check(cur: Cursor, target: Target, options: ImportOptions, present: list[st
         writes.check_projects(cur, children)
     run(cur, sql("duplicates").format(
         cup_duplicates=sql("cup_duplicates") if coll == "projects" else "",
+        geom_duplicates=sql("geom_duplicates") if coll == "sites" else "",
         cup_id="m.cup_id"))
     if coll == "projects":
         run(cur, "INSERT INTO _imp_err (_row, field, reason, value)"
