@@ -50,6 +50,8 @@ def test_dry_run_then_refused_then_skip_invalid(db: str, tmp_path: Path,
     assert "nuove/new 1" in ok.stdout and "scritte/written 1" in ok.stdout
     rows = list(csv.DictReader(rejected.open(encoding="utf-8")))
     assert [(r["row"], r["field"], r["value"]) for r in rows] == [("2", "state", "rovina")]
+    assert (rows[0]["file:name"], rows[0]["file:lon"], rows[0]["file:state"]) == (
+        "Capannone", "9,2", "rovina")
     assert query(db, "SELECT name, state, created_by FROM rigenera.sites WHERE source = 't-cli'") \
         == [("Cascina", "abandoned", "import:siti.csv")]
 

@@ -335,3 +335,30 @@ def _not_lonlat(geoms: np.ndarray, rows: pa.Array, crs: str | None,
     return [RowError(int(rows[i].as_py()), "geometry", _msg(
         "coordinate fuori da longitudine/latitudine", "coordinates outside lon/lat"), None)
         for i in np.nonzero(bad)[0]]
+
+
+def original_values(path: Path | str, rows: set[int], *, layer: str | None = None,
+                    file_name: str | None = None, limits: FileLimits | None = None,
+                    ) -> dict[int, dict[str, Any]]:
+    """The file's own columns of some rows (1-based, as `_row`), for the rejection CSV:
+    the user fixes the rows where they are, as they wrote them. Attributes only, read
+    again (cheap next to the import, and only when rows were rejected)."""
+    wanted = sorted(r for r in rows if r > 0)
+    if not wanted:
+        return {}
+    out: dict[int, dict[str, Any]] = {}
+    with open_source(Path(path), file_name=file_name, limits=limits) as src, \
+            gdal_errors(src), pyogrio.open_arrow(src.gdal_path, layer=layer, batch_size=BATCH,
+                                                 read_geometry=False, use_pyarrow=True,
+                                                 **_open_options(src.format)) as (_, reader):
+        start = 1
+        for batch in reader:
+            n = batch.num_rows
+            inside = [r for r in wanted if start <= r < start + n]
+            if inside:
+                picked = batch.take(pa.array([r - start for r in inside])).to_pylist()
+                out.update(zip(inside, picked, strict=True))
+            start += n
+            if start > wanted[-1]:
+                break
+    return out
