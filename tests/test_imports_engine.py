@@ -309,3 +309,20 @@ def test_progress_is_visible_while_the_import_runs(db: str, tmp_path: Path) -> N
     assert len(done) >= 2 and 0 < done[0] < 12_000 and seen[0][2] == 12_000
     assert query(db, "SELECT status, rows_done FROM rigenera.imports WHERE id = %s",
                  (report.id,)) == [("succeeded", 12_000)]
+
+
+def test_two_imports_in_one_transaction(db: str) -> None:
+    """Built-in sources import several frames in one transaction (load-open-data)."""
+    import psycopg2
+
+    p = _points_in(db, SESTO, 2, seed=21)
+    frames = [pa.table({"_row": [1], "_geom": [shapely.to_wkb(q.buffer(0.0002))],
+                        "name": [f"T{i}"], "state": ["abandoned"], "source": ["t-two"],
+                        "source_id": [str(i)]}) for i, q in enumerate(p)]
+    conn = psycopg2.connect(db)
+    with conn, conn.cursor() as cur:
+        reports = [import_frame(cur, f, [], ImportOptions("sites", actor="tester"),
+                                SourceInfo(f"two-{i}", "0" * 64)) for i, f in enumerate(frames)]
+    conn.close()
+    assert [r.counts["created"] for r in reports] == [1, 1]
+    assert query(db, "SELECT count(*) FROM rigenera.sites WHERE source = 't-two'") == [(2,)]

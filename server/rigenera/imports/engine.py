@@ -93,6 +93,7 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
     record.begin(cur, report, options)
 
     clock = _Clock(report)
+    _drop_work_tables(cur)  # an earlier import_frame in the same transaction
     # 1. stage
     present = [c for c in target.writable if c in frame.column_names]
     create_stage(cur, target, list(target.writable))
@@ -187,7 +188,19 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
     if options.progress is not None:
         options.progress(n, n)
     record.update(cur, report)
+    _drop_work_tables(cur)
     return report
+
+
+WORK_TABLES = ("_imp_stage", "_imp_err", "_imp_match", "_imp_plan", "_imp_fl", "_imp_funding",
+               "_imp_funding_given", "_imp_istat_codes", "_imp_istat_codes_given",
+               "_imp_site_ids", "_imp_site_ids_given")
+
+
+def _drop_work_tables(cur: Cursor) -> None:
+    """The engine's temporary tables (ON COMMIT DROP): dropped at once, so several imports
+    can share one transaction (load-open-data) without holding each other's rows."""
+    run(cur, f"DROP TABLE IF EXISTS {', '.join(WORK_TABLES)}")
 
 
 def _fit_geometry_type(cur: Cursor, target: Target) -> None:
