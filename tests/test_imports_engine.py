@@ -17,10 +17,10 @@ import pyogrio
 import pytest
 import shapely
 
+from conftest import MILANO, SESTO, query
 from rigenera.errors import ImportOutOfReach, ImportRefused
 from rigenera.imports import FUNDING_TYPE, ImportOptions, SourceInfo, run_import
 from rigenera.imports.engine import import_frame
-from conftest import MILANO, SESTO, query
 
 Fingerprint = Callable[[], tuple[object, object]]
 
@@ -51,7 +51,7 @@ def _sites_gpkg(path: Path, points: list[shapely.Point], *, source: str, bad: in
                             path, layer=layer, driver="GPKG")
 
 
-def _gdf(geoms: np.ndarray, cols: dict[str, list[object]], crs: int):  # type: ignore[no-untyped-def]  # noqa: ANN202
+def _gdf(geoms: np.ndarray, cols: dict[str, list[object]], crs: int):  # type: ignore[no-untyped-def]
     import geopandas as gpd
 
     return gpd.GeoDataFrame(cols, geometry=list(geoms), crs=crs)
@@ -138,7 +138,7 @@ def _project_frame(rows: list[dict[str, object]]) -> pa.Table:
     return pa.table(arrays)
 
 
-def _frame_import(db: str, frame: pa.Table, **opts: object):  # type: ignore[no-untyped-def]  # noqa: ANN202
+def _frame_import(db: str, frame: pa.Table, **opts: object):  # type: ignore[no-untyped-def]
     import psycopg2
 
     conn = psycopg2.connect(db)
@@ -204,17 +204,18 @@ def test_duplicates_in_file_and_by_geometry(db: str, tmp_path: Path) -> None:
     p = _points_in(db, MILANO, 3, seed=7)
     poly = [q.buffer(0.0002, quad_segs=2) for q in p]
     frame = pa.table({
-        "_row": [1, 2, 3, 4], "_geom": [shapely.to_wkb(g) for g in [poly[0], poly[1], poly[0], poly[2]]],
-        "name": ["a", "b", "a bis", "c"], "state": ["abandoned"] * 4,
-        "source": ["t-dup"] * 4, "source_id": ["1", "2", "1", "3"]})
+        "_row": [1, 2, 3, 4, 5],
+        "_geom": [shapely.to_wkb(g) for g in [poly[0], poly[1], poly[0], poly[2], poly[2]]],
+        "name": ["a", "b", "a bis", "c", "c copy"], "state": ["abandoned"] * 5,
+        "source": ["t-dup"] * 5, "source_id": ["1", "2", "1", "3", "4"]})
     import psycopg2
 
     conn = psycopg2.connect(db)
     with conn, conn.cursor() as cur:
         report = import_frame(cur, frame, [], ImportOptions("sites", actor="tester"),
                               SourceInfo("dup", "0" * 64))
-    assert report.counts["created"] == 3 and report.counts["duplicates"] == 1
-    assert [(e.row, e.field) for e in report.rejected] == [(3, "source_id")]
+    assert report.counts["created"] == 3 and report.counts["duplicates"] == 2
+    assert [(e.row, e.field) for e in report.rejected] == [(3, "source_id"), (5, "geometry")]
     assert "riga 1" in report.rejected[0].reason
     # Another source, the same polygon moved by ~0.3 m: the same site (updated, keeps its
     # key); moved by ~30 m: a new site.
@@ -257,3 +258,103 @@ def test_dry_run_writes_only_the_record(db: str, fingerprint: Fingerprint, tmp_p
     assert fingerprint() == before
     assert query(db, "SELECT status, (report ->> 'counts')::jsonb ->> 'created' FROM"
                      " rigenera.imports WHERE id = %s", (report.id,)) == [("dry_run", "5")]
+
+
+def test_area_rule_still_holds_for_other_writers(db: str) -> None:
+    """Migration 0013 skips the row trigger for imports only: any other writer outside
+    the metro area is still refused by it (RG001)."""
+    import psycopg2
+
+    rome = "SRID=4326;POINT(12.49 41.89)"
+    conn = psycopg2.connect(db)
+    try:
+        with pytest.raises(psycopg2.Error) as err, conn, conn.cursor() as cur:
+            cur.execute("INSERT INTO rigenera.sites (name, istat_code, state, source, geom)"
+                        " VALUES ('Roma', %s, 'abandoned', 't-area', %s)", (MILANO, rome))
+        assert err.value.pgcode == "RG001"
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT set_config('rigenera.import', 'on', true)")
+            cur.execute("INSERT INTO rigenera.sites (name, istat_code, state, source, geom)"
+                        " VALUES ('Roma', %s, 'abandoned', 't-area', %s)", (MILANO, rome))
+            conn.rollback()
+    finally:
+        conn.close()
+
+
+def test_progress_is_visible_while_the_import_runs(db: str, tmp_path: Path) -> None:
+    """rows_done moves in the imports record, written by a second connection, while the
+    import's own transaction is still open (what GET /api/imports/{id} shows)."""
+    import psycopg2
+
+    path = tmp_path / "progress.gpkg"
+    # Half a step off the grid of the 10,000-row test: no polygon coincides with one of
+    # those (the same geometry would be the same site, an update).
+    pts = [shapely.Point(9.1205 + (i % 100) * 0.001, 45.45025 + (i // 100) * 0.0005)
+           for i in range(12_000)]
+    _sites_gpkg(path, pts, source="t-progress")
+    seen: list[tuple[object, ...]] = []
+    watcher = psycopg2.connect(db)
+    watcher.autocommit = True
+
+    def look(done: int, total: int | None) -> None:
+        with watcher.cursor() as cur:
+            cur.execute("SELECT status, rows_done, rows_total FROM rigenera.imports"
+                        " WHERE status = 'running' AND file_name = 'progress.gpkg'")
+            seen.extend(cur.fetchall())
+
+    report = run_import(db, path, ImportOptions("sites", actor="tester", progress=look))
+    watcher.close()
+    assert report.counts["created"] == 12_000
+    done = sorted({int(r[1]) for r in seen})  # type: ignore[call-overload]
+    assert len(done) >= 2 and 0 < done[0] < 12_000 and seen[0][2] == 12_000
+    assert query(db, "SELECT status, rows_done FROM rigenera.imports WHERE id = %s",
+                 (report.id,)) == [("succeeded", 12_000)]
+
+
+def test_two_imports_in_one_transaction(db: str) -> None:
+    """Built-in sources import several frames in one transaction (load-open-data)."""
+    import psycopg2
+
+    p = _points_in(db, SESTO, 2, seed=21)
+    frames = [pa.table({"_row": [1], "_geom": [shapely.to_wkb(q.buffer(0.0002))],
+                        "name": [f"T{i}"], "state": ["abandoned"], "source": ["t-two"],
+                        "source_id": [str(i)]}) for i, q in enumerate(p)]
+    conn = psycopg2.connect(db)
+    with conn, conn.cursor() as cur:
+        reports = [import_frame(cur, f, [], ImportOptions("sites", actor="tester"),
+                                SourceInfo(f"two-{i}", "0" * 64)) for i, f in enumerate(frames)]
+    conn.close()
+    assert [r.counts["created"] for r in reports] == [1, 1]
+    assert query(db, "SELECT count(*) FROM rigenera.sites WHERE source = 't-two'") == [(2,)]
+
+
+def test_technician_cannot_move_a_stored_feature_into_reach(db: str, fingerprint: Fingerprint,
+                                                            tmp_path: Path) -> None:
+    """The stored row counts too: a Sesto site, re-imported by key with a Milano geometry
+    by Milano's technician, is refused (as stored: outside their comuni)."""
+    sesto = _points_in(db, SESTO, 1, seed=31)
+    milano = _points_in(db, MILANO, 1, seed=31)
+    path = tmp_path / "stored.gpkg"
+    _sites_gpkg(path, sesto, source="t-stored")
+    run_import(db, path, ImportOptions("sites", actor="coord"))
+    _sites_gpkg(tmp_path / "moved.gpkg", milano, source="t-stored")
+    before = fingerprint()
+    with pytest.raises(ImportOutOfReach) as refused:
+        run_import(db, tmp_path / "moved.gpkg", ImportOptions("sites", actor="tecnico",
+                                                              reach=(MILANO,)))
+    assert fingerprint() == before
+    reasons = [e["reason"] for e in refused.value.errors]
+    assert reasons and all(r.startswith("(come è ora)") for r in reasons)
+
+
+def test_a_moved_site_changes_comune(db: str, tmp_path: Path) -> None:
+    """A site's comune, derived from its geometry when the file has none, follows a new
+    geometry on re-import; an unchanged geometry keeps the stored comune."""
+    _sites_gpkg(tmp_path / "a.gpkg", _points_in(db, SESTO, 1, seed=41), source="t-move")
+    run_import(db, tmp_path / "a.gpkg", ImportOptions("sites", actor="coord"))
+    assert query(db, "SELECT istat_code FROM rigenera.sites WHERE source = 't-move'") == [(SESTO,)]
+    _sites_gpkg(tmp_path / "b.gpkg", _points_in(db, MILANO, 1, seed=41), source="t-move")
+    report = run_import(db, tmp_path / "b.gpkg", ImportOptions("sites", actor="coord"))
+    assert report.counts["updated"] == 1
+    assert query(db, "SELECT istat_code, version FROM rigenera.sites WHERE source = 't-move'") \
+        == [(MILANO, 2)]

@@ -134,10 +134,10 @@ def _read(src: SafeSource, layer: str | None, collection: str, m: mp.Mapping,
     rules: list[mp.FieldRule] | None = None
     transformer: Transformer | None = None
     used_crs: str | None = None
-    with gdal_errors(src):
-        with pyogrio.open_arrow(src.gdal_path, layer=layer, batch_size=BATCH, use_pyarrow=True,
-                                **_open_options(src.format)) as (meta, reader):
-            geom_name = meta.get("geometry_name") or "wkb_geometry"  # GDAL's name when unnamed
+    with gdal_errors(src), pyogrio.open_arrow(src.gdal_path, layer=layer, batch_size=BATCH,
+                                              use_pyarrow=True, **_open_options(src.format)
+                                              ) as (meta, reader):
+            geom_name = meta.get("geometry_name") or "wkb_geometry"  # GDAL's unnamed column
             has_geom = bool(meta.get("geometry_type")) and not table_format
             file_crs = meta.get("crs")
             columns = [f for f in meta.get("fields", [])]
@@ -287,7 +287,7 @@ def _geometry(batch: pa.RecordBatch, geom_name: str | None, loc: dict[str, str],
         text = batch.column(loc["wkt"]).cast(pa.string()).to_pylist()
         stripped = [re.sub(r"^\s*SRID=\d+;", "", t) if t else None for t in text]
         geoms = shapely.from_wkt(np.array(stripped, dtype=object), on_invalid="ignore")
-        for i, (t, g) in enumerate(zip(stripped, geoms)):
+        for i, (t, g) in enumerate(zip(stripped, geoms, strict=True)):
             if t and t.strip() and g is None:
                 errors.append(RowError(int(rows[i].as_py()), "geometry", _msg(
                     "WKT non leggibile", "unreadable WKT"), t[:80]))
@@ -335,3 +335,30 @@ def _not_lonlat(geoms: np.ndarray, rows: pa.Array, crs: str | None,
     return [RowError(int(rows[i].as_py()), "geometry", _msg(
         "coordinate fuori da longitudine/latitudine", "coordinates outside lon/lat"), None)
         for i in np.nonzero(bad)[0]]
+
+
+def original_values(path: Path | str, rows: set[int], *, layer: str | None = None,
+                    file_name: str | None = None, limits: FileLimits | None = None,
+                    ) -> dict[int, dict[str, Any]]:
+    """The file's own columns of some rows (1-based, as `_row`), for the rejection CSV:
+    the user fixes the rows where they are, as they wrote them. Attributes only, read
+    again (cheap next to the import, and only when rows were rejected)."""
+    wanted = sorted(r for r in rows if r > 0)
+    if not wanted:
+        return {}
+    out: dict[int, dict[str, Any]] = {}
+    with open_source(Path(path), file_name=file_name, limits=limits) as src, \
+            gdal_errors(src), pyogrio.open_arrow(src.gdal_path, layer=layer, batch_size=BATCH,
+                                                 read_geometry=False, use_pyarrow=True,
+                                                 **_open_options(src.format)) as (_, reader):
+        start = 1
+        for batch in reader:
+            n = batch.num_rows
+            inside = [r for r in wanted if start <= r < start + n]
+            if inside:
+                picked = batch.take(pa.array([r - start for r in inside])).to_pylist()
+                out.update(zip(inside, picked, strict=True))
+            start += n
+            if start > wanted[-1]:
+                break
+    return out

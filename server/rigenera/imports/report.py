@@ -125,8 +125,8 @@ class Report:
         return doc
 
     def rejected_csv(self) -> str:
-        """Every rejected row: row, field, reason, value, then the row's original columns
-        (when the reader kept them), one line per problem; UTF-8 text with a header."""
+        """Every rejected row: row, field, reason, value, then the row's own columns as the
+        file has them (``file:<column>``, when read), one line per problem; UTF-8 text."""
         extra: list[str] = []
         seen: set[str] = set()
         for values in self.originals.values():
@@ -136,7 +136,7 @@ class Report:
                     extra.append(k)
         out = io.StringIO()
         w = csv.writer(out, lineterminator="\n")
-        w.writerow(["row", "field", "reason", "value", *extra])
+        w.writerow(["row", "field", "reason", "value", *(f"file:{k}" for k in extra)])
         for e in sorted(self.rejected, key=lambda e: (e.row, e.field)):
             orig = self.originals.get(e.row, {})
             w.writerow([e.row, e.field, e.reason, "" if e.value is None else e.value,

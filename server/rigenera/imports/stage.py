@@ -67,7 +67,7 @@ def _row_errors(rows: pa.Array, bad: pa.Array, values: pa.Array, field: str,
     r = pc.filter(rows, mask).to_pylist()
     v = pc.filter(values.cast(pa.string()) if not pa.types.is_string(values.type)
                   else values, mask).to_pylist()
-    return [RowError(int(a), field, reason, None if b is None else str(b)) for a, b in zip(r, v)]
+    return [RowError(int(a), field, reason, None if b is None else str(b)) for a, b in zip(r, v, strict=True)]
 
 
 def _pg_array(values: list[object] | None) -> str | None:
