@@ -13,7 +13,6 @@ holds a workbook in memory; 400 naming `format`, suggesting GeoPackage or CSV).
 
 from __future__ import annotations
 
-import functools
 import shutil
 import tempfile
 import zipfile
@@ -27,8 +26,8 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from rigenera.exports import FORMATS, check_format
-from rigenera.exports.formats import XLSX_API_MAX_ROWS
-from rigenera.exports.query import parse_request
+from rigenera.exports.formats import XLSX_API_MAX_ROWS, Format
+from rigenera.exports.query import ExportQuery, parse_request
 from rigenera.routes import docs
 
 router = APIRouter(prefix="/api", tags=["exports"])
@@ -47,6 +46,21 @@ def _media_types() -> dict[str, Any]:
     binary = {"schema": {"type": "string", "format": "binary"}}
     types = {f.media_type.split(";")[0]: binary for f in FORMATS.values() if f.name != "csv"}
     return {**types, ZIP: binary}
+
+
+def _make_file(dsn: str, q: ExportQuery, fmt: Format, path: Path) -> tuple[int, Path, str]:
+    """The export (CSV: zipped with its sources file); (features, file, media type)."""
+    from rigenera.exports.writer import companion_path, write_export
+
+    result = write_export(dsn, q, fmt, path, max_xlsx_rows=XLSX_API_MAX_ROWS)
+    if fmt.name != "csv":
+        return result.features, result.path, fmt.media_type
+    archive_path = path.with_name(f"{path.name}.zip")
+    with zipfile.ZipFile(archive_path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.write(result.path, result.path.name)
+        sources = companion_path(result.path)
+        archive.write(sources, sources.name)
+    return result.features, archive_path, ZIP
 
 
 @router.get(
@@ -68,26 +82,17 @@ async def export(request: Request, collection: str,
     XLSX, with the attribution of its sources; filtered by CQL2 and by comuni."""
     fmt = check_format(format)
     q = parse_request(collection, filter, filter_lang, comuni, filter_crs)
-    from rigenera.exports.writer import companion_path, write_export
-
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    name = f"rigenera-{collection}-{stamp}.{fmt.extension}"
     folder = Path(tempfile.mkdtemp(prefix="rigenera-export-"))
     try:
-        result = await anyio.to_thread.run_sync(
-            functools.partial(write_export, request.app.state.dsn, q, fmt, folder / name,
-                              max_xlsx_rows=XLSX_API_MAX_ROWS), limiter=_limiter(request))
-        path, media_type = result.path, fmt.media_type
-        if fmt.name == "csv":
-            path, media_type = folder / f"{name}.zip", ZIP
-            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-                archive.write(result.path, result.path.name)
-                sources = companion_path(result.path)
-                archive.write(sources, sources.name)
+        # GDAL, psycopg2 and zip all block: the whole file is made in a worker thread.
+        features, path, media_type = await anyio.to_thread.run_sync(
+            _make_file, request.app.state.dsn, q, fmt,
+            folder / f"rigenera-{collection}-{stamp}.{fmt.extension}", limiter=_limiter(request))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return FileResponse(path, media_type=media_type, filename=path.name,
-                        headers={"X-Feature-Count": str(result.features),
+                        headers={"X-Feature-Count": str(features),
                                  "Cache-Control": "no-store"},
                         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
