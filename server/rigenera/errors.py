@@ -63,6 +63,26 @@ class ImportDataError(RigeneraError):
     code = "InvalidParameterValue"
 
 
+class ImportRefused(RigeneraError):
+    """An import refused as a whole (all or nothing: some rows are invalid), nothing
+    written; ``errors`` lists ``{row, field, reason}``, ``body`` carries the ``import``
+    record id and ``report`` is the engine's Report when there is one."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "InvalidValue"
+
+    def __init__(self, description: str, *, report: Any = None, **kwargs: Any) -> None:
+        super().__init__(description, **kwargs)
+        self.report = report
+
+
+class ImportOutOfReach(ImportRefused):
+    """A technician's import with rows outside their comuni: refused whole, naming the rows."""
+
+    status = HTTPStatus.FORBIDDEN
+    code = "Forbidden"
+
+
 class UnsafeFile(ImportDataError):
     """An import file refused before anything is read from it: unknown or mismatching type,
     too large, a zip that escapes its folder or inflates beyond the limits, corrupt or

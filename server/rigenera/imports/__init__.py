@@ -1,5 +1,22 @@
-"""The import engine (issue 10): every file and built-in source enters through here.
+"""One import engine for every way data comes in (issue 10).
 
-files.py (file safety: open_source, FileLimits, gdal_errors) is the first module;
-the engine (frame, read_file, import_frame, run_import) lives next to it.
+``read_file`` turns a GIS file into a ``Frame`` (``frame.py``); ``import_frame``
+checks it set-wise in SQL and writes it in the caller's transaction, returning a
+``Report`` (``report.py``); ``run_import`` does both in a transaction of its own.
+Built-in sources build Frames themselves and call ``import_frame``. ``files.py``
+(file safety: open_source, FileLimits, gdal_errors) is the door every file passes.
 """
+
+from rigenera.imports.frame import (
+    COLLECTIONS,
+    FUNDING_TYPE,
+    Frame,
+    ImportOptions,
+    Note,
+    RowError,
+    SourceInfo,
+)
+from rigenera.imports.report import Report
+
+__all__ = ["COLLECTIONS", "FUNDING_TYPE", "Frame", "ImportOptions", "Note", "Report", "RowError",
+           "SourceInfo"]
