@@ -37,10 +37,12 @@ from rigenera.imports.frame import (
     ROW,
     Frame,
     ImportOptions,
+    Note,
     RowError,
     SourceInfo,
     check_frame,
 )
+from rigenera.imports.reader import frame_notes
 from rigenera.imports.report import Report
 from rigenera.imports.schema import NOT_IMPORTED, PROJECT_CHILDREN, Target, describe, sql
 from rigenera.imports.stage import coerce, copy_stage, create_stage, stage_children
@@ -70,17 +72,18 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
     extra = [c for c in frame.column_names if c not in (ROW, GEOM) and c not in target.columns
              and not (options.collection == "projects" and c in PROJECT_CHILDREN)]
     ignored = [c for c in frame.column_names if c in NOT_IMPORTED and c != "geom"]
-    if extra:
-        raise ImportDataError(
-            _msg(f"colonne sconosciute per {options.collection}: {', '.join(extra)}",
-                 f"unknown columns for {options.collection}: {', '.join(extra)}"),
-            errors=[{"field": c, "reason": "unknown column"} for c in extra])
     report = Report(collection=options.collection, file=source, user=options.actor,
                     dry_run=options.dry_run, skip_invalid=options.skip_invalid,
                     id=options.import_id, total=frame.num_rows)
+    report.add_notes(frame_notes(frame))
     report.add_notes(options.notes)
-    if ignored:
-        report.message = None
+    if extra or ignored:
+        report.notes.append(Note("columns_ignored", _msg(
+            "colonne non importate (non sono campi della collezione, o li scrive Rigenera)",
+            "columns not imported (not fields of the collection, or kept by Rigenera)"),
+            len(extra) + len(ignored), [*extra, *ignored]))
+    if extra:
+        frame = frame.drop_columns(extra)
     n = frame.num_rows
     report.counts["read"] = n
 
@@ -207,7 +210,7 @@ def _check(cur: Cursor, target: Target, options: ImportOptions, present: list[st
             continue  # about what the import does not write (validation_status, version)
         field = chk.field
         value = field if field in target.columns else "NULL"
-        reason = _msg(f"viola la regola {chk.name}", f"violates {chk.name}")
+        reason = _check_reason(chk.name, chk.expr)
         cases.append(f"(CASE WHEN ({chk.expr}) IS FALSE THEN {_lit(field)} END, {_lit(reason)},"
                      f" {value}::text)")
     # NOT NULL without a default: given columns always; absent ones for new rows.
@@ -262,6 +265,16 @@ def _check(cur: Cursor, target: Target, options: ImportOptions, present: list[st
                  " used by project %%s', m.cup_id, m.cup_id), s.cup"
                  " FROM _imp_match m JOIN _imp_stage s USING (_row)"
                  " WHERE m.key_id IS NOT NULL AND m.cup_id IS NOT NULL AND m.key_id <> m.cup_id")
+
+
+def _check_reason(name: str, expr: str) -> str:
+    """'violates sites_state_check', with the allowed codes when the rule lists them."""
+    allowed = re.findall(r"'([^']*)'::text", expr) if "ANY (ARRAY[" in expr else []
+    if allowed:
+        codes = ", ".join(allowed)
+        return _msg(f"valore non ammesso (ammessi: {codes})",
+                    f"value not allowed (allowed: {codes}); rule {name}")
+    return _msg(f"viola la regola {name}", f"violates {name}")
 
 
 def _lit(text: str) -> str:
