@@ -63,10 +63,13 @@ def _file_name(raw: bytes | None) -> str:
     return PurePosixPath(text.replace("\\", "/")).name[:MAX_NAME]
 
 
-def _spool_name(index: int, name: str) -> str:
-    """Where a part is spooled: its index and the user's extension (GDAL looks at it)."""
-    suffix = PurePosixPath(name).suffix.lower()
-    return f"part{index}{suffix if re.fullmatch(r'\.[a-z0-9]{1,8}', suffix) else ''}"
+def _spool_path(workdir: Path, index: int, name: str) -> Path:
+    """Where a part is spooled: a folder per part, the user's name made safe (GDAL looks at
+    the extension, a layer or mapping is named after the file)."""
+    safe = re.sub(r"[^\w.\- ]+", "_", name).strip(". ")[:120] or "file"
+    folder = workdir / f"part{index}"
+    folder.mkdir(mode=0o700)
+    return folder / safe
 
 
 class _Receiver:
@@ -130,7 +133,7 @@ class _Receiver:
         if b"filename" in options and name in self.file_parts:
             index = len(self.upload.files)
             shown = _file_name(options[b"filename"])
-            up = UploadedFile(shown, self.upload.workdir / _spool_name(index, shown),
+            up = UploadedFile(shown, _spool_path(self.upload.workdir, index, shown),
                               content_type=self.headers.get(b"content-type", b"").decode(
                                   "latin-1") or None)
             self.upload.files[name] = up

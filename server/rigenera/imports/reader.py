@@ -137,7 +137,7 @@ def _read(src: SafeSource, layer: str | None, collection: str, m: mp.Mapping,
     with gdal_errors(src):
         with pyogrio.open_arrow(src.gdal_path, layer=layer, batch_size=BATCH, use_pyarrow=True,
                                 **_open_options(src.format)) as (meta, reader):
-            geom_name = meta.get("geometry_name") or "wkb"
+            geom_name = meta.get("geometry_name") or "wkb_geometry"  # GDAL's unnamed column
             has_geom = bool(meta.get("geometry_type")) and not table_format
             file_crs = meta.get("crs")
             columns = [f for f in meta.get("fields", [])]
