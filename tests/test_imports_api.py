@@ -432,26 +432,79 @@ def test_async_refusal_is_recorded(api, db, fingerprint):
     assert fingerprint() == before
 
 
-def test_concurrent_imports_are_bounded_or_served(api, db):
-    """Ten dry runs at once: each is answered (200, or 503 + Retry-After when the import
-    threads and their queue are full), never an error."""
-    answers: list[httpx.Response] = []
+ASYNC = {"Prefer": "respond-async"}
 
-    def one(i: int) -> None:
-        with httpx.Client(base_url=str(api.base_url), timeout=120) as c:
-            answers.append(post(c, "admin", sites(200, f"conc{i}"), dry_run="true"))
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    statuses = sorted(r.status_code for r in answers)
-    assert set(statuses) <= {200, 503}, [r.text[:200] for r in answers]
-    assert statuses.count(200) >= 6  # 2 workers + 4 waiting at least
-    for r in answers:
-        if r.status_code == 503:
-            assert r.headers["retry-after"]
+def wait_for(api: httpx.Client, location: str, user: str = "admin", seconds: float = 120
+             ) -> dict:
+    deadline = time.monotonic() + seconds
+    while True:
+        doc = api.get(location, headers=basic(user)).json()
+        if doc["status"] != "running" or time.monotonic() > deadline:
+            return doc
+        time.sleep(0.2)
+
+
+def locked_sites(db: str) -> psycopg2.extensions.connection:
+    """A transaction holding SHARE on rigenera.sites: imports read, then wait to write."""
+    conn = psycopg2.connect(db)
+    with conn.cursor() as cur:
+        cur.execute("LOCK TABLE rigenera.sites IN SHARE MODE")
+    return conn
+
+
+def test_imports_beyond_the_workers_and_their_queue_are_503(api, db):
+    """2 import threads and 4 waiting (the defaults): the 7th import is 503 + Retry-After,
+    synchronous or not, and leaves no record; the six others then complete."""
+    records = query(db, "SELECT count(*) FROM rigenera.imports")[0][0]
+    lock = locked_sites(db)
+    try:
+        locations = []
+        for i in range(6):
+            r = post(api, "admin", sites(3, f"busy{i}"), headers=ASYNC)
+            assert r.status_code == 202, r.text
+            locations.append(r.headers["location"])
+        for headers in (ASYNC, {}):
+            r = post(api, "admin", sites(3, "busy-x"), headers=headers)
+            assert r.status_code == 503, r.text
+            assert r.headers["retry-after"] and r.json()["code"] == "ServiceUnavailable"
+        assert query(db, "SELECT count(*) FROM rigenera.imports")[0][0] == records + 6
+    finally:
+        lock.rollback()
+        lock.close()
+    for i, location in enumerate(locations):
+        assert wait_for(api, location)["status"] == "succeeded"
+        assert stored(db, f"busy{i}") == 3
+    assert stored(db, "busy-x") == 0
+
+
+def test_shutdown_fails_the_queued_imports_and_waits_for_the_running_one(db, tmp_path):
+    live = LiveServer(db, tmp_path, import_workers=1).start()
+    lock = locked_sites(db)
+    stopping = threading.Thread(target=live.stop)
+    try:
+        with httpx.Client(base_url=live.url, timeout=60) as client:
+            ids = []
+            for i in range(3):  # one runs (and waits for the lock), two wait for the thread
+                r = post(client, "admin", sites(3, f"stop{i}"), headers=ASYNC)
+                assert r.status_code == 202, r.text
+                ids.append(r.json()["id"])
+        stopping.start()
+        deadline = time.monotonic() + 30
+        while [record(db, i)["status"] for i in ids[1:]] != ["failed", "failed"]:
+            assert time.monotonic() < deadline, [record(db, i) for i in ids]
+            time.sleep(0.2)
+        assert record(db, ids[0])["status"] == "running"
+    finally:
+        lock.rollback()
+        lock.close()
+    stopping.join(60)
+    assert not stopping.is_alive()
+    assert record(db, ids[0])["status"] == "succeeded" and stored(db, "stop0") == 3
+    assert stored(db, "stop1") == stored(db, "stop2") == 0
+    (message,) = query(db, "SELECT report->>'message' FROM rigenera.imports WHERE id = %s",
+                       (ids[1],))[0]
+    assert "server stopped" in message
 
 
 # ------------------------------------------------------------------ the records

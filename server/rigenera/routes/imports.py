@@ -23,6 +23,7 @@ from typing import Any
 import asyncpg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from rigenera.auth import Principal, Role
 from rigenera.dependencies import CurrentUser
@@ -184,7 +185,12 @@ async def create_import(request: Request, who: CurrentUser) -> JSONResponse:
     try:
         options = _options(upload, who)
         if _async(request):
-            import_id = await jobs.run(lambda: _start(dsn, upload, options, limits))
+            jobs.admit()  # a slot first: a 503 leaves no record behind
+            try:  # the file's checks in a plain worker thread: never queued behind imports
+                import_id = await run_in_threadpool(_start, dsn, upload, options, limits)
+            except BaseException:
+                jobs.release()
+                raise
             jobs.submit(import_id, lambda: _run(dsn, upload, dataclasses.replace(
                 options, import_id=import_id), limits), upload.close)
             handed_over = True
