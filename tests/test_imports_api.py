@@ -287,6 +287,22 @@ def test_form_problems_name_the_field(api, fingerprint):
     assert fingerprint() == before
 
 
+@pytest.mark.parametrize(("disposition", "shown"), [
+    ('filename="Città è.geojson"'.encode(), "Città è.geojson"),  # browsers: raw UTF-8
+    (b"filename*=UTF-8''Citt%C3%A0.geojson", "Città.geojson"),  # RFC 5987
+    (b"filename*=nonexistent-charset''Citt%C3%A0.geojson", "Città.geojson"),
+    (b'filename="C:\\Users\\anna\\siti.geojson"', "siti.geojson"),  # folders dropped
+])
+def test_file_names_as_clients_send_them(api, disposition, shown):
+    body = (b'--B\r\nContent-Disposition: form-data; name="collection"\r\n\r\nsites\r\n'
+            b'--B\r\nContent-Disposition: form-data; name="dry_run"\r\n\r\ntrue\r\n'
+            b'--B\r\nContent-Disposition: form-data; name="file"; ' + disposition +
+            b"\r\n\r\n" + sites(2, "names") + b"\r\n--B--\r\n")
+    r = api.post("/api/imports", content=body, headers={**MP, **basic("admin")})
+    assert r.status_code == 200, r.text
+    assert r.json()["file"]["name"] == shown
+
+
 # ------------------------------------------------------------------ bounded uploads
 @pytest.fixture(scope="module")
 def small(db: str, tmp_path_factory) -> Iterator[tuple[LiveServer, httpx.Client]]:
