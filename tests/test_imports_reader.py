@@ -210,3 +210,30 @@ def test_corrupt_file_is_refused(db: str, tmp_path: Path, fingerprint: Fingerpri
     with pytest.raises(ImportDataError):
         run_import(db, tmp_path / "cut.gpkg", ImportOptions("sites", actor="tester"))
     assert fingerprint() == before
+
+
+def test_lines_and_stops_fit_their_table(db: str, tmp_path: Path) -> None:
+    """A GeoJSON LineString becomes the MultiLineString mobility_links keeps; a one-point
+    MultiPoint becomes the Point transit_stops keeps; a two-point one is named."""
+    a, b = _inside(db, MILANO, 2, 13)
+    lines = gpd.GeoDataFrame({"kind": ["cycle_path"], "name": ["Via"], "source": ["t-line"],
+                              "source_id": ["l1"]},
+                             geometry=[shapely.LineString([a, b])], crs=4326)
+    pyogrio.write_dataframe(lines, tmp_path / "l.geojson", driver="GeoJSON")
+    report = run_import(db, tmp_path / "l.geojson", ImportOptions("mobility_links", actor="t"))
+    assert report.counts["created"] == 1, report.rejected
+    assert query(db, "SELECT GeometryType(geom), ST_Equals(geom, ST_Multi(ST_GeomFromText(%s,"
+                     " 4326))) FROM rigenera.mobility_links WHERE source = 't-line'",
+                 (shapely.LineString([a, b]).wkt,)) == [("MULTILINESTRING", True)]
+    stops = gpd.GeoDataFrame({"mode": ["bus", "tram"], "name": ["Fermata", "Doppia"],
+                              "source": ["t-stop"] * 2, "source_id": ["s1", "s2"]},
+                             geometry=[shapely.MultiPoint([a]), shapely.MultiPoint([a, b])],
+                             crs=4326)
+    pyogrio.write_dataframe(stops, tmp_path / "s.gpkg", driver="GPKG")
+    report = run_import(db, tmp_path / "s.gpkg", ImportOptions("transit_stops", actor="t",
+                                                               skip_invalid=True))
+    assert report.counts["created"] == 1
+    assert [(e.row, e.field) for e in report.rejected] == [(2, "geometry")]
+    assert "MULTIPOINT" in report.rejected[0].reason
+    assert query(db, "SELECT GeometryType(geom), istat_code FROM rigenera.transit_stops"
+                     " WHERE source = 't-stop'") == [("POINT", MILANO)]

@@ -103,6 +103,7 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
             options.progress(done, n)
 
     coerce_errors = copy_stage(cur, frame, target, present, staged)
+    _fit_geometry_type(cur, target)
     children = stage_children(cur, frame) if options.collection == "projects" else []
     run(cur, "ANALYZE _imp_stage (_row, source, source_id)")
     run(cur, "CREATE TEMP TABLE _imp_err (_row bigint, field text, reason text, value text,"
@@ -187,6 +188,21 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
         options.progress(n, n)
     record.update(cur, report)
     return report
+
+
+def _fit_geometry_type(cur: Cursor, target: Target) -> None:
+    """A LineString where the table keeps MultiLineStrings is the same line (ST_Multi); a
+    MultiPoint of one point where it keeps Points is that point. Anything else stays as
+    it is, for the geometry check to name."""
+    kind = target.geom_type.upper()
+    if kind.startswith("MULTI"):
+        run(cur, "UPDATE _imp_stage SET geom = ST_Multi(geom)"
+                 " WHERE geom IS NOT NULL AND GeometryType(geom) = %(single)s",
+            {"single": kind[len("MULTI"):]})
+    elif kind in ("POINT", "LINESTRING", "POLYGON"):
+        run(cur, "UPDATE _imp_stage SET geom = ST_GeometryN(geom, 1)"
+                 " WHERE geom IS NOT NULL AND GeometryType(geom) = %(multi)s"
+                 " AND ST_NumGeometries(geom) = 1", {"multi": "MULTI" + kind})
 
 
 class _Clock:
