@@ -83,6 +83,35 @@ class ImportOutOfReach(ImportRefused):
     code = "Forbidden"
 
 
+class UnsafeFile(ImportDataError):
+    """An import file refused before anything is read from it: unknown or mismatching type,
+    too large, a zip that escapes its folder or inflates beyond the limits, corrupt or
+    truncated content, text that is not in a known encoding (imports/files.py). The
+    answer names `file` and the reason; nothing is written."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "InvalidFile"
+
+    def __init__(self, description: str, *, reason: str, **kwargs: Any) -> None:
+        kwargs.setdefault("errors", [{"field": "file", "reason": reason}])
+        super().__init__(description, **kwargs)
+        self.reason = reason
+
+
+class FileTooLarge(UnsafeFile):
+    """The file (or what a zip would unpack to) is over the import size limits: 413."""
+
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "PayloadTooLarge"
+
+
+class UnsupportedFile(UnsafeFile):
+    """Not a format the importer reads, or content that is not what its extension says: 415."""
+
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    code = "UnsupportedMediaType"
+
+
 class UsageError(RigeneraError):
     """A management command was called wrongly (bad arguments, unknown account)."""
 

@@ -3,7 +3,8 @@
 ``read_file`` turns a GIS file into a ``Frame`` (``frame.py``); ``import_frame``
 checks it set-wise in SQL and writes it in the caller's transaction, returning a
 ``Report`` (``report.py``); ``run_import`` does both in a transaction of its own.
-Built-in sources build Frames themselves and call ``import_frame``.
+Built-in sources build Frames themselves and call ``import_frame``. ``files.py``
+(file safety: open_source, FileLimits, gdal_errors) is the door every file passes.
 """
 
 from rigenera.imports.frame import (
