@@ -115,6 +115,7 @@ def _import(cur: Cursor, src: BuiltinSource, batch: Batch, dry_run: bool) -> Rep
     options = ImportOptions(collection=batch.collection, actor=f"import:{src.name}",
                             external=batch.external, notes=batch.notes, dry_run=dry_run)
     t0 = time.monotonic()
+    _drop_engine_temp_tables(cur)
     try:
         report = import_frame(cur, batch.frame, batch.errors, options, batch.source)
     except ImportRefused as exc:
@@ -123,3 +124,14 @@ def _import(cur: Cursor, src: BuiltinSource, batch: Batch, dry_run: bool) -> Rep
     LOG.info("%s -> %s: %s (%.1f s)", batch.source.name, batch.collection,
              report.counts, time.monotonic() - t0)
     return report
+
+
+def _drop_engine_temp_tables(cur: Cursor) -> None:
+    """Several imports share this transaction: the engine's staging tables of the
+    previous one (ON COMMIT DROP) must go before the next one creates them again."""
+    cur.execute("SELECT string_agg(format('%I', relname), ', ') FROM pg_class"
+                " WHERE relnamespace = pg_my_temp_schema() AND relkind = 'r'"
+                " AND relname LIKE '\\_imp\\_%'")
+    row = cur.fetchone()
+    if row and row[0]:
+        cur.execute(f"DROP TABLE {row[0]}")

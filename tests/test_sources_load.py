@@ -1,4 +1,5 @@
-"""The open-data importer against a real PostGIS, with the real files of SOURCES.md.
+"""``load-open-data``: every built-in source through the import engine, real PostGIS,
+real files of SOURCES.md (the old loaders/opendata.py tests, moved here).
 
 Reference values come from /work/shared/data/SOURCES.md. Each test takes a
 fresh database from ``make_database()``: the shared ``dsn`` holds the demo
@@ -19,27 +20,29 @@ from pathlib import Path
 import pytest
 
 from conftest import query
-from rigenera.errors import ImportDataError
-from rigenera.loaders.opendata import (
-    COMUNI_FILE,
-    CYCLE_FILE,
-    METRO_FILE,
-    POPULATION_FILE,
-    RU_ALL1_FILE,
-    RU_ALL3_FILE,
-    SITE_CONDITION,
-    SITES_FILE,
-    SURFACE_FILE,
-    load_open_data,
-)
+from rigenera.errors import ImportDataError, ImportRefused
+from rigenera.imports.sources import LoadResult, load_open_data
+from rigenera.imports.sources.comuni import FILE as COMUNI_FILE
+from rigenera.imports.sources.comuni import POPULATION_FILE
+from rigenera.imports.sources.cycle import FILE as CYCLE_FILE
+from rigenera.imports.sources.dm2021 import ALL1_FILE as RU_ALL1_FILE
+from rigenera.imports.sources.dm2021 import ALL3_FILE as RU_ALL3_FILE
+from rigenera.imports.sources.dm2021 import SOURCE as SRC_RU
+from rigenera.imports.sources.regis import SOURCE as SRC_REGIS
+from rigenera.imports.sources.regis import config as regis_config
+from rigenera.imports.sources.sites2016 import FILE as SITES_FILE
+from rigenera.imports.sources.sites2016 import site_conditions
+from rigenera.imports.sources.transit import METRO_FILE, SURFACE_FILE
 from rigenera.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.shared_data
 
 TABLES = ("comuni", "sites", "projects", "project_comuni", "project_sites", "funding_lines",
           "mobility_links", "transit_stops", "boundary_pieces")
+REGIS_FILES = (regis_config()["localisations_file"], regis_config()["projects_file"])
 ALL_FILES = (COMUNI_FILE, POPULATION_FILE, METRO_FILE, SURFACE_FILE, CYCLE_FILE, SITES_FILE,
-             RU_ALL1_FILE, RU_ALL3_FILE)
+             RU_ALL1_FILE, RU_ALL3_FILE, *REGIS_FILES)
+DECREE_FILES = tuple(f for f in ALL_FILES if f not in REGIS_FILES)
 
 
 def table_counts(dsn: str) -> dict[str, int]:
@@ -66,27 +69,33 @@ def copy_data(shared: Path, dest: Path, names: tuple[str, ...] = ALL_FILES) -> P
 
 
 @pytest.fixture(scope="module")
-def loaded(make_database: Callable[[], str], shared_data: Path) -> tuple[str, dict[str, int]]:
+def loaded(make_database: Callable[[], str], shared_data: Path) -> tuple[str, LoadResult]:
     dsn = make_database()
     return dsn, load_open_data(dsn, shared_data)
 
 
-def test_counts_match_sources(loaded: tuple[str, dict[str, int]]) -> None:
-    dsn, counts = loaded
-    assert counts == {"comuni": 133, "transit_stops": 130 + 4690, "mobility_links": 4154,
-                      "sites": 192, "projects": 117, "project_comuni": 117,
-                      "funding_lines": 117 + 17}
+def test_counts_match_sources(loaded: tuple[str, LoadResult]) -> None:
+    dsn, result = loaded
+    counts = result.counts()
+    assert {k: counts[k] for k in ("comuni", "transit_stops", "mobility_links", "sites",
+                                   "projects")} == {
+        "comuni": 133, "transit_stops": 130 + 4690, "mobility_links": 4154, "sites": 192,
+        "projects": 421}  # 415 CUPs of the measures in scope + 6 more of the decree
     db = table_counts(dsn)
     assert db["comuni"] == 133
     assert db["transit_stops"] == 4820
     assert db["mobility_links"] == 4154
     assert db["sites"] == 192
-    assert db["projects"] == 117
-    assert db["project_comuni"] == 117
+    assert db["projects"] == 421
+    assert db["project_comuni"] == counts["project_comuni"]
+    assert db["funding_lines"] == counts["funding_lines"]
     assert db["boundary_pieces"] > 133
+    for _batch, report in result.reports:
+        assert report.status == "succeeded" and report.counts["invalid"] == 0, report.to_json()
+        assert report.counts["created"] == report.counts["read"]
 
 
-def test_comuni(loaded: tuple[str, dict[str, int]]) -> None:
+def test_comuni(loaded: tuple[str, LoadResult]) -> None:
     dsn, _ = loaded
     (n_multi, pop, area_km2), = query(
         dsn, "SELECT count(*) FILTER (WHERE GeometryType(geom) = 'MULTIPOLYGON'),"
@@ -98,7 +107,7 @@ def test_comuni(loaded: tuple[str, dict[str, int]]) -> None:
                       " WHERE istat_code = '015146'") == [("Milano", 1_354_196, "F205")]
 
 
-def test_transit_stops(loaded: tuple[str, dict[str, int]]) -> None:
+def test_transit_stops(loaded: tuple[str, LoadResult]) -> None:
     dsn, _ = loaded
     metro = dict(query(dsn, "SELECT l, count(*) FROM rigenera.transit_stops, unnest(lines) l"
                             " WHERE mode = 'metro' GROUP BY l"))
@@ -123,7 +132,7 @@ def test_transit_stops(loaded: tuple[str, dict[str, int]]) -> None:
                       "'19','24','27','31','33']") == [(0,)]
 
 
-def test_cycle_network(loaded: tuple[str, dict[str, int]]) -> None:
+def test_cycle_network(loaded: tuple[str, LoadResult]) -> None:
     dsn, _ = loaded
     (km, n_multi), = query(dsn, "SELECT sum(length_m) / 1000, count(*) FILTER"
                                 " (WHERE GeometryType(geom) = 'MULTILINESTRING')"
@@ -136,7 +145,7 @@ def test_cycle_network(loaded: tuple[str, dict[str, int]]) -> None:
                       " WHERE typology = 'ciclabile sede propria'") == [(1487,)]
 
 
-def test_sites(loaded: tuple[str, dict[str, int]]) -> None:
+def test_sites(loaded: tuple[str, LoadResult]) -> None:
     dsn, _ = loaded
     assert query(dsn, "SELECT DISTINCT istat_code FROM rigenera.sites") == [("015146",)]
     uses = dict(query(dsn, "SELECT former_use, count(*) FROM rigenera.sites GROUP BY 1"))
@@ -155,34 +164,45 @@ def test_sites(loaded: tuple[str, dict[str, int]]) -> None:
          "Degrado/Inutilizzo; Ex cinema Maestoso", "private")]
 
 
-def test_projects_and_funding(loaded: tuple[str, dict[str, int]]) -> None:
+def test_projects_and_funding(loaded: tuple[str, LoadResult]) -> None:
+    """The decree's lines as before (117 CUPs, 32 granted), now mostly on ReGiS projects."""
     dsn, _ = loaded
-    status = dict(query(dsn, "SELECT status, count(*) FROM rigenera.projects GROUP BY 1"))
-    assert status == {"funded": 32, "rejected": 4, "planned": 81}
-    granted = query(dsn, "SELECT sum(amount_eur) FROM rigenera.funding_lines"
-                         " WHERE funding_source = 'pnrr' AND status = 'granted'")[0][0]
+    assert dict(query(dsn, "SELECT source, count(*) FROM rigenera.projects GROUP BY 1")) == {
+        SRC_REGIS: 416, SRC_RU: 5}
+    decree = "f.source_id ~ '^[A-Z0-9]{15}-(pnrr|cofin)$'"
+    granted = query(dsn, "SELECT sum(amount_eur) FROM rigenera.funding_lines f"
+                         f" WHERE funding_source = 'pnrr' AND status = 'granted' AND {decree}")[0][0]
     assert granted == Decimal("55971030.06")
-    assert query(dsn, "SELECT count(*) FROM rigenera.funding_lines WHERE funding_source = 'pnrr'"
-                      " AND programme_code = 'M5C2I2.01.00'") == [(117,)]
-    assert query(dsn, "SELECT status, count(*) FROM rigenera.funding_lines"
-                      " WHERE funding_source = 'pnrr' AND status <> 'requested'"
+    assert query(dsn, "SELECT count(*) FROM rigenera.funding_lines f WHERE funding_source = 'pnrr'"
+                      f" AND programme_code = 'M5C2I2.01.00' AND {decree}") == [(117,)]
+    assert query(dsn, "SELECT status, count(*) FROM rigenera.funding_lines f"
+                      f" WHERE funding_source = 'pnrr' AND status <> 'requested' AND {decree}"
                       " GROUP BY 1 ORDER BY 1") == [("granted", 32), ("not_granted", 4)]
-    # Costo complessivo = contribution + co-financing on every project.
-    assert query(dsn, "SELECT count(*) FROM rigenera.projects p WHERE total_cost_eur <>"
-                      " (SELECT sum(amount_eur) FROM rigenera.funding_lines f"
-                      "  WHERE f.project_id = p.id)") == [(0,)]
+    # Costo complessivo = contribution + co-financing on every decree project (ReGiS
+    # lines without a published amount add nothing).
+    assert query(dsn, "SELECT count(*) FROM rigenera.projects p WHERE p.regenerated_m2 IS NOT"
+                      " NULL AND total_cost_eur <> (SELECT sum(amount_eur) FROM"
+                      " rigenera.funding_lines f WHERE f.project_id = p.id)") == [(0,)]
     row = query(dsn, "SELECT p.title, p.implementing_body, p.total_cost_eur, p.regenerated_m2,"
-                     " p.geom_source, GeometryType(p.geom), c.istat_codes"
-                     " FROM rigenera.projects p JOIN pub.projects c USING (id)"
+                     " p.geom_source, GeometryType(p.geom), c.istat_codes, p.source,"
+                     " c.programme_codes FROM rigenera.projects p JOIN pub.projects c USING (id)"
                      " WHERE p.cup = 'B99D21000000005'")
     assert row == [("Rigenerazione urbana – Melzo (CUP B99D21000000005)", "Melzo",
                     Decimal("2133533.37"), Decimal("2130.00"), "comune_point", "POINT",
-                    ["015142"])]
-    # The representative point lies in the project's comune.
+                    ["015142"], SRC_REGIS, ["M5C2I2.01.00"])]
+    # The representative point lies in the project's comune; several comuni: a multipoint.
     assert query(dsn, "SELECT count(*) FROM rigenera.projects p JOIN rigenera.project_comuni pc"
                       " ON pc.project_id = p.id JOIN rigenera.comuni c USING (istat_code)"
                       " WHERE NOT ST_Intersects(c.geom, p.geom)") == [(0,)]
-    assert query(dsn, "SELECT count(DISTINCT istat_code) FROM rigenera.project_comuni") == [(30,)]
+    assert query(dsn, "SELECT count(*) FROM rigenera.projects WHERE geom IS NULL"
+                      " OR geom_source <> 'comune_point'") == [(0,)]
+    assert query(dsn, "SELECT count(*) FROM rigenera.projects p WHERE GeometryType(geom) ="
+                      " 'MULTIPOINT' AND ST_NumGeometries(geom) <> (SELECT count(*) FROM"
+                      " rigenera.project_comuni pc WHERE pc.project_id = p.id)") == [(0,)]
+    assert query(dsn, "SELECT count(DISTINCT pc.istat_code) FROM rigenera.project_comuni pc"
+                      " JOIN rigenera.projects p ON p.id = pc.project_id"
+                      " WHERE p.cup IN (SELECT substr(source_id, 1, 15) FROM"
+                      " rigenera.funding_lines f WHERE " + decree + ")") == [(30,)]
 
 
 def test_site_conditions_cover_the_file(shared_data: Path) -> None:
@@ -190,7 +210,7 @@ def test_site_conditions_cover_the_file(shared_data: Path) -> None:
 
     doc = json.loads((shared_data / SITES_FILE).read_text())
     values = {f["properties"]["condition"] for f in doc["features"]}
-    assert values == set(SITE_CONDITION)
+    assert values == set(site_conditions())
 
 
 def test_rerun_is_idempotent(make_database: Callable[[], str], shared_data: Path) -> None:
