@@ -217,11 +217,17 @@ def test_rerun_is_idempotent(make_database: Callable[[], str], shared_data: Path
     dsn = make_database()
     first = load_open_data(dsn, shared_data)
     before_counts, before_versions = table_counts(dsn), versions(dsn)
+    (history,) = query(dsn, "SELECT count(*) FROM rigenera.history")[0]
     second = load_open_data(dsn, shared_data)
-    assert second == first
+    assert second.counts() == first.counts()
+    for _batch, report in second.reports:
+        c = report.counts
+        assert (c["created"], c["updated"], c["unchanged"]) == (0, 0, c["read"]), report.file
     assert table_counts(dsn) == before_counts
     assert versions(dsn) == before_versions
+    assert query(dsn, "SELECT count(*) FROM rigenera.history") == [(history,)]
     assert query(dsn, "SELECT max(version) FROM rigenera.transit_stops") == [(1,)]
+    assert query(dsn, "SELECT max(version) FROM rigenera.projects") == [(1,)]
 
 
 def _rewrite_csv(path: Path, change: Callable[[list[list[str]]], None]) -> None:
@@ -294,25 +300,54 @@ def test_missing_files_are_skipped(
 ) -> None:
     dsn = make_database()
     first = copy_data(shared_data, tmp_path / "a", (COMUNI_FILE,))
-    assert load_open_data(dsn, first) == {"comuni": 133}
+    assert load_open_data(dsn, first).counts() == {"comuni": 133}
     # Comuni already in the database: their file may be absent now.
     second = copy_data(shared_data, tmp_path / "b", (METRO_FILE, RU_ALL3_FILE))
-    assert load_open_data(dsn, second) == {"transit_stops": 130, "projects": 32,
-                                           "project_comuni": 32, "funding_lines": 32 + 7}
+    assert load_open_data(dsn, second).counts() == {
+        "transit_stops": 130, "projects": 32, "project_comuni": 32, "funding_lines": 32 + 7}
+    assert dict(query(dsn, "SELECT source, count(*) FROM rigenera.projects GROUP BY 1")) == {
+        SRC_RU: 32}
     # population file absent: population left NULL, not an error.
     assert query(dsn, "SELECT count(population) FROM rigenera.comuni") == [(0,)]
 
 
 def test_on_top_of_the_demo_data(make_database: Callable[[], str], shared_data: Path) -> None:
+    """Real data never sits next to the invented demo rows: they go first (history
+    keeps their deletion); --keep-demo keeps them and says so."""
     from rigenera.loaders.demo import load_demo
 
     dsn = make_database()
     demo = load_demo(dsn)
-    load_open_data(dsn, shared_data)
+    (lines,) = query(dsn, "SELECT count(*) FROM rigenera.funding_lines f JOIN"
+                          " rigenera.projects p ON p.id = f.project_id"
+                          " WHERE p.source LIKE 'Demo%%'")[0]
+    assert lines > 0
+    result = load_open_data(dsn, shared_data)
+    assert result.demo_removed == {k: v for k, v in demo.items() if k != "comuni"} | {
+        "funding_lines": lines}
     db = table_counts(dsn)
     assert db["comuni"] == 133  # the same comuni, now from the open-data file
+    assert db["sites"] == 192
+    assert db["projects"] == 421
+    assert db["transit_stops"] == 4820
+    assert query(dsn, "SELECT count(*) FROM rigenera.sites WHERE source LIKE 'Demo%%'") == [(0,)]
+    assert query(dsn, "SELECT count(*) FROM rigenera.history WHERE operation = 'delete'"
+                      " AND collection = 'sites' AND actor = 'import:opendata'") == [
+        (demo["sites"],)]
+
+
+def test_keep_demo(make_database: Callable[[], str], shared_data: Path) -> None:
+    from rigenera.loaders.demo import load_demo
+
+    dsn = make_database()
+    demo = load_demo(dsn)
+    result = load_open_data(dsn, shared_data, keep_demo=True)
+    assert result.demo_removed == {}
+    assert result.demo_kept == {k: v for k, v in demo.items() if k != "comuni"} | {
+        "funding_lines": result.demo_kept["funding_lines"]}
+    db = table_counts(dsn)
     assert db["sites"] == demo["sites"] + 192
-    assert db["projects"] == demo["projects"] + 117
+    assert db["projects"] == demo["projects"] + 421
     assert db["transit_stops"] == demo["transit_stops"] + 4820
 
 
@@ -325,9 +360,11 @@ def test_cli(make_database: Callable[[], str], shared_data: Path) -> None:
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     for expected in ("comuni: 133", "transit_stops: 4820", "mobility_links: 4154", "sites: 192",
-                     "projects: 117", "funding_lines: 134"):
+                     "projects: 421", "funding_lines: 567"):
         assert expected in lines
-    assert table_counts(dsn)["projects"] == 117
+    assert table_counts(dsn)["projects"] == 421
+    text = out.stdout
+    assert "decree_missing_from_regis" in text and "measures_out_of_scope" in text
 
 
 def test_cli_reports_bad_file(make_database: Callable[[], str], shared_data: Path,
@@ -346,7 +383,6 @@ def test_cli_reports_bad_file(make_database: Callable[[], str], shared_data: Pat
 
 def test_degenerate_cycle_lines_are_repaired_or_counted(
     make_database: Callable[[], str], shared_data: Path, tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
 ) -> None:
     import json
 
@@ -364,10 +400,11 @@ def test_degenerate_cycle_lines_are_repaired_or_counted(
          "geometry": {"type": "MultiLineString", "coordinates": [good, point_like]}},
     ]
     (d / CYCLE_FILE).write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
-    with caplog.at_level("WARNING", logger="rigenera.loaders.opendata"):
-        counts = load_open_data(dsn, d)
-    assert counts["mobility_links"] == 2
+    result = load_open_data(dsn, d)
+    assert result.counts()["mobility_links"] == 2
     assert query(dsn, "SELECT source_id, ST_NumGeometries(geom) FROM rigenera.mobility_links"
                       " ORDER BY 1") == [("1", 1), ("3", 1)]
-    assert "1 features without any valid line skipped (id_amat 2)" in caplog.text
-    assert "1 features had degenerate parts removed" in caplog.text
+    ((_batch, report),) = result.reports
+    notes = {n.code: (n.count, n.items) for n in report.notes}
+    assert notes["no_valid_line"] == (1, ["2"])
+    assert notes["degenerate_parts_removed"] == (1, ["3"])
