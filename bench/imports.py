@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from run import SYNTHETIC_SQL, write_results  # noqa: E402
 
 from rigenera.cluster import LocalCluster, free_port  # noqa: E402
-from rigenera.loaders.demo import load_demo  # noqa: E402
 from rigenera.imports.sources import load_open_data  # noqa: E402
+from rigenera.loaders.demo import load_demo  # noqa: E402
 from rigenera.migrate import migrate  # noqa: E402
 
 SHARED = Path(os.environ.get("RIGENERA_SHARED_DATA", ROOT.parent / "shared" / "data"))

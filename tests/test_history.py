@@ -18,10 +18,10 @@ import pytest
 
 from conftest import MILANO, PASSWORD, LiveServer, basic, query
 from rigenera.auth import hash_password
-from rigenera.loaders.demo import DEMO_FILE, load_demo
 from rigenera.imports.sources import load_open_data
 from rigenera.imports.sources.sites2016 import FILE as SITES_FILE
 from rigenera.imports.sources.sites2016 import SOURCE as SRC_SITES
+from rigenera.loaders.demo import DEMO_FILE, load_demo
 from rigenera.migrate import migrate
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import query
-from rigenera.errors import ImportDataError, ImportRefused
+from rigenera.errors import ImportDataError
 from rigenera.imports.sources import LoadResult, load_open_data
 from rigenera.imports.sources.comuni import FILE as COMUNI_FILE
 from rigenera.imports.sources.comuni import POPULATION_FILE

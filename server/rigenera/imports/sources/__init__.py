@@ -30,10 +30,14 @@ from rigenera.loaders.common import begin_import
 
 LOG = logging.getLogger(__name__)
 
+# Who writes, in history and created_by/updated_by: the command, as before the engine
+# (the imports record names each source's files).
+ACTOR = "import:opendata"
+
 
 @dataclass(frozen=True)
 class BuiltinSource:
-    """One built-in source: its name (the actor is ``import:<name>``), its files and
+    """One built-in source: its name, its files and
     the function that turns whichever of them are present into Batches."""
 
     name: str
@@ -112,7 +116,7 @@ def load_open_data(dsn: str, directory: Path, *, keep_demo: bool = False,
 def _import(cur: Cursor, src: BuiltinSource, batch: Batch, dry_run: bool) -> Report:
     from rigenera.imports.engine import import_frame  # the engine loads its SQL on import
 
-    options = ImportOptions(collection=batch.collection, actor=f"import:{src.name}",
+    options = ImportOptions(collection=batch.collection, actor=ACTOR,
                             external=batch.external, notes=batch.notes, dry_run=dry_run)
     t0 = time.monotonic()
     _drop_engine_temp_tables(cur)

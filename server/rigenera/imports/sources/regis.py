@@ -71,7 +71,7 @@ def measure_levels(code: str) -> set[str]:
     m = MEASURE_RE.match(code)
     if not m:
         return {code}
-    mi, co, inv, me, sub = m.groups()
+    mi, co, inv, me, _sub = m.groups()
     return {mi, mi + co, mi + co + inv, f"{mi}{co}{inv}.{me}", code}
 
 

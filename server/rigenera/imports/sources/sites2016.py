@@ -60,7 +60,8 @@ def build(cur: Cursor, directory: Path) -> list[Batch]:
     feats = read_features(
         path, ["cod_prog", "name", "address", "condition", "condition_desc", "typology",
                "category"], {"Point", "Polygon", "MultiPolygon"})
-    conditions = {word(k): v for k, v in site_conditions().items()}
+    conditions: dict[str, dict[str, str | None]] = {
+        word(k): dict(v) for k, v in site_conditions().items()}
     former = vocabulary(MAPPING, "former_use")
     ownership = vocabulary(MAPPING, "ownership")
     comuni = comuni_of(cur, [f.geom for f in feats])
@@ -76,7 +77,7 @@ def build(cur: Cursor, directory: Path) -> list[Batch]:
         elif code != "015146":
             outside_milano += 1
         condition = text(p["condition"])
-        mapped = conditions.get(word(condition or ""))
+        mapped: dict[str, str | None] | None = conditions.get(word(condition or ""))
         if mapped is None:
             errors.append(RowError(f.row, "condition", "condizione sconosciuta / unknown "
                                    "condition (sites2016.yml)", condition))
