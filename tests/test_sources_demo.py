@@ -117,3 +117,17 @@ def test_decree_alone_after_regis_keeps_one_project(make_database: Callable[[], 
     assert query(dsn, "SELECT source, count(*), max(version) FROM rigenera.projects"
                       " GROUP BY 1 ORDER BY 1") == before
     assert {s for s, *_ in before} == {SRC_REGIS, SRC_RU}
+
+
+@pytest.mark.shared_data
+def test_dry_run_writes_nothing(make_database: Callable[[], str], shared_data: Path) -> None:
+    dsn = make_database()
+    load_demo(dsn)
+    result = load_open_data(dsn, shared_data, dry_run=True)
+    assert result.counts()["projects"] == 421 and result.demo_removed
+    assert all(r.status == "dry_run" and r.counts["created"] == r.counts["read"]
+               for _b, r in result.reports)
+    assert query(dsn, "SELECT count(*) FROM rigenera.projects WHERE source NOT LIKE 'Demo%%'"
+                      " OR source IS NULL") == [(0,)]
+    assert query(dsn, "SELECT count(*) FROM rigenera.imports") == [(0,)]
+    assert query(dsn, "SELECT count(*) FROM rigenera.sites WHERE source LIKE 'Demo%%'") == [(12,)]
