@@ -8,6 +8,8 @@
     rigenera load-open-data DIR [--keep-demo] [--regis-scope FILE] [--dry-run]
                                  every built-in source found in DIR (imports/sources/)
     rigenera demo remove         delete the invented demo rows (history keeps them)
+    rigenera import FILE --collection C [--layer L] [--mapping M.yml] [--crs EPSG:N]
+                    [--dry-run] [--skip-invalid] [--rejected R.csv] [--json]
     rigenera serve
     rigenera user add USERNAME --role ROLE [--comuni ISTAT,...] [--password-stdin]
     rigenera user passwd|disable|enable USERNAME;  rigenera user list
@@ -381,6 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
     dm.add_argument("action", choices=["remove"])
     dm.set_defaults(func=cmd_demo)
     od.set_defaults(func=cmd_load_open_data)
+    from rigenera.imports.cli import add_parser as add_import
+
+    add_import(sub)
     sub.add_parser("serve", help="serve the API").set_defaults(func=cmd_serve)
     user = sub.add_parser("user", help="accounts: add, passwd, set (role, comuni), list, "
                                        "disable, enable")

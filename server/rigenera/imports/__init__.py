@@ -19,4 +19,18 @@ from rigenera.imports.frame import (
 from rigenera.imports.report import Report
 
 __all__ = ["COLLECTIONS", "FUNDING_TYPE", "Frame", "ImportOptions", "Note", "Report", "RowError",
-           "SourceInfo"]
+           "SourceInfo", "import_frame", "read_file", "run_import"]
+
+
+def __getattr__(name: str) -> object:
+    """read_file, import_frame, run_import on first use (they load GDAL, pyproj, psycopg2)."""
+    if name == "read_file":
+        from rigenera.imports.reader import read_file
+        return read_file
+    if name == "import_frame":
+        from rigenera.imports.engine import import_frame
+        return import_frame
+    if name == "run_import":
+        from rigenera.imports.run import run_import
+        return run_import
+    raise AttributeError(name)

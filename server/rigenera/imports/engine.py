@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any
 
 import psycopg2
@@ -37,10 +38,12 @@ from rigenera.imports.frame import (
     ROW,
     Frame,
     ImportOptions,
+    Note,
     RowError,
     SourceInfo,
     check_frame,
 )
+from rigenera.imports.reader import frame_notes
 from rigenera.imports.report import Report
 from rigenera.imports.schema import NOT_IMPORTED, PROJECT_CHILDREN, Target, describe, sql
 from rigenera.imports.stage import coerce, copy_stage, create_stage, stage_children
@@ -70,17 +73,18 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
     extra = [c for c in frame.column_names if c not in (ROW, GEOM) and c not in target.columns
              and not (options.collection == "projects" and c in PROJECT_CHILDREN)]
     ignored = [c for c in frame.column_names if c in NOT_IMPORTED and c != "geom"]
-    if extra:
-        raise ImportDataError(
-            _msg(f"colonne sconosciute per {options.collection}: {', '.join(extra)}",
-                 f"unknown columns for {options.collection}: {', '.join(extra)}"),
-            errors=[{"field": c, "reason": "unknown column"} for c in extra])
     report = Report(collection=options.collection, file=source, user=options.actor,
                     dry_run=options.dry_run, skip_invalid=options.skip_invalid,
                     id=options.import_id, total=frame.num_rows)
+    report.add_notes(frame_notes(frame))
     report.add_notes(options.notes)
-    if ignored:
-        report.message = None
+    if extra or ignored:
+        report.notes.append(Note("columns_ignored", _msg(
+            "colonne non importate (non sono campi della collezione, o li scrive Rigenera)",
+            "columns not imported (not fields of the collection, or kept by Rigenera)"),
+            len(extra) + len(ignored), [*extra, *ignored]))
+    if extra:
+        frame = frame.drop_columns(extra)
     n = frame.num_rows
     report.counts["read"] = n
 
@@ -88,6 +92,7 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
         report.id = record.insert(cur, report, options)
     record.begin(cur, report, options)
 
+    clock = _Clock(report)
     # 1. stage
     table, coerce_errors = coerce(frame, target)
     present = [c for c in target.writable if c in table.column_names]
@@ -101,7 +106,7 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
     copy_stage(cur, table, present, staged)
     del table
     children = stage_children(cur, frame) if options.collection == "projects" else []
-    run(cur, "CREATE INDEX ON _imp_stage (_row); ANALYZE _imp_stage")
+    run(cur, "ANALYZE _imp_stage (_row, source, source_id)")
     run(cur, "CREATE TEMP TABLE _imp_err (_row bigint, field text, reason text, value text,"
              " kind text NOT NULL DEFAULT 'invalid') ON COMMIT DROP")
     file_errors = [*errors, *coerce_errors]
@@ -109,6 +114,7 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
         execute_values(cur, "INSERT INTO _imp_err (_row, field, reason, value) VALUES %s",
                        [(e.row, e.field, e.reason, e.value) for e in file_errors], page_size=5000)
 
+    clock("stage")
     # 2. derive
     derived: list[str] = []
     if options.collection in ("sites", "transit_stops"):
@@ -119,12 +125,16 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
     if options.collection == "projects":
         writes.derive_projects(cur, children)
 
+    clock("derive")
     # 3. match
     _match(cur, target, options)
+    clock("match")
     # 4. check
     _check(cur, target, options, present, children)
+    clock("check")
     # 5. classify
     writes.classify(cur, target, present, children, derived)
+    clock("classify")
     counts = writes.counts(cur)
     report.counts.update(counts)
     rejected = _rejected(cur)
@@ -172,12 +182,26 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
             raise ImportRefused(err.description, errors=err.errors, body={"import": report.id},
                                 report=report) from exc
         report.counts["written"] = written
+        clock("write")
         report.finish("succeeded")
     report.done = n
     if options.progress is not None:
         options.progress(n, n)
     record.update(cur, report)
     return report
+
+
+class _Clock:
+    """Seconds per phase, into report.timings (the benchmark's breakdown)."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.t = time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.report.timings[phase] = self.report.timings.get(phase, 0) + now - self.t
+        self.t = now
 
 
 def _match(cur: Cursor, target: Target, options: ImportOptions) -> None:
@@ -197,42 +221,44 @@ def _match(cur: Cursor, target: Target, options: ImportOptions) -> None:
 def _check(cur: Cursor, target: Target, options: ImportOptions, present: list[str],
            children: list[str]) -> None:
     coll = options.collection
-    # CHECK constraints of the table (geometry validity has its own reasons, below).
-    cases = []
+    # (failed condition, field, reason, value) per rule: the table's CHECK constraints
+    # (geometry rules have their own statement and reasons, below), NOT NULL columns
+    # without a default (given columns always, absent ones for new rows), foreign keys.
+    rules: list[tuple[str, str, str, str]] = []
     for chk in target.checks:
-        if "st_isvalid" in chk.expr.lower() or "geometrytype" in chk.expr.lower():
-            continue
-        if any(re.search(rf"\b{c}\b", chk.expr) for c in NOT_IMPORTED
-               if c not in ("geom", "geometry_kind")):
+        low = chk.expr.lower()
+        if "st_isvalid" in low or "geometrytype" in low or "geometry_kind" in low:
+            continue  # geometry: checked below with PostGIS's reasons
+        if any(re.search(rf"\b{c}\b", chk.expr) for c in NOT_IMPORTED if c != "geom"):
             continue  # about what the import does not write (validation_status, version)
-        field = chk.field
-        value = field if field in target.columns else "NULL"
-        reason = _msg(f"viola la regola {chk.name}", f"violates {chk.name}")
-        cases.append(f"(CASE WHEN ({chk.expr}) IS FALSE THEN {_lit(field)} END, {_lit(reason)},"
-                     f" {value}::text)")
-    # NOT NULL without a default: given columns always; absent ones for new rows.
+        value = chk.field if chk.field in target.columns else "NULL"
+        rules.append((f"({chk.expr}) IS FALSE", chk.field, _check_reason(chk.name, chk.expr),
+                      f"{value}::text"))
     for col in target.columns.values():
         if not col.not_null or col.default is not None or col.name in NOT_IMPORTED:
             continue
         cond = f"s.{col.name} IS NULL"
         if col.name not in present:
             cond += " AND m.key_id IS NULL AND m.cup_id IS NULL AND m.geom_id IS NULL"
-        cases.append(f"(CASE WHEN {cond} THEN {_lit(col.name)} END,"
-                     f" {_lit(_msg('obbligatorio', 'required'))}, NULL::text)")
+        rules.append((cond, col.name, _msg("obbligatorio", "required"), "NULL::text"))
     for fk in target.foreign_keys:
-        cases.append(
-            f"(CASE WHEN s.{fk.column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {fk.ref_table} r"
-            f" WHERE r.{fk.ref_column} = s.{fk.column}) THEN {_lit(fk.column)} END,"
-            f" {_lit(_msg(f'non esiste in {fk.ref_table}', f'not found in {fk.ref_table}'))},"
-            f" s.{fk.column}::text)")
-    if cases:
+        rules.append((f"s.{fk.column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {fk.ref_table} r"
+                      f" WHERE r.{fk.ref_column} = s.{fk.column})", fk.column,
+                      _msg(f"non esiste in {fk.ref_table}", f"not found in {fk.ref_table}"),
+                      f"{fk.column}::text"))
+    if rules:
+        # One scan computes which rules each row breaks; only the (few) failing rows are
+        # then expanded into error rows.
+        failed = ", ".join(f"CASE WHEN {cond} THEN {i} END" for i, (cond, *_rest) in enumerate(rules))
+        values = ", ".join(f"({i}, {_lit(field)}, {_lit(reason)}, q.v{i})"
+                           for i, (_c, field, reason, _v) in enumerate(rules))
+        picks = ", ".join(f"{value} AS v{i}" for i, (*_r, value) in enumerate(rules))
         run(cur, "INSERT INTO _imp_err (_row, field, reason, value)"
-                 " SELECT s._row, e.field, e.reason, e.value"
-                 " FROM (SELECT s.*, rigenera.geometry_kind(s.geom) AS geometry_kind"
-                 "         FROM _imp_stage s) s"
-                 " JOIN _imp_match m ON m._row = s._row"
-                 f" CROSS JOIN LATERAL (VALUES {', '.join(cases)}) e(field, reason, value)"
-                 " WHERE e.field IS NOT NULL")
+                 " SELECT q._row, e.field, e.reason, e.value FROM ("
+                 f"   SELECT s._row, array_remove(ARRAY[{failed}], NULL) AS failed, {picks}"
+                 "     FROM _imp_stage s JOIN _imp_match m ON m._row = s._row) q"
+                 f" CROSS JOIN LATERAL (VALUES {values}) e(i, field, reason, value)"
+                 " WHERE cardinality(q.failed) > 0 AND e.i = ANY (q.failed)")
     # Geometry.
     gtype = target.geom_type
     if gtype == "Geometry":
@@ -262,6 +288,16 @@ def _check(cur: Cursor, target: Target, options: ImportOptions, present: list[st
                  " used by project %%s', m.cup_id, m.cup_id), s.cup"
                  " FROM _imp_match m JOIN _imp_stage s USING (_row)"
                  " WHERE m.key_id IS NOT NULL AND m.cup_id IS NOT NULL AND m.key_id <> m.cup_id")
+
+
+def _check_reason(name: str, expr: str) -> str:
+    """'violates sites_state_check', with the allowed codes when the rule lists them."""
+    allowed = re.findall(r"'([^']*)'::text", expr) if "ANY (ARRAY[" in expr else []
+    if allowed:
+        codes = ", ".join(allowed)
+        return _msg(f"valore non ammesso (ammessi: {codes})",
+                    f"value not allowed (allowed: {codes}); rule {name}")
+    return _msg(f"viola la regola {name}", f"violates {name}")
 
 
 def _lit(text: str) -> str:

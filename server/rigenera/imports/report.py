@@ -58,6 +58,8 @@ class Report:
     finished_at: datetime | None = None
     # A refusal of the whole file (no CRS, corrupt file, reach): its message.
     message: str | None = None
+    # Seconds per phase of the engine (stage, derive, match, check, classify, write...).
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -118,6 +120,8 @@ class Report:
         }
         if self.message:
             doc["message"] = self.message
+        if self.timings:
+            doc["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
         return doc
 
     def rejected_csv(self) -> str:
