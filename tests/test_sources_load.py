@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import query
-from rigenera.errors import ImportDataError
+from rigenera.errors import ImportDataError, ImportRefused
 from rigenera.imports.sources import LoadResult, load_open_data
 from rigenera.imports.sources.comuni import FILE as COMUNI_FILE
 from rigenera.imports.sources.comuni import POPULATION_FILE
@@ -408,3 +408,56 @@ def test_degenerate_cycle_lines_are_repaired_or_counted(
     notes = {n.code: (n.count, n.items) for n in report.notes}
     assert notes["no_valid_line"] == (1, ["2"])
     assert notes["degenerate_parts_removed"] == (1, ["3"])
+
+
+def test_imports_records_keep_the_reports(loaded: tuple[str, LoadResult]) -> None:
+    """One rigenera.imports record per source file (or joined files), with the SHA-256,
+    the counts and the notes the office reads: decree CUPs missing from ReGiS, rows of
+    the whole province, measures left out."""
+    dsn, result = loaded
+    rows = query(dsn, "SELECT file_name, collection, status, actor, sha256, counts,"
+                      " report->'notes' FROM rigenera.imports ORDER BY id")
+    assert [(r[1], r[2], r[3]) for r in rows] == [(b.collection, "succeeded", "import:opendata")
+                                                  for b, _r in result.reports]
+    (projects,) = [r for r in rows if r[1] == "projects"]
+    assert REGIS_FILES[0] in str(projects[0]) and RU_ALL1_FILE in str(projects[0])
+    notes = {n["code"]: n for n in projects[6]}  # type: ignore[union-attr]
+    assert notes["decree_missing_from_regis"]["count"] == 5
+    assert sorted(notes["decree_missing_from_regis"]["items"]) == [
+        "B77H21002200001", "D27H21001260001", "F84E21001080001", "J54H20001050004",
+        "J59E19001010004"]
+    assert notes["province_wide"]["count"] == 22
+    assert notes["measures_out_of_scope"]["count"] == 3538
+    (sites,) = [r for r in rows if r[1] == "sites"]
+    import hashlib
+
+    from conftest import SHARED_DATA
+    assert sites[0] == SITES_FILE
+    assert sites[4] == hashlib.sha256((SHARED_DATA / SITES_FILE).read_bytes()).hexdigest()
+    # History rows point to the import that wrote them.
+    assert query(dsn, "SELECT count(*) FROM rigenera.history h JOIN rigenera.imports i"
+                      " ON i.id = h.import_id WHERE i.collection = 'projects'") == [(421,)]
+
+
+def test_bad_regis_amount_refuses_the_load(make_database: Callable[[], str], shared_data: Path,
+                                           tmp_path: Path) -> None:
+    dsn = make_database()
+    d = copy_data(shared_data, tmp_path, (COMUNI_FILE, *REGIS_FILES))
+    path = d / REGIS_FILES[1]
+
+    line: list[int] = []
+
+    def bad_amount(rows: list[list[str]]) -> None:
+        i, sub = rows[0].index("Finanziamento PNRR"), rows[0].index("Codice Univoco Submisura")
+        n, row = next((n, r) for n, r in enumerate(rows) if r[sub].startswith("M5C2"))
+        row[i] = "dodicimila"
+        line.append(n)
+
+    _rewrite_csv(path, bad_amount)
+    with pytest.raises(ImportRefused) as err:
+        load_open_data(dsn, d)
+    assert REGIS_FILES[0] in err.value.description
+    ((field, reason),) = [(e["field"], e["reason"]) for e in err.value.errors]
+    assert field == "Finanziamento PNRR"
+    assert f"{REGIS_FILES[1]}, riga / row {line[0]}" in reason and "not a number" in reason
+    assert table_counts(dsn) == dict.fromkeys(TABLES, 0)  # comuni rolled back too

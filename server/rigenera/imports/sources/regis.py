@@ -208,12 +208,15 @@ class Tally:
     already_regis: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
 
-    def amount(self, row: int, column: str, value: str) -> Decimal | None:
-        """An amount of the validated file; a bad one is a rejected row."""
+    def amount(self, row: int, column: str, v: CsvRow, key: str) -> Decimal | None:
+        """An amount of the validated file; a bad one rejects the project (its row, the
+        universe's), the reason naming the validated file's row."""
+        value = v[key]
         try:
             return parse_amount(value)
         except ValueError as exc:
-            self.errors.append(RowError(row, column, str(exc), value))
+            where = f"{config()['projects_file']}, riga / row {v.row}"
+            self.errors.append(RowError(row, column, f"{exc} ({where})", value))
             return None
 
 
@@ -236,7 +239,7 @@ def _funding(reg: Regis, dm: dm2021.DmProject | None, tally: Tally) -> list[dict
         if seen[key] > 1:
             key = f"{key}:{seen[key]}"
         for column, source in cfg["funding_columns"].items():
-            amount = tally.amount(reg.row, column, v[_slug(column)])
+            amount = tally.amount(reg.row, column, v, _slug(column))
             if not amount:
                 continue
             if source == "pnrr" and v["sub"] in granted_by_decree:
@@ -293,7 +296,7 @@ def _regis_row(reg: Regis, dm: dm2021.DmProject | None, tally: Tally,
     if scope == "metro_area":
         tally.metro_area.append(reg.cup)
     total = dm.cost if dm is not None and dm.cost is not None else (
-        sum((tally.amount(reg.row, "total_cost_eur", v["total"]) or Decimal(0)
+        sum((tally.amount(reg.row, cfg["total_column"], v, "total") or Decimal(0)
              for v in reg.validated), Decimal(0))
         if reg.validated else None)
     return {"_row": reg.row, "_geom": None, "title": title, "description": description,
