@@ -209,8 +209,10 @@ def test_site_conditions_cover_the_file(shared_data: Path) -> None:
     import json
 
     doc = json.loads((shared_data / SITES_FILE).read_text())
-    values = {f["properties"]["condition"] for f in doc["features"]}
-    assert values == set(site_conditions())
+    from rigenera.imports.mapping import norm
+
+    values = {norm(f["properties"]["condition"]) for f in doc["features"]}
+    assert values == site_conditions()
 
 
 def test_rerun_is_idempotent(make_database: Callable[[], str], shared_data: Path) -> None:

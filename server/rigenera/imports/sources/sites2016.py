@@ -1,7 +1,11 @@
 """The 2016 Milan census of degraded and abandoned buildings and areas -> sites.
 
-192 points, all in Milano. Its vocabulary (condition, typology, category) is mapped
-by ``sites2016.yml``; a condition the table does not know is a rejected row.
+192 points, all in Milano. Its vocabulary (condition -> state and condition, typology,
+category) is ``sites2016.yml``, an import-engine mapping (the file also imports with
+``rigenera import --mapping``); this module adds what a mapping cannot say: the
+readable name, stable ids where cod_prog is missing or repeated, 'other' for an
+unknown typology, and the report's notes. A condition not in the mapping is a
+rejected row.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from typing import Any
 
 from psycopg2.extensions import cursor as Cursor
 
+from rigenera.imports import mapping
 from rigenera.imports.frame import Note, RowError
 from rigenera.imports.sources.base import Batch, build_frame, comuni_of, info
 from rigenera.imports.sources.files import Feature, read_features, text
-from rigenera.imports.sources.vocab import load_yaml, vocabulary, word
+from rigenera.imports.sources.vocab import HERE
 
 FILE = "milano_edifici_aree_degrado_2016.geojson"
 SOURCE = ("Comune di Milano, monitoraggio edifici e aree in degrado 2016, "
@@ -27,9 +32,23 @@ COLUMNS = ("name", "istat_code", "address", "ownership", "former_use", "state", 
            "condition_notes", "validation_status", "source", "source_id")
 
 
-def site_conditions() -> dict[str, dict[str, str]]:
-    """The census condition -> {state, condition} table of the YAML."""
-    return dict(load_yaml(MAPPING)["condition"])
+class Vocabularies:
+    """The enumerations of the mapping: target field -> (normalised synonym -> code)."""
+
+    def __init__(self) -> None:
+        rules = mapping.load(HERE / MAPPING).fields
+        self.values = {r.target: r.values for r in rules if r.values}
+        self.defaults = {r.target: r.default for r in rules if r.values}
+
+    def get(self, target: str, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return self.defaults.get(target)
+        return self.values[target].get(mapping.norm(value))
+
+
+def site_conditions() -> set[str]:
+    """The census condition spellings the mapping knows (normalised; not the codes)."""
+    return {k for k, code in Vocabularies().values["state"].items() if k != mapping.norm(code)}
 
 
 def source_ids(feats: Sequence[Feature]) -> list[str]:
@@ -60,10 +79,7 @@ def build(cur: Cursor, directory: Path) -> list[Batch]:
     feats = read_features(
         path, ["cod_prog", "name", "address", "condition", "condition_desc", "typology",
                "category"], {"Point", "Polygon", "MultiPolygon"})
-    conditions: dict[str, dict[str, str | None]] = {
-        word(k): dict(v) for k, v in site_conditions().items()}
-    former = vocabulary(MAPPING, "former_use")
-    ownership = vocabulary(MAPPING, "ownership")
+    vocab = Vocabularies()
     comuni = comuni_of(cur, [f.geom for f in feats])
     rows: list[dict[str, Any]] = []
     errors: list[RowError] = []
@@ -77,13 +93,12 @@ def build(cur: Cursor, directory: Path) -> list[Batch]:
         elif code != "015146":
             outside_milano += 1
         condition = text(p["condition"])
-        mapped: dict[str, str | None] | None = conditions.get(word(condition or ""))
-        if mapped is None:
+        state, physical = vocab.get("state", condition), vocab.get("condition", condition)
+        if state is None or physical is None:
             errors.append(RowError(f.row, "condition", "condizione sconosciuta / unknown "
                                    "condition (sites2016.yml)", condition))
-            mapped = {"state": None, "condition": None}
         typology = text(p["typology"])
-        use = former.get(typology)
+        use = vocab.get("former_use", typology)
         if use is None:
             other_use[typology or ""] += 1
         address = text(p["address"]) or text(p["name"])
@@ -93,9 +108,9 @@ def build(cur: Cursor, directory: Path) -> list[Batch]:
         name = " – ".join(x for x in (desc, address) if x) or None
         rows.append({
             "_row": f.row, "_geom": f.geom, "name": name, "istat_code": code,
-            "address": address, "ownership": ownership.get(text(p["category"])) or "unknown",
-            "former_use": use or "other", "state": mapped["state"],
-            "condition": mapped["condition"],
+            "address": address,
+            "ownership": vocab.get("ownership", text(p["category"])) or "unknown",
+            "former_use": use or "other", "state": state, "condition": physical,
             "condition_notes": "; ".join(x for x in (condition, desc) if x) or None,
             "validation_status": "to_validate", "source": SOURCE, "source_id": sid})
     notes: list[Note] = []
