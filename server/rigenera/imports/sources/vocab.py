@@ -2,13 +2,12 @@
 
 Domain knowledge (which census condition means 'abandoned', which ReGiS column is
 which funding source, which PNRR measures are in scope) is data: it lives in
-``sources/*.yml``, is read here, and is compared case- and space-insensitively, so
-``ATTIVO`` and ``Attivo`` are the same word.
+``sources/*.yml``, is read here, and is compared like the engine's mappings compare
+(case, spaces and separators ignored), so ``ATTIVO`` and ``Attivo`` are the same word.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
@@ -17,13 +16,15 @@ from typing import Any
 import yaml
 
 from rigenera.errors import ImportDataError
+from rigenera.imports.mapping import norm
 
 HERE = Path(__file__).parent
 
 
 def word(value: str) -> str:
-    """The comparison form of a value: case-folded, spaces collapsed."""
-    return re.sub(r"\s+", " ", value).strip().casefold()
+    """The comparison form of a value: the import engine's (case, spaces and separators
+    ignored), so a source's vocabulary and a user's mapping compare words alike."""
+    return norm(value)
 
 
 @cache
