@@ -17,10 +17,10 @@ import pyogrio
 import pytest
 import shapely
 
+from conftest import MILANO, SESTO, query
 from rigenera.errors import ImportOutOfReach, ImportRefused
 from rigenera.imports import FUNDING_TYPE, ImportOptions, SourceInfo, run_import
 from rigenera.imports.engine import import_frame
-from conftest import MILANO, SESTO, query
 
 Fingerprint = Callable[[], tuple[object, object]]
 
@@ -51,7 +51,7 @@ def _sites_gpkg(path: Path, points: list[shapely.Point], *, source: str, bad: in
                             path, layer=layer, driver="GPKG")
 
 
-def _gdf(geoms: np.ndarray, cols: dict[str, list[object]], crs: int):  # type: ignore[no-untyped-def]  # noqa: ANN202
+def _gdf(geoms: np.ndarray, cols: dict[str, list[object]], crs: int):  # type: ignore[no-untyped-def]
     import geopandas as gpd
 
     return gpd.GeoDataFrame(cols, geometry=list(geoms), crs=crs)
@@ -138,7 +138,7 @@ def _project_frame(rows: list[dict[str, object]]) -> pa.Table:
     return pa.table(arrays)
 
 
-def _frame_import(db: str, frame: pa.Table, **opts: object):  # type: ignore[no-untyped-def]  # noqa: ANN202
+def _frame_import(db: str, frame: pa.Table, **opts: object):  # type: ignore[no-untyped-def]
     import psycopg2
 
     conn = psycopg2.connect(db)
@@ -257,3 +257,24 @@ def test_dry_run_writes_only_the_record(db: str, fingerprint: Fingerprint, tmp_p
     assert fingerprint() == before
     assert query(db, "SELECT status, (report ->> 'counts')::jsonb ->> 'created' FROM"
                      " rigenera.imports WHERE id = %s", (report.id,)) == [("dry_run", "5")]
+
+
+def test_area_rule_still_holds_for_other_writers(db: str) -> None:
+    """Migration 0013 skips the row trigger for imports only: any other writer outside
+    the metro area is still refused by it (RG001)."""
+    import psycopg2
+
+    rome = "SRID=4326;POINT(12.49 41.89)"
+    conn = psycopg2.connect(db)
+    try:
+        with pytest.raises(psycopg2.Error) as err, conn, conn.cursor() as cur:
+            cur.execute("INSERT INTO rigenera.sites (name, istat_code, state, source, geom)"
+                        " VALUES ('Roma', %s, 'abandoned', 't-area', %s)", (MILANO, rome))
+        assert err.value.pgcode == "RG001"
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT set_config('rigenera.import', 'on', true)")
+            cur.execute("INSERT INTO rigenera.sites (name, istat_code, state, source, geom)"
+                        " VALUES ('Roma', %s, 'abandoned', 't-area', %s)", (MILANO, rome))
+            conn.rollback()
+    finally:
+        conn.close()

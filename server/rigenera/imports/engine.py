@@ -46,7 +46,7 @@ from rigenera.imports.frame import (
 from rigenera.imports.reader import frame_notes
 from rigenera.imports.report import Report
 from rigenera.imports.schema import NOT_IMPORTED, PROJECT_CHILDREN, Target, describe, sql
-from rigenera.imports.stage import coerce, copy_stage, create_stage, stage_children
+from rigenera.imports.stage import copy_stage, create_stage, stage_children
 
 LOG = logging.getLogger(__name__)
 
@@ -94,8 +94,7 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
 
     clock = _Clock(report)
     # 1. stage
-    table, coerce_errors = coerce(frame, target)
-    present = [c for c in target.writable if c in table.column_names]
+    present = [c for c in target.writable if c in frame.column_names]
     create_stage(cur, target, list(target.writable))
 
     def staged(done: int) -> None:
@@ -103,8 +102,7 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
         if options.progress is not None:
             options.progress(done, n)
 
-    copy_stage(cur, table, present, staged)
-    del table
+    coerce_errors = copy_stage(cur, frame, target, present, staged)
     children = stage_children(cur, frame) if options.collection == "projects" else []
     run(cur, "ANALYZE _imp_stage (_row, source, source_id)")
     run(cur, "CREATE TEMP TABLE _imp_err (_row bigint, field text, reason text, value text,"
@@ -240,7 +238,11 @@ def _check(cur: Cursor, target: Target, options: ImportOptions, present: list[st
         cond = f"s.{col.name} IS NULL"
         if col.name not in present:
             cond += " AND m.key_id IS NULL AND m.cup_id IS NULL AND m.geom_id IS NULL"
-        rules.append((cond, col.name, _msg("obbligatorio", "required"), "NULL::text"))
+        reason = _msg("obbligatorio", "required")
+        if col.name == "istat_code" and coll in ("sites", "transit_stops"):
+            reason = _msg("obbligatorio: non è nel file e la geometria non cade in alcun comune",
+                          "required: not in the file, and the geometry lies in no comune")
+        rules.append((cond, col.name, reason, "NULL::text"))
     for fk in target.foreign_keys:
         rules.append((f"s.{fk.column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {fk.ref_table} r"
                       f" WHERE r.{fk.ref_column} = s.{fk.column})", fk.column,
