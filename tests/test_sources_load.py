@@ -93,6 +93,8 @@ def test_counts_match_sources(loaded: tuple[str, LoadResult]) -> None:
     for _batch, report in result.reports:
         assert report.status == "succeeded" and report.counts["invalid"] == 0, report.to_json()
         assert report.counts["created"] == report.counts["read"]
+        # every column a source gives is written (none ignored by the engine)
+        assert not [n for n in report.notes if n.code == "columns_ignored"], report.file
 
 
 def test_comuni(loaded: tuple[str, LoadResult]) -> None:

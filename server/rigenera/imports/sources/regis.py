@@ -44,8 +44,8 @@ SOURCE = "Italia Domani – Open Data PNRR (ReGiS), CC BY 4.0"
 MAPPING = "regis.yml"
 SCOPE_FILE = HERE / "regis_scope.yml"
 COLUMNS = ("title", "description", "cup", "implementing_body", "implementing_body_cf", "status",
-           "cup_status", "scope", "total_cost_eur", "regenerated_m2", "validation_status",
-           "source", "source_id", "istat_codes", "funding")
+           "cup_status", "scope", "total_cost_eur", "regenerated_m2", "source", "source_id",
+           "istat_codes", "funding")
 LOC_COLUMNS = {"sub": ("Codice Univoco submisura",), "sub_desc": ("Descrizione Submisura",),
                "cup": ("CUP",), "istat": ("COD_ISTAT_COMUNE",),
                "comune": ("Descrizione Comune",)}
@@ -306,7 +306,7 @@ def _regis_row(reg: Regis, dm: dm2021.DmProject | None, tally: Tally,
             "status": cfg["status_by_cup_status"][cup_status or "unknown"],
             "cup_status": cup_status, "scope": scope, "total_cost_eur": money(total),
             "regenerated_m2": money(dm.target_m2) if dm else None,
-            "validation_status": "to_validate", "source": SOURCE, "source_id": reg.cup,
+            "source": SOURCE, "source_id": reg.cup,
             "istat_codes": comuni, "funding": _funding(reg, dm, tally)}
 
 
@@ -316,7 +316,7 @@ def _decree_row(p: dm2021.DmProject, ranking_known: bool) -> dict[str, Any]:
             "description": p.description(ranking_known=ranking_known), "cup": p.cup,
             "implementing_body": p.ente, "implementing_body_cf": None, "status": p.status,
             "cup_status": None, "scope": "local", "total_cost_eur": money(p.cost),
-            "regenerated_m2": money(p.target_m2), "validation_status": "to_validate",
+            "regenerated_m2": money(p.target_m2),
             "source": dm2021.SOURCE, "source_id": p.cup, "istat_codes": [p.istat],
             "funding": p.funding()}
 

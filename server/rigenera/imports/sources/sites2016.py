@@ -29,7 +29,7 @@ SOURCE = ("Comune di Milano, monitoraggio edifici e aree in degrado 2016, "
           "elab. Scandaglio/OffTopic (CC BY-NC 4.0)")
 MAPPING = "sites2016.yml"
 COLUMNS = ("name", "istat_code", "address", "ownership", "former_use", "state", "condition",
-           "condition_notes", "validation_status", "source", "source_id")
+           "condition_notes", "source", "source_id")
 
 
 class Vocabularies:
@@ -112,7 +112,7 @@ def build(cur: Cursor, directory: Path) -> list[Batch]:
             "ownership": vocab.get("ownership", text(p["category"])) or "unknown",
             "former_use": use or "other", "state": state, "condition": physical,
             "condition_notes": "; ".join(x for x in (condition, desc) if x) or None,
-            "validation_status": "to_validate", "source": SOURCE, "source_id": sid})
+            "source": SOURCE, "source_id": sid})
     notes: list[Note] = []
     if other_use:
         notes.append(Note("former_use_other", "tipologie non riconosciute, uso precedente "
