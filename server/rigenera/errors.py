@@ -196,6 +196,18 @@ class PasswordChecksBusy(RigeneraError):
     code = "ServiceUnavailable"
 
 
+class ImportsBusy(RigeneraError):
+    """As many imports as the server runs at once are running or waiting: retry later (503)."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "ServiceUnavailable"
+
+    def __init__(self, description: str = "Troppe importazioni in corso, riprovare tra poco / "
+                 "too many imports running, retry shortly", **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": "30"})
+        super().__init__(description, **kwargs)
+
+
 class UnsupportedMediaType(RigeneraError):
     status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
     code = "UnsupportedMediaType"

@@ -69,7 +69,7 @@ class RigeneraServer:
         self.cli("migrate")
         self.cli("load-demo")
         if open_data is not None:
-            self.cli("load-open-data", str(open_data))
+            self.cli("load-open-data", str(open_data), "--keep-demo")  # tests use both
         for user, (role, comuni) in ACCOUNTS.items():
             args = ["user", "add", user, "--role", role, "--password-stdin"]
             if comuni:

@@ -366,17 +366,17 @@ def _check_archive(name: str, zf: zipfile.ZipFile, limits: FileLimits) -> list[z
                           f"archive inside the archive: {member!r}", "nested archive")
         total += info.file_size
         packed += info.compress_size
+        if info.file_size > RATIO_FLOOR and info.file_size > limits.max_ratio * max(
+                info.compress_size, 1):
+            raise _bomb(name, f"{member!r} si espande {info.file_size // max(info.compress_size, 1)}"
+                              f" volte / inflates {info.file_size // max(info.compress_size, 1)}"
+                              " times")
         if total > limits.max_unpacked_bytes:
             raise FileTooLarge(
                 f"{name}: decompresso supera {limits.max_unpacked_bytes // MIB} MiB / unpacks "
                 f"to more than {limits.max_unpacked_bytes // MIB} MiB",
                 reason=f"unpacks to more than {limits.max_unpacked_bytes} bytes",
                 body={"limit": limits.max_unpacked_bytes})
-        if info.file_size > RATIO_FLOOR and info.file_size > limits.max_ratio * max(
-                info.compress_size, 1):
-            raise _bomb(name, f"{member!r} si espande {info.file_size // max(info.compress_size, 1)}"
-                              f" volte / inflates {info.file_size // max(info.compress_size, 1)}"
-                              " times")
     if total > RATIO_FLOOR and total > limits.max_ratio * max(packed, 1):
         raise _bomb(name, f"rapporto di compressione {total // max(packed, 1)} / compression "
                           f"ratio {total // max(packed, 1)}")

@@ -120,7 +120,7 @@ def check_projects(cur: Cursor, children: list[str]) -> None:
             cases.append(f"(CASE WHEN ({chk.expr}) IS FALSE THEN {_lit('funding.' + chk.field)}"
                          f" END, {_lit(f'viola la regola {chk.name} / violates {chk.name}')},"
                          f" {chk.field if chk.field in fl.columns else 'NULL'}::text)")
-        for col in ("funding_source", "amount_eur"):
+        for col in (c for c in ("funding_source", "amount_eur") if fl.columns[c].not_null):
             cases.append(f"(CASE WHEN {col} IS NULL THEN {_lit('funding.' + col)} END,"
                          f" 'obbligatorio / required', NULL::text)")
         cases.append("(CASE WHEN amount_text IS NOT NULL AND amount_eur IS NULL THEN"
