@@ -303,3 +303,19 @@ def test_model_exposes_cup_status_and_scope(api, db):
         assert fields[name]["label"]["it"] != name
     assert fields["funding_approx"]["read_only"] is True
     assert fields["geometry_kind"]["read_only"] is True
+
+
+def test_a_volunteer_with_comuni_sees_only_theirs(api, db, queue):
+    from conftest import PASSWORD
+    from rigenera.auth import hash_password
+
+    with psycopg2.connect(db) as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO rigenera.accounts (username, role, password_hash)"
+                    " VALUES ('volontario.sesto', 'volunteer', %s)", (hash_password(PASSWORD),))
+        cur.execute("INSERT INTO rigenera.account_comuni VALUES ('volontario.sesto', %s)",
+                    (SESTO,))
+    conn.close()
+    page = to_locate(api, "volontario.sesto")
+    assert [f["id"] for f in page["features"]] == queue_ids(db, [SESTO])
+    assert {queue["sesto"], queue["both"]} <= {f["id"] for f in page["features"]}
+    assert not any(f["properties"]["in_reach"] for f in page["features"])  # volunteers never edit
