@@ -32,7 +32,7 @@ from rigenera.ogc.openapi import describe_writes
 from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
 from rigenera.ogc.schema import load_schemas
 from rigenera.ogc.tiles import VectorTiles, load_tile_layers
-from rigenera.routes import api, health, review
+from rigenera.routes import api, exports, health, projects, review
 from rigenera.routes.docs import install_openapi
 from rigenera.settings import Settings
 
@@ -109,6 +109,9 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.state.editing = editing
     app.include_router(api.router)
     app.include_router(review.router)
+    app.include_router(projects.router)
+    app.state.dsn = dsn  # the exports' worker threads connect with psycopg2
+    app.include_router(exports.router)
     app.mount("/ogc", build_ogc_app(ogc_api, fast, tiles, WriteHandlers(editing, auth)),
               name="ogc")
     if fast is not None:

@@ -1,0 +1,24 @@
+"""The export formats: GDAL driver, file extension, media type (no heavy imports: the CLI
+lists them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    driver: str
+    extension: str
+    media_type: str
+    tabular: bool  # geometry as a `wkt` column, lists as text
+
+
+FORMATS = {
+    "gpkg": Format("gpkg", "GPKG", "gpkg", "application/geopackage+sqlite3", False),
+    "geojson": Format("geojson", "GeoJSON", "geojson", "application/geo+json", False),
+    "csv": Format("csv", "CSV", "csv", "text/csv; charset=utf-8", True),
+    "xlsx": Format("xlsx", "XLSX", "xlsx",
+                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", True),
+}
