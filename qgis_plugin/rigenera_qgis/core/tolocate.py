@@ -38,6 +38,8 @@ class ToLocate:
     comuni: List[str]
     geometry: Optional[Dict[str, Any]] = None
     version: Optional[int] = None
+    reason: str = "comune_point"    # or "metro_area": a project of the whole metro area
+    in_reach: bool = True           # the caller may edit it (every comune is theirs)
 
 
 @dataclass
@@ -74,7 +76,9 @@ def parse_page(doc: Any) -> ToLocatePage:
         items.append(ToLocate(str(fid), str(props.get("cup") or ""),
                               str(props.get("title") or props.get("name") or ""),
                               _comuni(props), row.get("geometry"),
-                              int(version) if isinstance(version, int) else None))
+                              int(version) if isinstance(version, int) else None,
+                              str(props.get("reason") or "comune_point"),
+                              props.get("in_reach") is not False))
     total = next((doc[k] for k in ("numberMatched", "total", "count")
                   if isinstance(doc.get(k), int)), None)
     nxt = next((str(lk["href"]) for lk in doc.get("links") or []

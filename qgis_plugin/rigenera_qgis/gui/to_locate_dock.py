@@ -19,7 +19,7 @@ the project leaves the queue (the plugin refreshes the dock after each sync).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from qgis.core import (
     Qgis,
@@ -31,6 +31,7 @@ from qgis.core import (
 from qgis.gui import QgsDockWidget
 from qgis.PyQt import uic
 from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtGui import QBrush, QColor
 from qgis.PyQt.QtWidgets import QTableWidgetItem, QWidget
 
 from ..core.tolocate import ToLocate
@@ -56,6 +57,7 @@ class ToLocateDock(QgsDockWidget):
         self.ui.setupUi(self.contents)
         self.setWidget(self.contents)
         self.items: List[ToLocate] = []
+        self.comuni_names: Dict[str, str] = {}
         self.total: Optional[int] = None
         self.next_href: Optional[str] = None
         self.last_error = ""
@@ -103,11 +105,29 @@ class ToLocateDock(QgsDockWidget):
             self.refresh()
 
     def _update_buttons(self) -> None:
-        chosen = self.selected() is not None
-        self.ui.zoomButton.setEnabled(chosen)
-        self.ui.locateButton.setEnabled(chosen)
-        self.ui.adoptButton.setEnabled(chosen)
+        item = self.selected()
+        editable = item is not None and item.in_reach
+        self.ui.zoomButton.setEnabled(item is not None)
+        self.ui.locateButton.setEnabled(editable)
+        self.ui.adoptButton.setEnabled(editable)
         self.ui.moreButton.setEnabled(bool(self.next_href))
+
+    def _names(self, client: Any) -> Dict[str, str]:
+        """ISTAT code -> comune name, from the comuni collection (once)."""
+        from ..core.client import ApiError
+
+        if not self.comuni_names:
+            try:
+                page = client.get_json("/ogc/collections/comuni/items",
+                                       {"skipGeometry": "true", "limit": 1000, "f": "json"})
+            except ApiError:
+                return {}
+            for f in page.get("features", []):
+                props = f.get("properties") or {}
+                code = str(props.get("istat_code") or f.get("id") or "")
+                if code:
+                    self.comuni_names[code] = str(props.get("name") or code)
+        return self.comuni_names
 
     # ---------------------------------------------------------------- list
     def refresh(self) -> bool:
@@ -125,6 +145,7 @@ class ToLocateDock(QgsDockWidget):
             self._status(exc.message(), error=True)
             return False
         self.items, self.total, self.next_href = list(page.items), page.total, page.next
+        self._names(client)
         self._fill(previous.id if previous else None)
         return True
 
@@ -153,11 +174,17 @@ class ToLocateDock(QgsDockWidget):
         table.blockSignals(True)
         table.clearSelection()
         table.setRowCount(len(self.items))
+        not_mine = self.tr("Also in comuni that are not yours: a coordinator can locate it")
+        whole = self.tr("Whole metropolitan area")
         for row, item in enumerate(self.items):
-            cells = [item.id, item.cup, item.title, ", ".join(item.comuni)]
+            comuni = ", ".join(self.comuni_names.get(c, c) for c in item.comuni) or (
+                whole if item.reason == "metro_area" else "")
+            cells = [item.id, item.cup, item.title, comuni]
             for column, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
-                cell.setToolTip(text)
+                cell.setToolTip(text if item.in_reach else f"{text}\n{not_mine}")
+                if not item.in_reach:
+                    cell.setForeground(QBrush(QColor(128, 128, 128)))
                 cell.setData(Qt.UserRole, item.id)
                 table.setItem(row, column, cell)
         table.resizeColumnsToContents()
