@@ -6,6 +6,8 @@
     rigenera migrate
     rigenera load-demo
     rigenera load-open-data DIR  real open data of the Milan metro area (see data/README.md)
+    rigenera import FILE --collection C [--layer L] [--mapping M.yml] [--crs EPSG:N]
+                    [--dry-run] [--skip-invalid] [--rejected R.csv] [--json]
     rigenera serve
     rigenera user add USERNAME --role ROLE [--comuni ISTAT,...] [--password-stdin]
     rigenera user passwd|disable|enable USERNAME;  rigenera user list
@@ -336,6 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     od = sub.add_parser("load-open-data", help="load the real open data files of a folder")
     od.add_argument("directory")
     od.set_defaults(func=cmd_load_open_data)
+    from rigenera.imports.cli import add_parser as add_import
+
+    add_import(sub)
     sub.add_parser("serve", help="serve the API").set_defaults(func=cmd_serve)
     user = sub.add_parser("user", help="accounts: add, passwd, set (role, comuni), list, "
                                        "disable, enable")

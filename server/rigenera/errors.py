@@ -63,6 +63,55 @@ class ImportDataError(RigeneraError):
     code = "InvalidParameterValue"
 
 
+class ImportRefused(RigeneraError):
+    """An import refused as a whole (all or nothing: some rows are invalid), nothing
+    written; ``errors`` lists ``{row, field, reason}``, ``body`` carries the ``import``
+    record id and ``report`` is the engine's Report when there is one."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "InvalidValue"
+
+    def __init__(self, description: str, *, report: Any = None, **kwargs: Any) -> None:
+        super().__init__(description, **kwargs)
+        self.report = report
+
+
+class ImportOutOfReach(ImportRefused):
+    """A technician's import with rows outside their comuni: refused whole, naming the rows."""
+
+    status = HTTPStatus.FORBIDDEN
+    code = "Forbidden"
+
+
+class UnsafeFile(ImportDataError):
+    """An import file refused before anything is read from it: unknown or mismatching type,
+    too large, a zip that escapes its folder or inflates beyond the limits, corrupt or
+    truncated content, text that is not in a known encoding (imports/files.py). The
+    answer names `file` and the reason; nothing is written."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "InvalidFile"
+
+    def __init__(self, description: str, *, reason: str, **kwargs: Any) -> None:
+        kwargs.setdefault("errors", [{"field": "file", "reason": reason}])
+        super().__init__(description, **kwargs)
+        self.reason = reason
+
+
+class FileTooLarge(UnsafeFile):
+    """The file (or what a zip would unpack to) is over the import size limits: 413."""
+
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "PayloadTooLarge"
+
+
+class UnsupportedFile(UnsafeFile):
+    """Not a format the importer reads, or content that is not what its extension says: 415."""
+
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    code = "UnsupportedMediaType"
+
+
 class UsageError(RigeneraError):
     """A management command was called wrongly (bad arguments, unknown account)."""
 
@@ -145,6 +194,18 @@ class PasswordChecksBusy(RigeneraError):
 
     status = HTTPStatus.SERVICE_UNAVAILABLE
     code = "ServiceUnavailable"
+
+
+class ImportsBusy(RigeneraError):
+    """As many imports as the server runs at once are running or waiting: retry later (503)."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "ServiceUnavailable"
+
+    def __init__(self, description: str = "Troppe importazioni in corso, riprovare tra poco / "
+                 "too many imports running, retry shortly", **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": "30"})
+        super().__init__(description, **kwargs)
 
 
 class UnsupportedMediaType(RigeneraError):

@@ -11,6 +11,7 @@ Start-up order matters and is kept here, in one place:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from rigenera.editing.describe import describe_all, load_patterns
 from rigenera.editing.http import WriteHandlers
 from rigenera.editing.service import EditingService
 from rigenera.errors import install_error_handlers
+from rigenera.imports.jobs import ImportJobs
 from rigenera.inputs import RequestTextGuard
 from rigenera.limits import BodyLimitMiddleware, BodyLimits
 from rigenera.ogc.config import build_config, measure_extents, write_documents
@@ -32,7 +34,7 @@ from rigenera.ogc.openapi import describe_writes
 from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
 from rigenera.ogc.schema import load_schemas
 from rigenera.ogc.tiles import VectorTiles, load_tile_layers
-from rigenera.routes import api, exports, health, projects, review
+from rigenera.routes import api, exports, health, imports, projects, review
 from rigenera.routes.docs import install_openapi
 from rigenera.settings import Settings
 
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
                          password_workers=settings.password_workers,
                          password_queue=settings.password_queue)
     editing = EditingService(max_attempts=settings.write_attempts)
+    import_jobs = ImportJobs(dsn, settings.import_workers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -90,6 +93,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
             yield
         finally:
             auth.close()
+            await asyncio.to_thread(import_jobs.close)  # background imports: see jobs.py
             await app.state.pools.close()
 
     app = FastAPI(
@@ -101,6 +105,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         openapi_url="/api/openapi.json",
     )
     app.state.settings = settings
+    app.state.dsn = dsn  # the import engine connects with psycopg2 (imports/jobs.py)
+    app.state.imports = import_jobs
     app.state.ogc_api = ogc_api
     install_error_handlers(app)
     install_openapi(app)
@@ -110,8 +116,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.include_router(api.router)
     app.include_router(review.router)
     app.include_router(projects.router)
-    app.state.dsn = dsn  # the exports' worker threads connect with psycopg2
     app.include_router(exports.router)
+    app.include_router(imports.router)
     app.mount("/ogc", build_ogc_app(ogc_api, fast, tiles, WriteHandlers(editing, auth)),
               name="ogc")
     if fast is not None:

@@ -38,6 +38,7 @@ from rigenera.errors import (
 )
 from rigenera.settings import Settings
 
+UPLOAD_ENVELOPE = 2 * 1024 * 1024  # an import's mapping (1 MiB at most), fields, part headers
 JSON_MAX_DEPTH = 64  # GeoJSON needs 6, a changeset 9, a CQL2 expression a few per operator
 
 _ITEMS = re.compile(r"^/ogc/collections/[^/]+/items/?$")
@@ -55,11 +56,13 @@ class BodyLimits:
     changeset: int
     query_anonymous: int
     query: int
+    upload: int = 0  # POST /api/imports: the file's limit plus the multipart envelope
 
     @classmethod
     def from_settings(cls, s: Settings) -> BodyLimits:
         return cls(s.body_limit_default, s.body_limit_feature, s.body_limit_changeset,
-                   s.body_limit_query_anonymous, s.body_limit_query)
+                   s.body_limit_query_anonymous, s.body_limit_query,
+                   s.import_max_bytes + UPLOAD_ENVELOPE)
 
     def of(self, method: str, path: str, content_type: bytes, credentials: bool) -> tuple[int, str]:
         """(limit, what the route is) for a request."""
@@ -74,6 +77,8 @@ class BodyLimits:
             return self.feature, "feature write"
         if method == "POST" and path.rstrip("/") == "/api/changesets":
             return self.changeset, "changeset"
+        if method == "POST" and path.rstrip("/") == "/api/imports":
+            return self.upload, "import upload"
         return self.default, "default"
 
 

@@ -67,6 +67,19 @@ class Settings(BaseSettings):
     body_limit_query_anonymous: int = 256 * 1024  # CQL2-JSON queries, process executions
     body_limit_query: int = 1024 * 1024  # the same, with credentials
     authorization_max_bytes: int = 4096  # a longer Authorization header: 431
+    # Import files (imports/files.py): POST /api/imports is bounded by import_max_bytes while
+    # it is received (plus room for the multipart envelope and a mapping); a zip or XLSX may
+    # unpack to import_max_unpacked_bytes, no member over 1 MiB (nor the whole) inflating
+    # more than import_max_ratio times, with at most import_max_members members.
+    import_max_bytes: int = 200 * 1024 * 1024
+    import_max_unpacked_bytes: int = 1024 * 1024 * 1024
+    import_max_ratio: int = 500
+    import_max_members: int = 100
+    import_workers: int = Field(
+        default=2, ge=1,
+        description="Imports run at once by the API (threads); more are answered 503 + "
+        "Retry-After.",
+    )
 
     # Failed logins, counted in PostgreSQL (shared by every server process): a key that
     # reaches its limit within the window is refused with 429 for login_block_seconds,

@@ -272,12 +272,6 @@ class ToLocateFeature(BaseModel):
     properties: ToLocateProperties
 
 
-class Link(BaseModel):
-    rel: str
-    type: str
-    href: str
-
-
 class ToLocate(BaseModel):
     """The queue "Da localizzare" as a GeoJSON FeatureCollection (QGIS, GDAL read it)."""
 
@@ -287,6 +281,113 @@ class ToLocate(BaseModel):
     numberReturned: int
     links: list[Link]
 
+
+class ImportCounts(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    written: int = 0
+
+
+class ImportFile(BaseModel):
+    name: str
+    sha256: str
+    format: str | None = None
+    layer: str | None = None
+    crs: str | None = None
+    mapping: str | None = None
+
+
+class RejectedRow(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    row: int | None = None
+    field: str | None = None
+    reason: str
+    value: str | None = None
+
+
+class ImportNote(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    code: str
+    message: str
+    count: int | None = None
+    items: list[Any] | None = None
+
+
+class ImportProgress(BaseModel):
+    done: int
+    total: int | None
+
+
+class Link(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    rel: str
+    href: str
+    type: str | None = None
+
+
+class ImportReport(BaseModel):
+    """The report of one import (the engine's, the same in the CLI): while it runs,
+    `status` is running and `progress` moves."""
+
+    model_config = ConfigDict(extra="allow")
+    id: int | None
+    collection: str
+    status: Literal["running", "succeeded", "failed", "refused", "dry_run"]
+    dry_run: bool
+    skip_invalid: bool
+    user: str
+    file: ImportFile
+    counts: ImportCounts
+    rejected: list[RejectedRow] = Field(description="the first 1,000; rejected.csv has all")
+    notes: list[ImportNote]
+    progress: ImportProgress
+    started_at: str | None
+    finished_at: str | None
+    seconds: float | None
+    rows_per_second: float | None
+    message: str | None = None
+    links: list[Link]
+
+
+class ImportList(BaseModel):
+    items: list[ImportReport]
+    links: list[Link] = Field(description="self, and next while there are older imports")
+
+
+# The POST /api/imports form (multipart/form-data), written out: optional parts are
+# absent rather than null (a form has no null).
+IMPORT_REQUEST: dict[str, Any] = {
+    "type": "object", "title": "ImportRequest",
+    "description": "multipart/form-data: the file and how to read it",
+    "required": ["file", "collection"],
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description":
+                 "GeoPackage (.gpkg), zipped Shapefile (.zip), GeoJSON (.geojson, .json), "
+                 "CSV (.csv, .txt, .tsv) or .xlsx"},
+        "collection": {"type": "string",
+                       "enum": ["sites", "projects", "mobility_links", "transit_stops"]},
+        "layer": {"type": "string", "description": "the layer (GeoPackage) or sheet (XLSX)"},
+        "crs": {"type": "string", "description": "the file's CRS when it does not say it, "
+                                                 "e.g. EPSG:32632"},
+        "mapping": {"type": "string", "format": "binary",
+                    "description": "a YAML mapping: field names, types, enumerations"},
+        "dry_run": {"type": "boolean", "default": False,
+                    "description": "check and report, write nothing"},
+        "skip_invalid": {"type": "boolean", "default": False,
+                         "description": "write the valid rows, reject the others"},
+        "external": {"type": "boolean", "default": False, "description":
+                     "features may lie beyond the metro area (coordinators and admins)"},
+    },
+}
+
+
+LOCATION: dict[str, Any] = {"Location": {"description": "the import: /api/imports/{id}",
+                                         "schema": {"type": "string"}}}
 
 SECURITY: list[dict[str, list[str]]] = [{"basic": []}, {"bearer": []}]
 AUTHENTICATED: dict[str, Any] = {"security": SECURITY}
@@ -298,7 +399,14 @@ def body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
         "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
 
 
+def multipart(name: str) -> dict[str, Any]:
+    """`openapi_extra` for a route that reads a multipart/form-data body itself."""
+    return {"security": SECURITY, "requestBody": {"required": True, "content": {
+        "multipart/form-data": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}}
+
+
 REQUEST_MODELS: tuple[type[BaseModel], ...] = (ChangesetRequest, RevertRequest, ReviewRequest)
+REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {"ImportRequest": IMPORT_REQUEST}
 
 
 def _drop_fastapi_validation_errors(doc: dict[str, Any]) -> None:
@@ -332,6 +440,7 @@ def install_openapi(app: FastAPI) -> None:
                 schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
                 schemas.update(schema.pop("$defs", {}))
                 schemas[model.__name__] = schema
+            schemas.update(REQUEST_SCHEMAS)
             doc["components"]["securitySchemes"] = {
                 "basic": {"type": "http", "scheme": "basic",
                           "description": "Username and password of a Rigenera account"},
