@@ -19,7 +19,7 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, ClassVar, Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -43,6 +43,7 @@ def memory_layer(crs: str = "EPSG:32632") -> Any:
 
 def test_export_layer_keeps_crs_order_and_selection(qgis_app: Any, tmp_path: Path) -> None:
     from qgis.core import QgsVectorLayer
+
     from rigenera_qgis.core.imports import ImportSourceError, export_layer
 
     layer = memory_layer()
@@ -71,9 +72,9 @@ def test_export_layer_keeps_crs_order_and_selection(qgis_app: Any, tmp_path: Pat
 
 
 class _Capture(http.server.BaseHTTPRequestHandler):
-    seen: List[Tuple[Dict[str, str], bytes]] = []
+    seen: ClassVar[List[Tuple[Dict[str, str], bytes]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         _Capture.seen.append(({k.lower(): v for k, v in self.headers.items()}, body))
         answer = json.dumps({"id": 7, "collection": "sites", "status": "dry_run",
@@ -143,7 +144,7 @@ def test_local_refusals_before_sending(qgis_app: Any, tmp_path: Path) -> None:
 
     shp = tmp_path / "strade.shp"
     shp.write_bytes(b"x")
-    with pytest.raises(ImportSourceError, match="strade.shp"):
+    with pytest.raises(ImportSourceError, match=r"strade\.shp"):
         build_multipart(ImportRequest(shp, "sites"))
     csv = tmp_path / "siti.csv"
     csv.write_text("name\nA\n")

@@ -61,7 +61,7 @@ def sites_layer(tag: str, states: List[str], places: List[Tuple[float, float]] =
     layer = QgsVectorLayer("Point?crs=EPSG:32632&field=name:string&field=state:string"
                            "&field=source:string&field=source_id:string", f"Siti {tag}", "memory")
     features = []
-    for i, (state, (x, y)) in enumerate(zip(states, places)):
+    for i, (state, (x, y)) in enumerate(zip(states, places, strict=False)):
         f = QgsFeature(layer.fields())
         f.setAttributes([f"Area {tag} {i + 1}", state, f"plugin-{tag}", f"{tag}-{i + 1}"])
         f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(x, y)))
@@ -111,6 +111,8 @@ def test_layer_dry_run_confirm_and_report(server: RigeneraServer, connect: Any, 
     done = dialog.run_import(confirm=False)
     assert done is not None and done.status == "succeeded", dialog.last_error
     assert done.count("created") == 3 and done.count("invalid") == 1
+    # The real run went to the background (202) and was followed to its end.
+    assert done.location == f"/api/imports/{done.id}"
     assert dialog.counts_shown()["created"] == 3
     rows = stored(server, "plugin-a")
     assert [r[:4] for r in rows] == [("a-1", "Area a 1", "abandoned", MILANO),
@@ -119,7 +121,7 @@ def test_layer_dry_run_confirm_and_report(server: RigeneraServer, connect: Any, 
     to_wgs84 = QgsCoordinateTransform(QgsCoordinateReferenceSystem("EPSG:32632"),
                                       QgsCoordinateReferenceSystem("EPSG:4326"),
                                       QgsProject.instance())
-    for row, (x, y) in zip(rows, [PLACES[0], PLACES[1], PLACES[3]]):
+    for row, (x, y) in zip(rows, [PLACES[0], PLACES[1], PLACES[3]], strict=True):
         expected = to_wgs84.transform(QgsPointXY(x, y))
         assert abs(row[4] - expected.x()) < 1e-6 and abs(row[5] - expected.y()) < 1e-6
     # The server publishes them (OGC API items), and records the import.
@@ -147,7 +149,7 @@ def test_layer_dry_run_confirm_and_report(server: RigeneraServer, connect: Any, 
 
 def test_geopackage_file_with_layer_choice(server: RigeneraServer, connect: Any,
                                            dialog_for: Any, tmp_path: Path) -> None:
-    from qgis.core import QgsVectorFileWriter, QgsProject
+    from qgis.core import QgsProject, QgsVectorFileWriter
 
     path = tmp_path / "consulente.gpkg"
     for i, (name, tag) in enumerate((("altro", "x"), ("siti", "b"))):
@@ -219,3 +221,45 @@ def test_technician_outside_their_comuni_is_refused_with_rows(
     assert not dialog.ui.importButton.isEnabled()
     assert stored(server, "plugin-c") == []
     assert SESTO not in {r[3] for r in stored(server, "plugin-c")}
+
+
+def test_shapefile_without_crs_needs_the_crs_box(server: RigeneraServer, connect: Any,
+                                                 dialog_for: Any, tmp_path: Path) -> None:
+    """A zipped Shapefile without .prj is refused naming the CRS; ticking "CRS of the
+    file" (EPSG:32632) sends ``crs`` and the same file passes."""
+    import zipfile
+
+    from qgis.core import QgsCoordinateReferenceSystem, QgsProject, QgsVectorFileWriter
+
+    layer = sites_layer("d", ["abandoned"], [(514200.0, 5034900.0)])
+    layer.setCrs(QgsCoordinateReferenceSystem())  # as a consultant's file without .prj
+    options = QgsVectorFileWriter.SaveVectorOptions()
+    options.driverName = "ESRI Shapefile"
+    shp = tmp_path / "siti_d.shp"
+    error = QgsVectorFileWriter.writeAsVectorFormatV2(
+        layer, str(shp), QgsProject.instance().transformContext(), options)
+    assert error[0] == QgsVectorFileWriter.NoError, error
+    assert not shp.with_suffix(".prj").exists()
+    archive = tmp_path / "siti_d.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for part in tmp_path.glob("siti_d.*"):
+            if part.suffix != ".zip":
+                z.write(part, part.name)
+
+    dialog = dialog_for(connect("coord"))
+    dialog.set_file(archive)
+    dialog.set_collection("sites")
+    refused = dialog.dry_run()
+    assert refused is not None and not refused.ok, refused
+    assert "crs" in {r[1] for r in dialog.rejected_shown()} or "crs" in refused.message.lower()
+    assert not dialog.ui.importButton.isEnabled()
+
+    dialog.set_options(crs="EPSG:32632")
+    report = dialog.dry_run()
+    assert report is not None and report.ok and report.count("created") == 1, \
+        (dialog.last_error, report and report.rejected)
+    assert report.file.get("crs") in ("EPSG:32632", "epsg:32632")
+    done = dialog.run_import(confirm=False)
+    assert done is not None and done.status == "succeeded", dialog.last_error
+    (row,) = stored(server, "plugin-d")
+    assert row[3] == MILANO and 9.18 < row[4] < 9.19 and 45.45 < row[5] < 45.47

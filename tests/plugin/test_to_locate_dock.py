@@ -16,6 +16,7 @@ technician of Milano:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable, List
 
 import pytest
@@ -65,9 +66,16 @@ def dock_for(qgis_iface: Any, qgis_new_project: Any) -> Any:
         return dock, controller
 
     yield make
+    from qgis.core import QgsProject
+
+    copies = {wc.path for _, controller in made for wc in controller.copies.values()}
+    QgsProject.instance().removeAllMapLayers()
     for dock, controller in made:
         controller.unload()
         dock.deleteLater()
+    for path in copies:  # a later test's plugin start must not reopen them
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
 
 
 def test_locate_by_point_and_by_perimeter(server: RigeneraServer, connect: Any,

@@ -21,6 +21,7 @@ once the user confirms, for real (all or nothing, or ``skip_invalid``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import tempfile
@@ -290,11 +291,15 @@ class ImportReport:
     links: List[Dict[str, Any]] = field(default_factory=list)
     message: str = ""              # the server's description of a refusal
     http_status: int = 200
+    location: Optional[str] = None  # the import followed in the background (202), if any
     raw: Dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, doc: Dict[str, Any], http_status: int = 200) -> ImportReport:
-        counts = doc.get("counts") if isinstance(doc.get("counts"), dict) else {}
+        raw_counts = doc.get("counts")
+        counts: Dict[str, Any] = raw_counts if isinstance(raw_counts, dict) else {}
+        raw_file = doc.get("file")
+        file: Dict[str, Any] = raw_file if isinstance(raw_file, dict) else {}
         notes = [Note(str(n.get("code") or ""), str(n.get("message") or ""), _int(n.get("count")),
                       list(n.get("items") or []))
                  for n in doc.get("notes") or [] if isinstance(n, dict)]
@@ -304,7 +309,7 @@ class ImportReport:
                    status=str(doc.get("status") or ""), dry_run=bool(doc.get("dry_run")),
                    counts={k: int(v) for k, v in counts.items() if _int(v) is not None},
                    rejected=_rejected(doc.get("rejected")), notes=notes,
-                   file=doc.get("file") if isinstance(doc.get("file"), dict) else {},
+                   file=file,
                    seconds=float(seconds) if isinstance(seconds, (int, float)) else None,
                    links=[lk for lk in doc.get("links") or [] if isinstance(lk, dict)],
                    http_status=http_status, raw=doc)
@@ -357,8 +362,9 @@ def send_import(client: RigeneraClient, request: ImportRequest, progress: Progre
     ``respond_async`` asks the server to answer at once (202) and run the import in
     the background; the report is then polled from ``GET /api/imports/{id}`` with
     ``progress(done, total)`` until it is no longer running (a server that answers
-    synchronously anyway is fine); ``upload(sent, total)`` follows the bytes sent. Raises ApiError for what is no answer about the
-    file: unreachable server, wrong credentials (401), server errors (5xx).
+    synchronously anyway is fine); ``upload(sent, total)`` follows the bytes sent.
+    Raises ApiError for what is no answer about the file: unreachable server, wrong
+    credentials (401), server errors (5xx).
     """
     multipart = build_multipart(request)
     headers = {"Prefer": "respond-async"} if respond_async else {}
@@ -390,8 +396,10 @@ def poll_import(client: RigeneraClient, location: str, request: ImportRequest,
         doc = client.get_json(location)
         report = ImportReport.from_json(doc if isinstance(doc, dict) else {})
         if report.status != "running":
+            report.location = location
             if report.status in ("refused", "failed") and not report.message:
-                report.message = str(doc.get("description") or "")
+                report.message = str(doc.get("description") or "") or "; ".join(
+                    dict.fromkeys(r.reason for r in report.rejected[:3]))
             return report
         state = doc.get("progress") or {}
         if progress is not None:
@@ -429,10 +437,9 @@ def refresh_layers(collection: str, connection: Any = None,
                                            [s for s in core_layers.LAYERS
                                             if s.collection == collection])
         if group is not None:
-            try:
+            # The layers that loaded are there; the plugin reports the rest when loading.
+            with contextlib.suppress(core_layers.LayerLoadError):
                 core_layers.load_layers(connection, project)
-            except core_layers.LayerLoadError:
-                pass  # the layers that loaded are there; the plugin says the rest elsewhere
     done = 0
     for layer in project.mapLayers().values():
         if not isinstance(layer, QgsVectorLayer) or layer.providerType() != core_layers.PROVIDER:

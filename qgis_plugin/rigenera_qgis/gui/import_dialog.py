@@ -150,10 +150,10 @@ class ImportDialog(QDialog):
 
     # ---------------------------------------------------------------- inputs
     def _count_label(self, key: str) -> str:
-        return {"read": self.tr("Read"), "created": self.tr("Created"),
+        return str({"read": self.tr("Read"), "created": self.tr("Created"),
                 "updated": self.tr("Updated"), "unchanged": self.tr("Unchanged"),
                 "duplicates": self.tr("Duplicates"), "invalid": self.tr("Invalid"),
-                "written": self.tr("Written")}.get(key, key)
+                "written": self.tr("Written")}.get(key, key))
 
     def _source_kind_changed(self, *_args: Any) -> None:
         from_layer = self.ui.layerRadio.isChecked()
@@ -351,7 +351,7 @@ class ImportDialog(QDialog):
         else:
             text = self.tr("Import refused, nothing written: {message}")
         values = {k: report.count(k) for k in COUNT_KEYS}
-        return text.format(message=report.message or report.status, **values)
+        return str(text.format(message=report.message or report.status, **values))
 
     def _show(self, report: Optional[ImportReport]) -> None:
         self.last_report = report
@@ -374,7 +374,10 @@ class ImportDialog(QDialog):
                     item.setData(Qt.UserRole, r.row)
                 ui.rejectedTable.setItem(i, column, item)
         ui.rejectedTable.resizeColumnsToContents()
-        total = report.count("invalid") if report is not None else 0
+        total = 0
+        if report is not None:
+            everything = report.raw.get("rejected_total")
+            total = everything if isinstance(everything, int) else report.count("invalid")
         ui.rejectedLabel.setText(
             self.tr("Rejected rows ({shown} of {total})").format(shown=len(rows),
                                                                   total=max(total, len(rows)))
@@ -402,8 +405,12 @@ class ImportDialog(QDialog):
     def rejected_shown(self) -> List[Tuple[str, str, str]]:
         """(row, field, reason) of each line of the rejected-rows table."""
         table = self.ui.rejectedTable
-        return [tuple(table.item(i, c).text() if table.item(i, c) else "" for c in range(3))
-                for i in range(table.rowCount())]  # type: ignore[misc]
+
+        def text(row: int, column: int) -> str:
+            item = table.item(row, column)
+            return str(item.text()) if item is not None else ""
+
+        return [(text(i, 0), text(i, 1), text(i, 2)) for i in range(table.rowCount())]
 
     def select_rejected(self) -> List[int]:
         """Select, in the source layer, the features of the rejected rows; their ids."""

@@ -260,7 +260,7 @@ class ToLocateDock(QgsDockWidget):
                                              interactive=False)
 
     def _row_in_working_copy(self, item: ToLocate, checkout: bool = True
-                             ) -> "tuple[Optional[QgsVectorLayer], Optional[int]]":
+                             ) -> tuple[Optional[QgsVectorLayer], Optional[int]]:
         from ..core.client import ApiError
 
         wc = self.working_copy(checkout)
@@ -332,7 +332,7 @@ class ToLocateDock(QgsDockWidget):
                 return False
             fid = selected[0].id()
         editing = self.editing_getter()
-        if not editing._save_edits(wc):  # noqa: SLF001 (same plugin: commit the edit buffers)
+        if not editing._save_edits(wc):
             return False
         if fid is not None and fid < 0:  # an unsaved feature got its real id on commit
             newest = max((f.id() for f in layer.getFeatures()), default=None)
