@@ -87,6 +87,7 @@ bench: bootstrap
 	@bash scripts/bench-setup.sh
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/writes.py
+	$(BIN)/python bench/import_gpkg.py
 	@$(MAKE) --no-print-directory bench-plugin
 
 # The plugin's benchmark (load + draw the metro area with 100k sites, sync 1,000 edits).

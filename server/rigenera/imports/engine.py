@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any
 
 import psycopg2
@@ -45,7 +46,7 @@ from rigenera.imports.frame import (
 from rigenera.imports.reader import frame_notes
 from rigenera.imports.report import Report
 from rigenera.imports.schema import NOT_IMPORTED, PROJECT_CHILDREN, Target, describe, sql
-from rigenera.imports.stage import coerce, copy_stage, create_stage, stage_children
+from rigenera.imports.stage import copy_stage, create_stage, stage_children
 
 LOG = logging.getLogger(__name__)
 
@@ -91,9 +92,9 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
         report.id = record.insert(cur, report, options)
     record.begin(cur, report, options)
 
+    clock = _Clock(report)
     # 1. stage
-    table, coerce_errors = coerce(frame, target)
-    present = [c for c in target.writable if c in table.column_names]
+    present = [c for c in target.writable if c in frame.column_names]
     create_stage(cur, target, list(target.writable))
 
     def staged(done: int) -> None:
@@ -101,10 +102,10 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
         if options.progress is not None:
             options.progress(done, n)
 
-    copy_stage(cur, table, present, staged)
-    del table
+    coerce_errors = copy_stage(cur, frame, target, present, staged)
+    _fit_geometry_type(cur, target)
     children = stage_children(cur, frame) if options.collection == "projects" else []
-    run(cur, "CREATE INDEX ON _imp_stage (_row); ANALYZE _imp_stage")
+    run(cur, "ANALYZE _imp_stage (_row, source, source_id)")
     run(cur, "CREATE TEMP TABLE _imp_err (_row bigint, field text, reason text, value text,"
              " kind text NOT NULL DEFAULT 'invalid') ON COMMIT DROP")
     file_errors = [*errors, *coerce_errors]
@@ -112,6 +113,7 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
         execute_values(cur, "INSERT INTO _imp_err (_row, field, reason, value) VALUES %s",
                        [(e.row, e.field, e.reason, e.value) for e in file_errors], page_size=5000)
 
+    clock("stage")
     # 2. derive
     derived: list[str] = []
     if options.collection in ("sites", "transit_stops"):
@@ -122,12 +124,16 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
     if options.collection == "projects":
         writes.derive_projects(cur, children)
 
+    clock("derive")
     # 3. match
     _match(cur, target, options)
+    clock("match")
     # 4. check
     _check(cur, target, options, present, children)
+    clock("check")
     # 5. classify
     writes.classify(cur, target, present, children, derived)
+    clock("classify")
     counts = writes.counts(cur)
     report.counts.update(counts)
     rejected = _rejected(cur)
@@ -175,12 +181,41 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
             raise ImportRefused(err.description, errors=err.errors, body={"import": report.id},
                                 report=report) from exc
         report.counts["written"] = written
+        clock("write")
         report.finish("succeeded")
     report.done = n
     if options.progress is not None:
         options.progress(n, n)
     record.update(cur, report)
     return report
+
+
+def _fit_geometry_type(cur: Cursor, target: Target) -> None:
+    """A LineString where the table keeps MultiLineStrings is the same line (ST_Multi); a
+    MultiPoint of one point where it keeps Points is that point. Anything else stays as
+    it is, for the geometry check to name."""
+    kind = target.geom_type.upper()
+    if kind.startswith("MULTI"):
+        run(cur, "UPDATE _imp_stage SET geom = ST_Multi(geom)"
+                 " WHERE geom IS NOT NULL AND GeometryType(geom) = %(single)s",
+            {"single": kind[len("MULTI"):]})
+    elif kind in ("POINT", "LINESTRING", "POLYGON"):
+        run(cur, "UPDATE _imp_stage SET geom = ST_GeometryN(geom, 1)"
+                 " WHERE geom IS NOT NULL AND GeometryType(geom) = %(multi)s"
+                 " AND ST_NumGeometries(geom) = 1", {"multi": "MULTI" + kind})
+
+
+class _Clock:
+    """Seconds per phase, into report.timings (the benchmark's breakdown)."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.t = time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.report.timings[phase] = self.report.timings.get(phase, 0) + now - self.t
+        self.t = now
 
 
 def _match(cur: Cursor, target: Target, options: ImportOptions) -> None:
@@ -200,42 +235,48 @@ def _match(cur: Cursor, target: Target, options: ImportOptions) -> None:
 def _check(cur: Cursor, target: Target, options: ImportOptions, present: list[str],
            children: list[str]) -> None:
     coll = options.collection
-    # CHECK constraints of the table (geometry validity has its own reasons, below).
-    cases = []
+    # (failed condition, field, reason, value) per rule: the table's CHECK constraints
+    # (geometry rules have their own statement and reasons, below), NOT NULL columns
+    # without a default (given columns always, absent ones for new rows), foreign keys.
+    rules: list[tuple[str, str, str, str]] = []
     for chk in target.checks:
-        if "st_isvalid" in chk.expr.lower() or "geometrytype" in chk.expr.lower():
-            continue
-        if any(re.search(rf"\b{c}\b", chk.expr) for c in NOT_IMPORTED
-               if c not in ("geom", "geometry_kind")):
+        low = chk.expr.lower()
+        if "st_isvalid" in low or "geometrytype" in low or "geometry_kind" in low:
+            continue  # geometry: checked below with PostGIS's reasons
+        if any(re.search(rf"\b{c}\b", chk.expr) for c in NOT_IMPORTED if c != "geom"):
             continue  # about what the import does not write (validation_status, version)
-        field = chk.field
-        value = field if field in target.columns else "NULL"
-        reason = _check_reason(chk.name, chk.expr)
-        cases.append(f"(CASE WHEN ({chk.expr}) IS FALSE THEN {_lit(field)} END, {_lit(reason)},"
-                     f" {value}::text)")
-    # NOT NULL without a default: given columns always; absent ones for new rows.
+        value = chk.field if chk.field in target.columns else "NULL"
+        rules.append((f"({chk.expr}) IS FALSE", chk.field, _check_reason(chk.name, chk.expr),
+                      f"{value}::text"))
     for col in target.columns.values():
         if not col.not_null or col.default is not None or col.name in NOT_IMPORTED:
             continue
         cond = f"s.{col.name} IS NULL"
         if col.name not in present:
             cond += " AND m.key_id IS NULL AND m.cup_id IS NULL AND m.geom_id IS NULL"
-        cases.append(f"(CASE WHEN {cond} THEN {_lit(col.name)} END,"
-                     f" {_lit(_msg('obbligatorio', 'required'))}, NULL::text)")
+        reason = _msg("obbligatorio", "required")
+        if col.name == "istat_code" and coll in ("sites", "transit_stops"):
+            reason = _msg("obbligatorio: non è nel file e la geometria non cade in alcun comune",
+                          "required: not in the file, and the geometry lies in no comune")
+        rules.append((cond, col.name, reason, "NULL::text"))
     for fk in target.foreign_keys:
-        cases.append(
-            f"(CASE WHEN s.{fk.column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {fk.ref_table} r"
-            f" WHERE r.{fk.ref_column} = s.{fk.column}) THEN {_lit(fk.column)} END,"
-            f" {_lit(_msg(f'non esiste in {fk.ref_table}', f'not found in {fk.ref_table}'))},"
-            f" s.{fk.column}::text)")
-    if cases:
+        rules.append((f"s.{fk.column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {fk.ref_table} r"
+                      f" WHERE r.{fk.ref_column} = s.{fk.column})", fk.column,
+                      _msg(f"non esiste in {fk.ref_table}", f"not found in {fk.ref_table}"),
+                      f"{fk.column}::text"))
+    if rules:
+        # One scan computes which rules each row breaks; only the (few) failing rows are
+        # then expanded into error rows.
+        failed = ", ".join(f"CASE WHEN {cond} THEN {i} END" for i, (cond, *_rest) in enumerate(rules))
+        values = ", ".join(f"({i}, {_lit(field)}, {_lit(reason)}, q.v{i})"
+                           for i, (_c, field, reason, _v) in enumerate(rules))
+        picks = ", ".join(f"{value} AS v{i}" for i, (*_r, value) in enumerate(rules))
         run(cur, "INSERT INTO _imp_err (_row, field, reason, value)"
-                 " SELECT s._row, e.field, e.reason, e.value"
-                 " FROM (SELECT s.*, rigenera.geometry_kind(s.geom) AS geometry_kind"
-                 "         FROM _imp_stage s) s"
-                 " JOIN _imp_match m ON m._row = s._row"
-                 f" CROSS JOIN LATERAL (VALUES {', '.join(cases)}) e(field, reason, value)"
-                 " WHERE e.field IS NOT NULL")
+                 " SELECT q._row, e.field, e.reason, e.value FROM ("
+                 f"   SELECT s._row, array_remove(ARRAY[{failed}], NULL) AS failed, {picks}"
+                 "     FROM _imp_stage s JOIN _imp_match m ON m._row = s._row) q"
+                 f" CROSS JOIN LATERAL (VALUES {values}) e(i, field, reason, value)"
+                 " WHERE cardinality(q.failed) > 0 AND e.i = ANY (q.failed)")
     # Geometry.
     gtype = target.geom_type
     if gtype == "Geometry":
@@ -258,6 +299,7 @@ def _check(cur: Cursor, target: Target, options: ImportOptions, present: list[st
         writes.check_projects(cur, children)
     run(cur, sql("duplicates").format(
         cup_duplicates=sql("cup_duplicates") if coll == "projects" else "",
+        geom_duplicates=sql("geom_duplicates") if coll == "sites" else "",
         cup_id="m.cup_id"))
     if coll == "projects":
         run(cur, "INSERT INTO _imp_err (_row, field, reason, value)"

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any
 
 import pyarrow as pa
 
-Frame: TypeAlias = pa.Table
+type Frame = pa.Table
 """A ``pyarrow.Table`` with ``_row``, ``_geom`` and one column per target field."""
 
 COLLECTIONS = ("sites", "projects", "mobility_links", "transit_stops")
@@ -86,7 +86,7 @@ class Note:
         return doc
 
 
-ProgressCallback: TypeAlias = Callable[[int, "int | None"], None]
+type ProgressCallback = Callable[[int, int | None], None]
 
 
 @dataclass(frozen=True)

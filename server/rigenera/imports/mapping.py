@@ -58,7 +58,7 @@ def _fail(reason: str) -> ImportDataError:
 class FieldRule:
     target: str
     source: str | None = None        # the file's column
-    type: str = "text"
+    type: str | None = None          # None: what the target field is (infer_type)
     values: dict[str, str] = field(default_factory=dict)   # normalised synonym -> code
     default: Any = None
     value: Any = None                # a constant
@@ -103,7 +103,11 @@ def load(path_or_text: Path | str) -> Mapping:
     if unknown:
         raise _fail(f"chiavi sconosciute / unknown keys: {', '.join(sorted(map(str, unknown)))}")
     rules = []
-    for target, spec in (doc.get("fields") or {}).items():
+    fields = doc.get("fields") or {}
+    if not isinstance(fields, dict):
+        raise _fail("fields: atteso un dizionario campo: colonna / expected a field: column "
+                    "dictionary")
+    for target, spec in fields.items():
         rules.append(_rule(str(target), spec))
     geometry = doc.get("geometry") or {}
     if not isinstance(geometry, dict) or set(geometry) - {"lon", "lat", "x", "y", "wkt", "istat"}:
@@ -122,8 +126,8 @@ def _rule(target: str, spec: Any) -> FieldRule:
     unknown = set(spec) - {"from", "type", "values", "default", "value", "separator", "decimal"}
     if unknown:
         raise _fail(f"{target}: chiavi sconosciute / unknown keys {', '.join(sorted(unknown))}")
-    typ = str(spec.get("type", "enum" if "values" in spec else "text"))
-    if typ not in TYPES:
+    typ = spec.get("type", "enum" if "values" in spec else None)
+    if typ is not None and typ not in TYPES:
         raise _fail(f"{target}: tipo {typ!r} sconosciuto / unknown type (one of {', '.join(TYPES)})")
     if "from" not in spec and "value" not in spec:
         raise _fail(f"{target}: serve 'from' o 'value' / 'from' or 'value' required")
@@ -158,19 +162,32 @@ def parse_number(col: pa.Array, decimal: str | None = None) -> pa.Array:
     return pc.if_else(ok, out, pa.scalar(None, pa.string()))
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%d/%m/%y")
+_DATE_FORMATS = (  # strptime format, the regex of its parts (Arrow's strptime is lenient:
+    # 31/02 became 03/03, so each parse is checked against the day and month written)
+    ("%Y-%m-%d", r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})$"),
+    ("%Y/%m/%d", r"^(?P<y>[0-9]{4})/(?P<m>[0-9]{1,2})/(?P<d>[0-9]{1,2})$"),
+    ("%d/%m/%Y", r"^(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})/(?P<y>[0-9]{4})$"),
+    ("%d-%m-%Y", r"^(?P<d>[0-9]{1,2})-(?P<m>[0-9]{1,2})-(?P<y>[0-9]{4})$"),
+    ("%d.%m.%Y", r"^(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4})$"),
+)
 
 
 def parse_date(col: pa.Array) -> pa.Array:
-    """Text dates (ISO, 31/12/2023, 31-12-2023, 31.12.2023; a time part is dropped) -> date32."""
+    """Text dates (ISO, 31/12/2023, 31-12-2023, 31.12.2023; a time part is dropped) -> date32;
+    NULL for what is no real date (31/02/2023)."""
     if pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
         return col.cast(pa.date32())
     s = pc.utf8_trim_whitespace(col.cast(pa.string()))
     s = pc.replace_substring_regex(s, r"[T ].*$", "")
     out = pa.nulls(len(s), pa.date32())
-    for fmt in _DATE_FORMATS:
-        parsed = pc.strptime(s, format=fmt, unit="s", error_is_null=True).cast(pa.date32())
-        out = pc.coalesce(out, parsed)
+    for fmt, regex in _DATE_FORMATS:
+        parsed = pc.strptime(s, format=fmt, unit="s", error_is_null=True)
+        parts = pc.extract_regex(s, regex)
+        same = pc.and_(pc.equal(pc.day(parsed), pc.struct_field(parts, "d").cast(pa.int64())),
+                       pc.equal(pc.month(parsed), pc.struct_field(parts, "m").cast(pa.int64())))
+        ok = pc.fill_null(same, False)
+        out = pc.coalesce(out, pc.if_else(ok, parsed.cast(pa.date32()),
+                                          pa.scalar(None, pa.date32())))
     return out
 
 
@@ -190,13 +207,13 @@ def map_enum(col: pa.Array, synonyms: dict[str, str]) -> tuple[pa.Array, pa.Arra
     """Values through the synonyms; returns (mapped, unknown mask). Unknown values are
     kept as given, so the table's rule names them."""
     s = col.cast(pa.string())
-    keys = pa.array([norm(v) if v is not None else None for v in s.to_pylist()], pa.string())
-    # dictionary-encode: per distinct value, not per row
-    enc = keys.dictionary_encode()
-    dictionary = enc.dictionary.to_pylist()
-    mapped_dict = pa.array([synonyms.get(k) for k in dictionary], pa.string())
+    # per distinct value, not per row
+    enc = s.dictionary_encode()
+    mapped_dict = pa.array([synonyms.get(norm(k)) for k in enc.dictionary.to_pylist()],
+                           pa.string())
     mapped = pc.take(mapped_dict, enc.indices)
-    unknown = pc.and_(pc.is_null(mapped), pc.and_(pc.is_valid(s), pc.not_equal(pc.utf8_trim_whitespace(s), "")))
+    blank = pc.equal(pc.utf8_trim_whitespace(s), "")
+    unknown = pc.and_(pc.is_null(mapped), pc.and_(pc.is_valid(s), pc.invert(blank)))
     return pc.coalesce(mapped, pc.if_else(pc.equal(pc.utf8_trim_whitespace(s), ""),
                                           pa.scalar(None, pa.string()), s)), unknown
 
@@ -208,7 +225,7 @@ def _errors(rows: pa.Array, mask: pa.Array, values: pa.Array, field_name: str,
         return []
     return [RowError(int(r), field_name, reason, None if v is None else str(v))
             for r, v in zip(pc.filter(rows, mask).to_pylist(),
-                            pc.filter(values.cast(pa.string()), mask).to_pylist())]
+                            pc.filter(values.cast(pa.string()), mask).to_pylist(), strict=True)]
 
 
 def convert(col: pa.Array, rule: FieldRule, rows: pa.Array,
@@ -216,45 +233,51 @@ def convert(col: pa.Array, rule: FieldRule, rows: pa.Array,
     """One source column through its rule."""
     errors: list[RowError] = []
     n = len(rows)
+    kind = rule.type or infer_type(collection, rule.target)
     if rule.value is not None:
         return pa.array([rule.value] * n), errors
     text_like = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
     if rule.default is not None:
         blank = pc.is_null(col) if not text_like else pc.or_(
             pc.is_null(col), pc.equal(pc.utf8_trim_whitespace(col), ""))
-        col = pc.if_else(blank, pa.scalar(str(rule.default)) if text_like or rule.type in (
+        col = pc.if_else(blank, pa.scalar(str(rule.default)) if text_like or kind in (
             "text", "enum") else pa.scalar(rule.default), col.cast(pa.string()) if text_like or
-            rule.type in ("text", "enum") else col)
-    if rule.type == "number":
+            kind in ("text", "enum") else col)
+    if kind == "number":
         if text_like or pa.types.is_string(col.type):
             out = parse_number(col, rule.decimal)
             errors += _errors(rows, pc.and_(pc.is_null(out), _given(col)), col, rule.target,
                               _msg("non è un numero", "not a number"))
             return out, errors
         return col, errors
-    if rule.type == "integer":
+    if kind == "integer":
         if pa.types.is_integer(col.type):
             return col, errors
         out = parse_number(col, rule.decimal)
         return out, errors  # stage.coerce checks it is whole and in range
-    if rule.type == "date":
+    if kind == "date":
         out = parse_date(col)
         errors += _errors(rows, pc.and_(pc.is_null(out), _given(col)), col, rule.target,
                           _msg("non è una data", "not a date"))
         return out, errors
-    if rule.type == "enum":
+    if kind == "enum":
         synonyms = {**enum_synonyms(collection, rule.target), **rule.values}
         out, unknown = map_enum(col, synonyms)
         if rule.values:
             errors += _errors(rows, unknown, col, rule.target, _msg(
                 "valore non previsto dalla mappatura", "value not in the mapping"))
         return out, errors
-    if rule.type == "list":
+    if kind == "list":
+        if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+            # Already a list (GeoJSON arrays, our own exports): its items as trimmed text.
+            flat = pc.utf8_trim_whitespace(pc.list_flatten(col).cast(pa.string()))
+            offsets = col.offsets if col.offset == 0 else pa.concat_arrays([col]).offsets
+            return pa.ListArray.from_arrays(offsets, flat, mask=pc.is_null(col)), errors
         s = col.cast(pa.string())
         parts = pc.split_pattern(s, rule.separator)
         flat = pc.utf8_trim_whitespace(pc.list_flatten(parts))
         return pa.ListArray.from_arrays(parts.offsets, flat, mask=pc.is_null(s)), errors
-    if rule.type == "bool":
+    if kind == "bool":
         return col, errors  # stage.coerce reads sì/no, true/false, 1/0
     if pa.types.is_floating(col.type):
         return col, errors  # stage.coerce writes whole numbers without ".0"
@@ -267,20 +290,19 @@ def _given(col: pa.Array) -> pa.Array:
     return pc.is_valid(col)
 
 
+def infer_type(collection: str, target: str) -> str:
+    """What a target field takes, where the file must be read for it: an enumeration
+    (codes, labels, synonyms), a number, a date, a list; text otherwise."""
+    if enum_synonyms(collection, target) or target in _ENUM_FIELDS:
+        return "enum"
+    return _TARGET_TYPES.get(target, "text")
+
+
 def default_rules(columns: list[str], collection: str, targets: set[str]) -> list[FieldRule]:
     """No mapping: each column named like a target field (any case) maps to it; numbers,
     dates and enumerations are typed by the target (Italian spellings understood)."""
-    rules = []
     by_lower = {c.lower(): c for c in columns}
-    for t in sorted(targets):
-        src = by_lower.get(t)
-        if src is None:
-            continue
-        typ = _TARGET_TYPES.get(t, "text")
-        if enum_synonyms(collection, t) or t in _ENUM_FIELDS:
-            typ = "enum"
-        rules.append(FieldRule(t, src, typ))
-    return rules
+    return [FieldRule(t, by_lower[t]) for t in sorted(targets) if t in by_lower]
 
 
 # What a column is, where a file without a mapping needs to know (numbers and dates in

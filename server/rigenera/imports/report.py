@@ -58,6 +58,8 @@ class Report:
     finished_at: datetime | None = None
     # A refusal of the whole file (no CRS, corrupt file, reach): its message.
     message: str | None = None
+    # Seconds per phase of the engine (stage, derive, match, check, classify, write...).
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -118,11 +120,13 @@ class Report:
         }
         if self.message:
             doc["message"] = self.message
+        if self.timings:
+            doc["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
         return doc
 
     def rejected_csv(self) -> str:
-        """Every rejected row: row, field, reason, value, then the row's original columns
-        (when the reader kept them), one line per problem; UTF-8 text with a header."""
+        """Every rejected row: row, field, reason, value, then the row's own columns as the
+        file has them (``file:<column>``, when read), one line per problem; UTF-8 text."""
         extra: list[str] = []
         seen: set[str] = set()
         for values in self.originals.values():
@@ -132,7 +136,7 @@ class Report:
                     extra.append(k)
         out = io.StringIO()
         w = csv.writer(out, lineterminator="\n")
-        w.writerow(["row", "field", "reason", "value", *extra])
+        w.writerow(["row", "field", "reason", "value", *(f"file:{k}" for k in extra)])
         for e in sorted(self.rejected, key=lambda e: (e.row, e.field)):
             orig = self.originals.get(e.row, {})
             w.writerow([e.row, e.field, e.reason, "" if e.value is None else e.value,

@@ -22,7 +22,7 @@ from rigenera.imports.engine import import_frame
 from rigenera.imports.files import FileLimits
 from rigenera.imports.frame import ImportOptions, SourceInfo
 from rigenera.imports.mapping import Mapping
-from rigenera.imports.reader import read_file
+from rigenera.imports.reader import original_values, read_file
 from rigenera.imports.report import Report
 
 LOG = logging.getLogger(__name__)
@@ -66,9 +66,13 @@ def run_import(dsn: str, path: Path | str, options: ImportOptions, *, layer: str
         conn = psycopg2.connect(dsn)
         try:
             with conn, conn.cursor() as cur:
-                return import_frame(cur, frame, errors, opts, source)
+                report = import_frame(cur, frame, errors, opts, source)
+            if report.rejected and _with_originals(report, path, layer, name, limits):
+                record.save(dsn, report)
+            return report
         except ImportRefused as exc:
             if exc.report is not None:
+                _with_originals(exc.report, path, layer, name, limits)
                 record.save(dsn, exc.report)
             raise
         except psycopg2.Error as exc:
@@ -79,6 +83,19 @@ def run_import(dsn: str, path: Path | str, options: ImportOptions, *, layer: str
             conn.close()
     finally:
         progress.close()
+
+
+def _with_originals(report: Report, path: Path, layer: str | None, name: str,
+                    limits: FileLimits | None) -> bool:
+    """The file's own columns of the rejected rows, into the rejection CSV."""
+    try:
+        report.originals = original_values(path, {e.row for e in report.rejected},
+                                           layer=report.file.layer or layer, file_name=name,
+                                           limits=limits)
+    except RigeneraError:  # the file was read once already; never fail the import for this
+        LOG.warning("import %s: original values of rejected rows not read", report.id)
+        return False
+    return bool(report.originals)
 
 
 def _failed(dsn: str, options: ImportOptions, source: SourceInfo, exc: RigeneraError,

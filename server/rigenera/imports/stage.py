@@ -24,7 +24,7 @@ from psycopg2.extensions import cursor as Cursor
 from rigenera.imports.frame import GEOM, ROW, Frame, RowError
 from rigenera.imports.schema import PROJECT_CHILDREN, Target
 
-BATCH_ROWS = 20_000
+BATCH_ROWS = 5_000
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _HEXPAIRS = np.stack([_HEX[np.arange(256) >> 4], _HEX[np.arange(256) & 15]], axis=1)
 
@@ -67,7 +67,7 @@ def _row_errors(rows: pa.Array, bad: pa.Array, values: pa.Array, field: str,
     r = pc.filter(rows, mask).to_pylist()
     v = pc.filter(values.cast(pa.string()) if not pa.types.is_string(values.type)
                   else values, mask).to_pylist()
-    return [RowError(int(a), field, reason, None if b is None else str(b)) for a, b in zip(r, v)]
+    return [RowError(int(a), field, reason, None if b is None else str(b)) for a, b in zip(r, v, strict=True)]
 
 
 def _pg_array(values: list[object] | None) -> str | None:
@@ -83,22 +83,27 @@ def _pg_array(values: list[object] | None) -> str | None:
     return "{" + ",".join(parts) + "}"
 
 
-def coerce(frame: Frame, target: Target) -> tuple[pa.Table, list[RowError]]:
+def coerce(frame: Frame | pa.RecordBatch, target: Target) -> tuple[pa.Table, list[RowError]]:
     """The Frame's target columns cast to what the staging table takes: strings for
     text and numeric (checked), int64, float64, date32, bool; bad cells NULL + RowError."""
-    rows = frame.column(ROW)
+    rows = _array(frame.column(ROW)).cast(pa.int64())
     errors: list[RowError] = []
-    cols: dict[str, pa.Array] = {ROW: rows.combine_chunks().cast(pa.int64())}
-    geom = frame.column(GEOM).combine_chunks()
+    cols: dict[str, pa.Array] = {ROW: rows}
+    geom = _array(frame.column(GEOM))
     cols[GEOM] = geom if not pa.types.is_null(geom.type) else pa.nulls(len(geom), pa.binary())
+    names = frame.schema.names
     for name in target.writable:
-        if name not in frame.column_names:
+        if name not in names:
             continue
-        col = frame.column(name).combine_chunks()
+        col = _array(frame.column(name))
         typ = target.columns[name].type
-        cols[name], errs = _coerce_column(rows.combine_chunks(), col, name, typ)
+        cols[name], errs = _coerce_column(rows, col, name, typ)
         errors += errs
     return pa.table(cols), errors
+
+
+def _array(col: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
 
 
 def _coerce_column(rows: pa.Array, col: pa.Array, name: str,
@@ -196,22 +201,31 @@ def create_stage(cur: Cursor, target: Target, present: list[str]) -> None:
                 f"{', ' + defs if defs else ''}) ON COMMIT DROP")
 
 
-def copy_stage(cur: Cursor, table: pa.Table, present: list[str],
-               progress: Callable[[int], None] | None = None) -> None:
-    """COPY the coerced table into _imp_stage, BATCH_ROWS at a time."""
+def copy_stage(cur: Cursor, frame: Frame, target: Target, present: list[str],
+               progress: Callable[[int], None] | None = None) -> list[RowError]:
+    """Coerce and COPY the Frame into _imp_stage, BATCH_ROWS at a time: only one batch's
+    conversions, hex and CSV text are in memory at once. Returns the conversion errors."""
     order = [ROW, GEOM, *present]
     done = 0
+    errors: list[RowError] = []
     opts = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-    for batch in table.select(order).to_batches(max_chunksize=BATCH_ROWS):
-        arrays = [batch.column(0), hex_ewkb(batch.column(1)), *batch.columns[2:]]
+    sql = (f"COPY _imp_stage (_row, geom{''.join(', ' + c for c in present)})"
+           " FROM STDIN WITH (FORMAT csv)")
+    for raw in frame.to_batches(max_chunksize=BATCH_ROWS):
+        table, errs = coerce(raw, target)
+        errors += errs
+        batch = table.select(order).combine_chunks()
+        arrays = [_array(batch.column(0)), hex_ewkb(_array(batch.column(1))),
+                  *(_array(c) for c in batch.columns[2:])]
         buf = io.BytesIO()
         pacsv.write_csv(pa.RecordBatch.from_arrays(arrays, names=order), buf, opts)
+        del table, batch, arrays
         buf.seek(0)
-        cur.copy_expert(f"COPY _imp_stage (_row, geom{''.join(', ' + c for c in present)})"
-                        " FROM STDIN WITH (FORMAT csv)", buf)
-        done += batch.num_rows
+        cur.copy_expert(sql, buf)
+        done += raw.num_rows
         if progress is not None:
             progress(done)
+    return errors
 
 
 def stage_children(cur: Cursor, frame: Frame) -> list[str]:

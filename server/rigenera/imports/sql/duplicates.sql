@@ -1,6 +1,6 @@
 -- Rows of the file that are the same feature as an earlier row of the file: the same
--- key, the same CUP, or the same stored feature. The first is kept; the others are
--- reported as duplicates (not written). One report per row.
+-- key, the same CUP, the same stored feature, or (sites) the very same geometry. The
+-- first is kept; the others are reported as duplicates (not written). One report per row.
 INSERT INTO _imp_err (_row, field, reason, value, kind)
 SELECT DISTINCT ON (_row) _row, field,
        format('duplicato della riga %%s / duplicate of row %%s', first, first), value, 'duplicate'
@@ -9,6 +9,7 @@ SELECT DISTINCT ON (_row) _row, field,
           FROM _imp_stage s WHERE s.source_id IS NOT NULL
         WINDOW w AS (PARTITION BY s.source, s.source_id ORDER BY s._row)
         {cup_duplicates}
+        {geom_duplicates}
         UNION ALL
         SELECT m._row, CASE WHEN m.geom_id IS NOT NULL THEN 'geometry' ELSE 'id' END,
                coalesce(m.key_id, {cup_id}, m.geom_id)::text,
