@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
+from urllib.parse import unquote_to_bytes
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -29,6 +30,7 @@ MIB = 1024 * 1024
 FLUSH = MIB  # file bytes gathered before a write in the thread pool
 MAX_FIELD = 1024  # a text field (collection, layer, crs, flags)
 MAX_NAME = 255
+_EXTENDED_NAME = re.compile(rb"filename\*\s*=\s*([A-Za-z0-9_-]*)'[^']*'([^;\s]+)")
 
 
 @dataclass
@@ -63,10 +65,22 @@ def _file_name(raw: bytes | None) -> str:
     return PurePosixPath(text.replace("\\", "/")).name[:MAX_NAME]
 
 
-def _spool_name(index: int, name: str) -> str:
-    """Where a part is spooled: its index and the user's extension (GDAL looks at it)."""
-    suffix = PurePosixPath(name).suffix.lower()
-    return f"part{index}{suffix if re.fullmatch(r'\.[a-z0-9]{1,8}', suffix) else ''}"
+def _extended_name(match: re.Match[bytes]) -> bytes:
+    """An RFC 5987 file name (charset'language'percent-encoded) as UTF-8 bytes."""
+    raw = unquote_to_bytes(match.group(2).decode("ascii", "replace"))
+    try:
+        return raw.decode(match.group(1).decode("ascii") or "utf-8", "replace").encode()
+    except LookupError:  # a charset Python does not know: read it as UTF-8
+        return raw.decode("utf-8", "replace").encode()
+
+
+def _spool_path(workdir: Path, index: int, name: str) -> Path:
+    """Where a part is spooled: a folder per part, the user's name made safe (GDAL looks at
+    the extension, a layer or mapping is named after the file)."""
+    safe = re.sub(r"[^\w.\- ]+", "_", name).strip(". ")[:120] or "file"
+    folder = workdir / f"part{index}"
+    folder.mkdir(mode=0o700)
+    return folder / safe
 
 
 class _Receiver:
@@ -114,7 +128,11 @@ class _Receiver:
         self.header_field, self.header_value = b"", b""
 
     def headers_finished(self) -> None:
-        kind, options = parse_options_header(self.headers.get(b"content-disposition", b""))
+        disposition = self.headers.get(b"content-disposition", b"")
+        kind, options = parse_options_header(disposition)
+        extended = _EXTENDED_NAME.search(disposition)  # RFC 5987 filename*=UTF-8''...
+        if extended and b"filename" not in options:
+            options[b"filename"] = _extended_name(extended)
         raw_name = options.get(b"name")
         if kind != b"form-data" or raw_name is None:
             raise _bad("body", "parte senza nome", "a part without a name",
@@ -130,7 +148,7 @@ class _Receiver:
         if b"filename" in options and name in self.file_parts:
             index = len(self.upload.files)
             shown = _file_name(options[b"filename"])
-            up = UploadedFile(shown, self.upload.workdir / _spool_name(index, shown),
+            up = UploadedFile(shown, _spool_path(self.upload.workdir, index, shown),
                               content_type=self.headers.get(b"content-type", b"").decode(
                                   "latin-1") or None)
             self.upload.files[name] = up

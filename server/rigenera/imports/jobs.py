@@ -55,32 +55,34 @@ class ImportJobs:
         self.count = 0
         self.background: dict[int, cf.Future[None]] = {}
 
-    def _admit(self) -> None:
+    def admit(self) -> None:
+        """Count one more import, or 503 when `workers + QUEUE` are running or waiting."""
         with self.lock:
             if self.count >= self.limit:
                 raise ImportsBusy()
             self.count += 1
 
-    def _release(self, _: object = None) -> None:
+    def release(self, _: object = None) -> None:
         with self.lock:
             self.count -= 1
 
     async def run(self, fn: Callable[[], T]) -> T:
         """`fn()` in an import thread, awaited (the caller's request waits for it)."""
-        self._admit()
+        self.admit()
         try:
             future = self.executor.submit(fn)
         except BaseException:
-            self._release()
+            self.release()
             raise
-        future.add_done_callback(self._release)
+        future.add_done_callback(self.release)
         return await asyncio.wrap_future(future)
 
     def submit(self, import_id: int, fn: Callable[[], Any],
                cleanup: Callable[[], None]) -> None:
-        """`fn()` in the background for record `import_id`; `cleanup()` runs after it in any
-        case. An exception the engine did not record itself marks the record failed."""
-        self._admit()
+        """`fn()` in the background for record `import_id`, already admitted (the caller
+        admits before creating the record, so a 503 leaves no record behind); `cleanup()`
+        runs after it in any case. An exception the engine did not record itself marks
+        the record failed."""
 
         def job() -> None:
             try:
@@ -100,13 +102,13 @@ class ImportJobs:
 
         def done(_: cf.Future[None]) -> None:
             self.background.pop(import_id, None)
-            self._release()
+            self.release()
             cleanup()
 
         try:
             future = self.executor.submit(job)
         except BaseException:
-            self._release()
+            self.release()
             cleanup()
             raise
         self.background[import_id] = future

@@ -23,14 +23,16 @@ from typing import Any
 import asyncpg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from rigenera.auth import Principal, Role
 from rigenera.dependencies import CurrentUser
 from rigenera.editing.service import parse_id
 from rigenera.errors import Forbidden, InvalidParameter, NotFound
-from rigenera.imports import COLLECTIONS, ImportOptions, SourceInfo
+from rigenera.imports import COLLECTIONS, ImportOptions, Report, SourceInfo, record
 from rigenera.imports.files import FileLimits, SafeSource, open_source, read_error
 from rigenera.imports.jobs import ImportJobs
+from rigenera.imports.run import run_import
 from rigenera.routes import docs
 from rigenera.settings import Settings
 from rigenera.uploads import Upload, receive_upload
@@ -88,17 +90,16 @@ def _async(request: Request) -> bool:
                for p in prefer.split(","))
 
 
-def _run(dsn: str, upload: Upload, options: ImportOptions) -> Any:
+def _run(dsn: str, upload: Upload, options: ImportOptions, limits: FileLimits) -> Report:
     """The engine on the uploaded file (in an import thread); GDAL failures that escape it
     are the file's fault, answered 422 like every other unreadable file."""
-    from rigenera.imports.engine import run_import
-
     file = upload.files["file"]
     mapping = upload.files.get("mapping")
     try:
         return run_import(dsn, file.path, options, layer=upload.fields.get("layer") or None,
                           mapping=mapping.path if mapping else None,
-                          crs=upload.fields.get("crs") or None, file_name=file.name)
+                          crs=upload.fields.get("crs") or None, file_name=file.name,
+                          limits=limits)
     except Exception as exc:
         translated = read_error(exc, SafeSource(file.name, "", "", file.size, file.path,
                                                 str(file.path)))
@@ -110,12 +111,10 @@ def _run(dsn: str, upload: Upload, options: ImportOptions) -> Any:
 def _start(dsn: str, upload: Upload, options: ImportOptions, limits: FileLimits) -> int:
     """For an asynchronous import: the file checked now (an unsafe file is a 4xx, never a
     202) and its record created (status running), whose id the 202 names."""
-    from rigenera.imports import record
-
     file = upload.files["file"]
     mapping = upload.files.get("mapping")
     with open_source(file.path, file_name=file.name, limits=limits) as src:
-        info = SourceInfo(name=file.name, sha256=src.sha256, format=src.format,
+        info = SourceInfo(name=file.name, sha256=src.sha256,
                           layer=upload.fields.get("layer") or None,
                           crs=upload.fields.get("crs") or None,
                           mapping=mapping.name if mapping else None)
@@ -186,14 +185,19 @@ async def create_import(request: Request, who: CurrentUser) -> JSONResponse:
     try:
         options = _options(upload, who)
         if _async(request):
-            import_id = await jobs.run(lambda: _start(dsn, upload, options, limits))
+            jobs.admit()  # a slot first: a 503 leaves no record behind
+            try:  # the file's checks in a plain worker thread: never queued behind imports
+                import_id = await run_in_threadpool(_start, dsn, upload, options, limits)
+            except BaseException:
+                jobs.release()
+                raise
             jobs.submit(import_id, lambda: _run(dsn, upload, dataclasses.replace(
-                options, import_id=import_id)), upload.close)
+                options, import_id=import_id), limits), upload.close)
             handed_over = True
             row = await request.app.state.pools.read.fetchrow(_GET, import_id, None)
             return JSONResponse(_report_doc(row), status_code=202, headers={
                 "Location": f"{BASE}/{import_id}", "Preference-Applied": "respond-async"})
-        report = await jobs.run(lambda: _run(dsn, upload, options))
+        report = await jobs.run(lambda: _run(dsn, upload, options, limits))
     finally:
         if not handed_over:
             upload.close()
