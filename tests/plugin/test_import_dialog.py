@@ -151,7 +151,7 @@ def test_geopackage_file_with_layer_choice(server: RigeneraServer, connect: Any,
                                            dialog_for: Any, tmp_path: Path) -> None:
     from qgis.core import QgsProject, QgsVectorFileWriter
 
-    path = tmp_path / "consulente.gpkg"
+    path = tmp_path / "consulente città.gpkg"  # the name as the server records it, UTF-8
     for i, (name, tag) in enumerate((("altro", "x"), ("siti", "b"))):
         # Places no other test uses (a site within 1 m of a stored one would be an update).
         layer = sites_layer(tag, ["abandoned", "regenerated"], OTHER_PLACES)
@@ -160,7 +160,7 @@ def test_geopackage_file_with_layer_choice(server: RigeneraServer, connect: Any,
         options.layerName = name
         options.actionOnExistingFile = (QgsVectorFileWriter.CreateOrOverwriteFile if i == 0
                                         else QgsVectorFileWriter.CreateOrOverwriteLayer)
-        error = QgsVectorFileWriter.writeAsVectorFormatV2(
+        error = QgsVectorFileWriter.writeAsVectorFormatV3(
             layer, str(path), QgsProject.instance().transformContext(), options)
         assert error[0] == QgsVectorFileWriter.NoError, error
     dialog = dialog_for(connect("coord"))
@@ -171,6 +171,7 @@ def test_geopackage_file_with_layer_choice(server: RigeneraServer, connect: Any,
     report = dialog.dry_run()
     assert report is not None and report.ok, dialog.last_error
     assert report.file.get("layer") == "siti" and report.count("created") == 2
+    assert report.file.get("name") == "consulente città.gpkg"
     done = dialog.run_import(confirm=False)
     assert done is not None and done.status == "succeeded", dialog.last_error
     assert [r[0] for r in stored(server, "plugin-b")] == ["b-1", "b-2"]
@@ -236,7 +237,7 @@ def test_shapefile_without_crs_needs_the_crs_box(server: RigeneraServer, connect
     options = QgsVectorFileWriter.SaveVectorOptions()
     options.driverName = "ESRI Shapefile"
     shp = tmp_path / "siti_d.shp"
-    error = QgsVectorFileWriter.writeAsVectorFormatV2(
+    error = QgsVectorFileWriter.writeAsVectorFormatV3(
         layer, str(shp), QgsProject.instance().transformContext(), options)
     assert error[0] == QgsVectorFileWriter.NoError, error
     assert not shp.with_suffix(".prj").exists()
