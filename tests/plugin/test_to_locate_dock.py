@@ -152,3 +152,34 @@ def test_a_technician_sees_only_projects_of_their_comuni(server: RigeneraServer,
     assert not item.in_reach  # also in Milano: the reach rule would refuse the edit
     assert not dock.ui.locateButton.isEnabled() and dock.ui.zoomButton.isEnabled()
     assert dock.zoom_selected()
+
+
+def test_map_filter_shows_only_approximate_projects(server: RigeneraServer, connect: Any,
+                                                    dock_for: Any) -> None:
+    """The filter on the projects' OAPIF layers: only comune_point projects, then all again."""
+    from qgis.core import QgsProject
+
+    from rigenera_qgis.core import layers as core_layers
+
+    make_project(server, "Asilo da localizzare (plugin)", [MILANO])
+    connection = connect("coord")
+    core_layers.load_layers(connection)
+    group = core_layers.find_group()
+    points = core_layers.group_layers(group)["projects_points"]
+    all_points = server.sql("SELECT count(*) FROM rigenera.projects"
+                            " WHERE GeometryType(geom) IN ('POINT', 'MULTIPOINT')")[0][0]
+    approximate = server.sql("SELECT count(*) FROM rigenera.projects WHERE geom_source ="
+                             " 'comune_point' AND GeometryType(geom) IN ('POINT', 'MULTIPOINT')")[0][0]
+    assert 0 < approximate < all_points
+    assert points.featureCount() == all_points
+
+    dock, _ = dock_for(connection)
+    filtered = dock.set_map_filter(True)
+    assert filtered == len([lyr for lyr in QgsProject.instance().mapLayers().values()
+                            if lyr.customProperty("rigenera/collection") == "projects"
+                            and lyr.providerType() == "OAPIF"])
+    assert dock.ui.mapFilterCheck.isChecked()
+    assert {f["geom_source"] for f in points.getFeatures()} == {"comune_point"}
+    assert sum(1 for _ in points.getFeatures()) == approximate
+    dock.set_map_filter(False)
+    assert points.subsetString() == "" and sum(1 for _ in points.getFeatures()) == all_points

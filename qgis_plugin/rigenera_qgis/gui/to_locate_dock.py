@@ -39,6 +39,7 @@ from ..core.tolocate import ToLocate
 FORM_CLASS, _ = uic.loadUiType(str(Path(__file__).resolve().parent / "ui" / "to_locate_dock.ui"))
 WGS84 = QgsCoordinateReferenceSystem("EPSG:4326")
 COLLECTION = "projects"
+MAP_FILTER = "\"geom_source\" = 'comune_point'"
 
 
 class ToLocateDock(QgsDockWidget):
@@ -72,6 +73,9 @@ class ToLocateDock(QgsDockWidget):
         ui.zoomButton.setText(self.tr("Zoom"))
         ui.locateButton.setText(self.tr("Locate"))
         ui.adoptButton.setText(self.tr("Use the drawn polygon"))
+        ui.mapFilterCheck.setText(self.tr("On the map, only the projects to locate"))
+        ui.mapFilterCheck.setToolTip(self.tr("Filter the Rigenera projects layers on "
+                                             "geom_source = 'comune_point'"))
         ui.locateButton.setToolTip(self.tr("Select the project in the working copy and edit "
                                            "its point"))
         ui.adoptButton.setToolTip(self.tr("Make the polygon selected in the working copy's "
@@ -81,6 +85,7 @@ class ToLocateDock(QgsDockWidget):
         ui.zoomButton.clicked.connect(lambda: self.zoom_selected())
         ui.locateButton.clicked.connect(lambda: self.locate_selected())
         ui.adoptButton.clicked.connect(lambda: self.adopt_drawn())
+        ui.mapFilterCheck.toggled.connect(lambda on: self.set_map_filter(on))
         ui.itemsTable.itemSelectionChanged.connect(self._update_buttons)
         ui.itemsTable.itemDoubleClicked.connect(lambda _item: self.zoom_selected())
         self.visibilityChanged.connect(self._visibility_changed)
@@ -241,6 +246,29 @@ class ToLocateDock(QgsDockWidget):
         geom.transform(transform)
         canvas.flashGeometries([geom], destination)
         return True
+
+    def set_map_filter(self, on: bool) -> int:
+        """Show only approximate projects in the projects' OAPIF layers (or all again).
+
+        QGIS 3.22 filters OAPIF layers on the client (the subset string), so the
+        layers keep their server-side ``geometry_kind`` split; returns how many
+        layers were filtered.
+        """
+        from ..core.layers import PROVIDER, collection_of
+
+        done = 0
+        for layer in QgsProject.instance().mapLayers().values():
+            if not isinstance(layer, QgsVectorLayer) or layer.providerType() != PROVIDER \
+                    or collection_of(layer) != COLLECTION:
+                continue
+            if layer.setSubsetString(MAP_FILTER if on else ""):
+                layer.triggerRepaint()
+                done += 1
+        if self.ui.mapFilterCheck.isChecked() != on:
+            self.ui.mapFilterCheck.blockSignals(True)
+            self.ui.mapFilterCheck.setChecked(on)
+            self.ui.mapFilterCheck.blockSignals(False)
+        return done
 
     # ---------------------------------------------------------------- locating
     def working_copy(self, checkout: bool = True) -> Optional[Any]:

@@ -1595,6 +1595,16 @@ Server URL and authentication default to the plugin's saved connection.</transla
             <source>"{0}" now has the drawn perimeter: synchronise to send it</source>
             <translation>"{0}" now has the drawn perimeter: synchronise to send it</translation>
         </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>On the map, only the projects to locate</source>
+            <translation>On the map, only the projects to locate</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Filter the Rigenera projects layers on geom_source = 'comune_point'</source>
+            <translation>Filter the Rigenera projects layers on geom_source = 'comune_point'</translation>
+        </message>
     </context>
     <context>
         <name>ToLocateDockBase</name>
@@ -1647,6 +1657,11 @@ Server URL and authentication default to the plugin's saved connection.</transla
             <location filename="../gui/ui/to_locate_dock.ui" />
             <source>Use the drawn polygon</source>
             <translation>Use the drawn polygon</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>On the map, only the projects to locate</source>
+            <translation>On the map, only the projects to locate</translation>
         </message>
     </context>
     <context>

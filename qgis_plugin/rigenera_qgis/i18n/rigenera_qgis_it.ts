@@ -1595,6 +1595,16 @@ URL del server e autenticazione sono, se non indicati, quelli della connessione 
             <source>"{0}" now has the drawn perimeter: synchronise to send it</source>
             <translation>"{0}" ha ora il perimetro disegnato: sincronizza per inviarlo</translation>
         </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>On the map, only the projects to locate</source>
+            <translation>Sulla mappa solo i progetti da localizzare</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Filter the Rigenera projects layers on geom_source = 'comune_point'</source>
+            <translation>Filtra i layer degli interventi Rigenera su geom_source = 'comune_point'</translation>
+        </message>
     </context>
     <context>
         <name>ToLocateDockBase</name>
@@ -1647,6 +1657,11 @@ URL del server e autenticazione sono, se non indicati, quelli della connessione 
             <location filename="../gui/ui/to_locate_dock.ui" />
             <source>Use the drawn polygon</source>
             <translation>Usa il poligono disegnato</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>On the map, only the projects to locate</source>
+            <translation>Sulla mappa solo i progetti da localizzare</translation>
         </message>
     </context>
     <context>
