@@ -153,9 +153,12 @@ class RigeneraClient:
         if self.authcfg:
             from .auth import authcfg_problem
 
-            manager = QgsApplication.authManager()
-            if authcfg_problem(self.authcfg) or not manager.updateNetworkRequest(req, self.authcfg):
+            if authcfg_problem(self.authcfg):
                 raise self._no_answer(url, "")
+            if not QgsApplication.authManager().updateNetworkRequest(req, self.authcfg):
+                raise AuthUnavailable(0, "AuthUnavailable",
+                                      "QGIS non ha applicato le credenziali salvate / QGIS could "
+                                      f"not apply the saved credentials (authcfg {self.authcfg})")
         timeout = timeout_ms if timeout_ms is not None else self.timeout_ms
         if hasattr(req, "setTransferTimeout"):  # no byte moving for that long: give up
             req.setTransferTimeout(timeout)

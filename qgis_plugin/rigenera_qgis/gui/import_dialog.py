@@ -18,6 +18,7 @@ shown; :meth:`counts_shown` and :meth:`rejected_shown` read the tables back.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import traceback
@@ -281,6 +282,7 @@ class ImportDialog(QDialog):
             self.ui.progressBar.setRange(0, 1)
             self.ui.progressBar.setValue(1)
             self.ui.dryRunButton.setEnabled(True)
+            self._update_buttons()  # also after a failure: the check still holds
 
     def dry_run(self) -> Optional[ImportReport]:
         """Send the current inputs with ``dry_run=true`` and show the report."""
@@ -312,11 +314,8 @@ class ImportDialog(QDialog):
                                           QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
             if answer != QMessageBox.Yes:
                 return None
-        request = self.checked_request
-        request.dry_run = False
-        request.skip_invalid = skip
+        request = dataclasses.replace(self.checked_request, dry_run=False, skip_invalid=skip)
         report = self._send(request)
-        request.dry_run = True
         if report is None:
             self._update_buttons()
             return None
