@@ -264,3 +264,16 @@ def test_shapefile_without_crs_needs_the_crs_box(server: RigeneraServer, connect
     assert done is not None and done.status == "succeeded", dialog.last_error
     (row,) = stored(server, "plugin-d")
     assert row[3] == MILANO and 9.18 < row[4] < 9.19 and 45.45 < row[5] < 45.47
+
+
+def test_a_volunteer_is_told_why(server: RigeneraServer, connect: Any, dialog_for: Any) -> None:
+    """Volunteers review, they do not import: the server's 403 is shown readably."""
+    before = server.sql("SELECT count(*) FROM rigenera.imports")[0][0]
+    dialog = dialog_for(connect("volontario"))
+    dialog.set_layer(sites_layer("e", ["abandoned"]))
+    dialog.set_collection("sites")
+    report = dialog.dry_run()
+    assert report is not None and not report.ok and report.http_status == 403
+    assert report.message and report.message in dialog.ui.statusLabel.text()
+    assert dialog.last_error and not dialog.ui.importButton.isEnabled()
+    assert server.sql("SELECT count(*) FROM rigenera.imports")[0][0] == before
