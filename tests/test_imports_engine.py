@@ -309,3 +309,52 @@ def test_progress_is_visible_while_the_import_runs(db: str, tmp_path: Path) -> N
     assert len(done) >= 2 and 0 < done[0] < 12_000 and seen[0][2] == 12_000
     assert query(db, "SELECT status, rows_done FROM rigenera.imports WHERE id = %s",
                  (report.id,)) == [("succeeded", 12_000)]
+
+
+def test_two_imports_in_one_transaction(db: str) -> None:
+    """Built-in sources import several frames in one transaction (load-open-data)."""
+    import psycopg2
+
+    p = _points_in(db, SESTO, 2, seed=21)
+    frames = [pa.table({"_row": [1], "_geom": [shapely.to_wkb(q.buffer(0.0002))],
+                        "name": [f"T{i}"], "state": ["abandoned"], "source": ["t-two"],
+                        "source_id": [str(i)]}) for i, q in enumerate(p)]
+    conn = psycopg2.connect(db)
+    with conn, conn.cursor() as cur:
+        reports = [import_frame(cur, f, [], ImportOptions("sites", actor="tester"),
+                                SourceInfo(f"two-{i}", "0" * 64)) for i, f in enumerate(frames)]
+    conn.close()
+    assert [r.counts["created"] for r in reports] == [1, 1]
+    assert query(db, "SELECT count(*) FROM rigenera.sites WHERE source = 't-two'") == [(2,)]
+
+
+def test_technician_cannot_move_a_stored_feature_into_reach(db: str, fingerprint: Fingerprint,
+                                                            tmp_path: Path) -> None:
+    """The stored row counts too: a Sesto site, re-imported by key with a Milano geometry
+    by Milano's technician, is refused (as stored: outside their comuni)."""
+    sesto = _points_in(db, SESTO, 1, seed=31)
+    milano = _points_in(db, MILANO, 1, seed=31)
+    path = tmp_path / "stored.gpkg"
+    _sites_gpkg(path, sesto, source="t-stored")
+    run_import(db, path, ImportOptions("sites", actor="coord"))
+    _sites_gpkg(tmp_path / "moved.gpkg", milano, source="t-stored")
+    before = fingerprint()
+    with pytest.raises(ImportOutOfReach) as refused:
+        run_import(db, tmp_path / "moved.gpkg", ImportOptions("sites", actor="tecnico",
+                                                              reach=(MILANO,)))
+    assert fingerprint() == before
+    reasons = [e["reason"] for e in refused.value.errors]
+    assert reasons and all(r.startswith("(come è ora)") for r in reasons)
+
+
+def test_a_moved_site_changes_comune(db: str, tmp_path: Path) -> None:
+    """A site's comune, derived from its geometry when the file has none, follows a new
+    geometry on re-import; an unchanged geometry keeps the stored comune."""
+    _sites_gpkg(tmp_path / "a.gpkg", _points_in(db, SESTO, 1, seed=41), source="t-move")
+    run_import(db, tmp_path / "a.gpkg", ImportOptions("sites", actor="coord"))
+    assert query(db, "SELECT istat_code FROM rigenera.sites WHERE source = 't-move'") == [(SESTO,)]
+    _sites_gpkg(tmp_path / "b.gpkg", _points_in(db, MILANO, 1, seed=41), source="t-move")
+    report = run_import(db, tmp_path / "b.gpkg", ImportOptions("sites", actor="coord"))
+    assert report.counts["updated"] == 1
+    assert query(db, "SELECT istat_code, version FROM rigenera.sites WHERE source = 't-move'") \
+        == [(MILANO, 2)]

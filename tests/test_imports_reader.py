@@ -168,6 +168,11 @@ def test_xlsx_written_by_gdal(db: str, tmp_path: Path) -> None:
                            "lon": [p.x for p in pts], "lat": [p.y for p in pts],
                            "source": ["t-xlsx"] * 2, "source_id": ["x1", "x2"]})
     pyogrio.write_dataframe(df, tmp_path / "fogli.xlsx", driver="XLSX", layer="sites")
+    # A second sheet (our exports carry the attribution in one): the sheet named like the
+    # collection is the one read.
+    pyogrio.write_dataframe(gpd.pd.DataFrame({"fonte": ["Rigenera"]}), tmp_path / "fogli.xlsx",
+                            driver="XLSX", layer="attribuzione", append=True)
+    assert [n for n, _ in pyogrio.list_layers(tmp_path / "fogli.xlsx")] == ["sites", "attribuzione"]
     report = run_import(db, tmp_path / "fogli.xlsx", ImportOptions("sites", actor="tester"))
     assert report.counts["created"] == 2 and report.file.format == "XLSX"
     got = query(db, "SELECT ST_X(geom), ST_Y(geom) FROM rigenera.sites WHERE source = 't-xlsx'"

@@ -31,10 +31,12 @@ KEEP_IDENTITY = ("source", "source_id")
 
 def _new_value(target: Target, col: str, *, update: bool, derived: list[str] = ()) -> str:  # type: ignore[assignment]
     """The value a present column takes: the file's, or the default/stored one for NULL.
-    A derived column (not in the file: a site's comune) is kept as stored on update."""
+    A derived column (not in the file: a site's comune) is kept as stored on update,
+    unless the geometry it was derived from changes."""
     c = target.columns[col]
     if update and col in derived:
-        return f"coalesce(t.{col}, s.{col})"
+        return (f"CASE WHEN s.geom IS NOT DISTINCT FROM t.geom THEN t.{col}"
+                f" ELSE coalesce(s.{col}, t.{col}) END")
     if c.not_null and c.default is not None:
         return f"coalesce(s.{col}, {'t.' + col if update else c.default})"
     if update and col in KEEP_IDENTITY:
