@@ -411,10 +411,14 @@ def test_async_import_reports_running_then_the_report(api, db, fingerprint):
         location = r.headers["location"]
         doc = r.json()
         assert doc["status"] == "running" and location == f"/api/imports/{doc['id']}"
-        time.sleep(1.0)
-        running = api.get(location, headers=basic("coord")).json()
-        assert running["status"] == "running" and running["finished_at"] is None
-        assert set(running["progress"]) == {"done", "total"}
+        deadline = time.monotonic() + 30
+        while True:  # staged and checked, it waits to write: progress says so meanwhile
+            running = api.get(location, headers=basic("coord")).json()
+            assert running["status"] == "running" and running["finished_at"] is None
+            if running["progress"] == {"done": n, "total": n} or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert running["progress"] == {"done": n, "total": n}, running["progress"]
         assert record(db, doc["id"])["status"] == "running"
         assert stored(db, "async") == 0
     finally:
