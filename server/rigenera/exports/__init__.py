@@ -34,11 +34,11 @@ def check_format(fmt: str | None) -> Format:
 
 def export_collection(dsn: str, collection: str, fmt: str, path: Path, *,
                       filter_text: str | None = None, filter_lang: str | None = None,
-                      comuni: str | None = None) -> ExportResult:
+                      comuni: str | None = None, filter_crs: str | None = None) -> ExportResult:
     """Validate the request, then write the export (the CLI's entry point)."""
     from rigenera.exports.query import parse_request
     from rigenera.exports.writer import write_export
 
     chosen = check_format(fmt)
-    q = parse_request(collection, filter_text, filter_lang, comuni)
+    q = parse_request(collection, filter_text, filter_lang, comuni, filter_crs)
     return write_export(dsn, q, chosen, path)

@@ -32,6 +32,10 @@ _URLS = {
 }
 
 
+# Every export is in the storage CRS; a CSV or XLSX cannot say so itself (a `wkt` column).
+CRS_TEXT = "EPSG:4326 (WGS 84, longitudine/latitudine / longitude/latitude)"
+
+
 @dataclass(frozen=True)
 class Source:
     """One distinct `source` of the exported rows."""
@@ -91,7 +95,8 @@ def attribution_text(collection: str, sources: list[Source], exported_at: dateti
     """The attribution as plain text: the CSV's companion file, the GeoPackage's layer
     description and metadata."""
     lines = [f"Rigenera – esportazione / export: {collection}",
-             f"Data / date: {exported_at.isoformat(timespec='seconds')}"]
+             f"Data / date: {exported_at.isoformat(timespec='seconds')}",
+             f"Sistema di riferimento / CRS: {CRS_TEXT}"]
     if filter_text:
         lines.append(f"Filtro / filter (CQL2): {filter_text}")
     if comuni:
@@ -111,5 +116,6 @@ def attribution_json(collection: str, sources: list[Source], exported_at: dateti
                      filter_text: str | None, comuni: list[str] | None) -> dict[str, Any]:
     """The attribution as a JSON object: the GeoJSON top-level member `attribution`."""
     return {"collection": collection, "exported_at": exported_at.isoformat(timespec="seconds"),
+            "crs": CRS_TEXT,
             "filter": filter_text, "comuni": comuni,
             "sources": [s.to_json() for s in sources], "notices": notices(sources)}

@@ -22,3 +22,9 @@ FORMATS = {
     "xlsx": Format("xlsx", "XLSX", "xlsx",
                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", True),
 }
+
+# An XLSX sheet holds at most 1,048,576 rows (one is the header). GDAL builds the whole
+# workbook in memory (~3.3 KB a row: 100,000 sites took 330 MB), so the API, which writes
+# in the server's process, stops at XLSX_API_MAX_ROWS and suggests GeoPackage or CSV.
+XLSX_MAX_ROWS = 1_048_575
+XLSX_API_MAX_ROWS = 50_000

@@ -15,6 +15,7 @@ type there): the import engine splits them back.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import string
 from collections.abc import Iterator
@@ -35,7 +36,7 @@ from rigenera.ogc.params import bad, parse_filter
 from rigenera.ogc.schema import COLUMNS_SQL, ViewSchema, build_schemas
 
 BATCH_ROWS = 5_000
-LIST_SEPARATOR = ";"
+LIST_SEPARATOR = ","
 ISTAT_CODE = re.compile(r"^[0-9]{6}$")
 MAX_COMUNI = 133  # the metropolitan area's comuni
 # A slow export must not hold a connection for ever.
@@ -72,14 +73,14 @@ class ExportQuery:
 
 
 def parse_request(collection: str, filter_text: str | None, filter_lang: str | None = None,
-                  comuni: str | None = None) -> ExportQuery:
+                  comuni: str | None = None, filter_crs: str | None = None) -> ExportQuery:
     """Check what the client asked, before the database is touched: 404 for an unknown
     collection, 400 naming `filter` or `comuni`."""
     if collection not in BY_ID:
         raise NotFound(f"Collezione '{collection}' sconosciuta / unknown collection")
-    params = {k: v for k, v in (("filter", filter_text), ("filter-lang", filter_lang))
-              if v is not None}
-    cql = parse_filter(QueryParams(params)) if filter_text is not None else None
+    params = {k: v for k, v in (("filter", filter_text), ("filter-lang", filter_lang),
+                                ("filter-crs", filter_crs)) if v is not None}
+    cql = parse_filter(QueryParams(params)) if params else None
     codes: list[str] = []
     if comuni is not None:
         codes = sorted({c.strip() for c in comuni.split(",") if c.strip()})
@@ -92,11 +93,20 @@ def parse_request(collection: str, filter_text: str | None, filter_lang: str | N
     return ExportQuery(collection, cql, filter_text, codes)
 
 
+def close(conn: Any) -> None:
+    """End the export's read-only transaction; a connection already lost is left as it is
+    (its error is the one to report)."""
+    if not conn.closed:
+        with contextlib.suppress(psycopg2.Error):
+            conn.rollback()
+    conn.close()
+
+
 def connect(dsn: str) -> Any:
     """A read-only, repeatable-read connection: the sources and the rows of an export are
     read from one snapshot, so the attribution lists exactly the sources of the rows."""
     conn = psycopg2.connect(dsn, options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
-                                         " -c TimeZone=UTC -c jit=off")
+                                         " -c TimeZone=UTC -c jit=off -c application_name=rigenera-export")
     conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
     return conn
 
@@ -185,20 +195,23 @@ def read_batches(conn: Any, schema: ViewSchema, where: str, params: dict[str, An
     target = arrow_schema(schema, lists_as_text)
     sql = _SQL["rows"].substitute(columns=columns, relation=schema.relation, where=where,
                                   id=schema.id_field)
-    with conn.cursor(name="rigenera_export") as cur:
-        cur.itersize = BATCH_ROWS
-        try:
-            cur.execute(sql, params)
-            while True:
-                rows = cur.fetchmany(BATCH_ROWS)
-                if not rows:
-                    break
-                yield _batch(rows, target)
-        except psycopg2.Error as exc:
-            mapped = _translate(exc)
-            if mapped is not None:
-                raise mapped from exc
-            raise
+    cur = conn.cursor(name="rigenera_export")
+    cur.itersize = BATCH_ROWS
+    try:
+        cur.execute(sql, params)
+        while True:
+            rows = cur.fetchmany(BATCH_ROWS)
+            if not rows:
+                break
+            yield _batch(rows, target)
+    except psycopg2.Error as exc:
+        mapped = _translate(exc)
+        if mapped is not None:
+            raise mapped from exc
+        raise
+    finally:
+        if not conn.closed:  # a lost connection: closing the cursor would hide why
+            cur.close()
 
 
 def _batch(rows: list[tuple[Any, ...]], target: pa.Schema) -> pa.RecordBatch:

@@ -7,11 +7,13 @@ at most ``CONCURRENT_EXPORTS`` at a time (others wait), then streamed back by
 FileResponse with a Content-Disposition filename, and the folder is removed once sent.
 CSV answers a zip holding the CSV and its attribution file (`.sources.txt`): the licences
 of CC BY-SA and CC BY-NC sources must travel with the data, and a header or a link can be
-lost where a file in the same archive is not.
+lost where a file in the same archive is not. XLSX stops at XLSX_API_MAX_ROWS rows (GDAL
+holds a workbook in memory; 400 naming `format`, suggesting GeoPackage or CSV).
 """
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 import zipfile
@@ -25,6 +27,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from rigenera.exports import FORMATS, check_format
+from rigenera.exports.formats import XLSX_API_MAX_ROWS
 from rigenera.exports.query import parse_request
 from rigenera.routes import docs
 
@@ -57,12 +60,14 @@ async def export(request: Request, collection: str,
                  filter: str | None = Query(None, description="CQL2, as for the OGC items"),
                  filter_lang: str | None = Query(None, alias="filter-lang",
                                                  description="cql2-text (default) or cql2-json"),
+                 filter_crs: str | None = Query(None, alias="filter-crs",
+                                                description="CRS of the filter's geometries"),
                  comuni: str | None = Query(None, description="ISTAT codes, comma-separated"),
                  ) -> FileResponse:
     """A published collection as GeoPackage, GeoJSON, CSV (zipped with its sources) or
     XLSX, with the attribution of its sources; filtered by CQL2 and by comuni."""
     fmt = check_format(format)
-    q = parse_request(collection, filter, filter_lang, comuni)
+    q = parse_request(collection, filter, filter_lang, comuni, filter_crs)
     from rigenera.exports.writer import companion_path, write_export
 
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
@@ -70,12 +75,12 @@ async def export(request: Request, collection: str,
     folder = Path(tempfile.mkdtemp(prefix="rigenera-export-"))
     try:
         result = await anyio.to_thread.run_sync(
-            write_export, request.app.state.dsn, q, fmt, folder / name,
-            limiter=_limiter(request))
+            functools.partial(write_export, request.app.state.dsn, q, fmt, folder / name,
+                              max_xlsx_rows=XLSX_API_MAX_ROWS), limiter=_limiter(request))
         path, media_type = result.path, fmt.media_type
         if fmt.name == "csv":
             path, media_type = folder / f"{name}.zip", ZIP
-            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
                 archive.write(result.path, result.path.name)
                 sources = companion_path(result.path)
                 archive.write(sources, sources.name)
