@@ -16,6 +16,7 @@
     rigenera user set USERNAME [--role ROLE] [--comuni ISTAT,...]
     rigenera token issue USERNAME [--days 90];  token list USERNAME;  token revoke ID
     rigenera styles [--check] [--lang it|en]   QML/SLD/MapLibre from styles/rigenera.yaml
+    rigenera export COLLECTION --format gpkg|geojson|csv|xlsx [--filter CQL2] [--comuni ...] [-o FILE]
 """
 
 from __future__ import annotations
@@ -318,6 +319,12 @@ def _pid_file(settings: Settings) -> Path:
     return settings.runtime_dir / "server.pid"
 
 
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from rigenera.exports.cli import run
+
+    return run(_dsn(settings), args)
+
+
 def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
     import uvicorn
 
@@ -407,6 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
     styles.add_argument("--check", action="store_true", help="exit 1 if the files on disk are stale")
     styles.add_argument("--lang", choices=["it", "en"], help="only this language (default: both)")
     styles.set_defaults(func=cmd_styles)
+    from rigenera.exports.cli import add_parser as add_export_parser
+
+    add_export_parser(sub).set_defaults(func=cmd_export)
     sub.add_parser("run", help="set up everything and serve").set_defaults(func=cmd_run)
     sub.add_parser("stop", help="stop server and embedded cluster").set_defaults(func=cmd_stop)
     return p

@@ -70,6 +70,9 @@ FIELD_LABELS: dict[str, dict[str, Label]] = {
         "productive_space_m2": ("Spazi produttivi (m²)", "Productive space (m²)"),
         "regenerated_m2": ("Superficie rigenerata (m²)", "Regenerated surface (m²)"),
         "geom_source": ("Origine della geometria", "Geometry source"),
+        "cup_status": ("Stato del CUP", "CUP status"),
+        "scope": ("Ambito territoriale", "Territorial scope"),
+        "funding_approx": ("Importi approssimati", "Approximate amounts"),
     },
     "mobility_links": {
         "kind": ("Tipo di collegamento", "Link type"),

@@ -58,18 +58,26 @@ class Params:
         return f"{ref}::{cast}" if cast else ref
 
 
-def compile_cql(ast: Any, schema: ViewSchema, params: Params) -> str:
-    """CQL2 AST -> SQL text with $n parameters (after those already in `params`)."""
+def compile_filter(ast: Any, schema: ViewSchema, dialect: Any) -> Any:
+    """CQL2 AST -> a SQLAlchemy statement compiled for `dialect` over the view's alias ``t``,
+    by the evaluator both read paths share (provider.filter_evaluator: literal checks,
+    unknown properties, BUFFER_M). A filter it cannot take is a 400 naming `filter`.
+    The exports compile the same filters for psycopg2 (rigenera/exports)."""
     table = schema.sa_table()
     mapping = {c.name: c for c in table.columns}
     mapping["geometry"] = table.c[schema.geom_column]
     try:
         expr = filter_evaluator(crs84_to_epsg4326(ast), mapping)
-        compiled = expr.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+        return expr.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     except ProviderGenericError as exc:
         raise bad("filter", exc.message) from exc
     except Exception as exc:  # pygeofilter: unsupported node or operand types
         raise bad("filter", f"Filtro non supportato / unsupported filter: {exc}") from exc
+
+
+def compile_cql(ast: Any, schema: ViewSchema, params: Params) -> str:
+    """CQL2 AST -> SQL text with $n parameters (after those already in `params`)."""
+    compiled = compile_filter(ast, schema, _DIALECT)
     names = compiled.positiontup or []
     # Renumber $1..$k after the parameters already collected (no literals are
     # rendered, so every $<digits> in the text is a parameter reference).
@@ -348,4 +356,4 @@ def _json_str(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-__all__ = ["FastFeatures", "bad", "build_item_sql", "build_items_sql"]
+__all__ = ["FastFeatures", "bad", "build_item_sql", "build_items_sql", "compile_filter"]

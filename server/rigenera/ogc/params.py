@@ -163,7 +163,7 @@ def parse_items_query(
                 if k not in RESERVED and k in schema.by_name]
     for name, value in q.equals:
         _typed(name, value, schema.by_name[name].udt)
-    q.cql = _filter(params, body)
+    q.cql = parse_filter(params, body)
 
     after = params.get("after")
     if after is not None:
@@ -226,7 +226,10 @@ def _sortby(raw: str | None, schema: ViewSchema) -> list[tuple[str, bool]]:
     return out
 
 
-def _filter(params: QueryParams, body: bytes | None) -> Any:
+def parse_filter(params: QueryParams, body: bytes | None = None) -> Any:
+    """`filter` (CQL2 text or JSON, `filter-lang`, `filter-crs`) -> a pygeofilter AST in the
+    storage CRS, or None; a 400 naming `filter` when it cannot be parsed. Shared by the
+    items of both read paths and the exports (rigenera/exports)."""
     lang = params.get("filter-lang")
     if lang not in FILTER_LANGS:
         raise bad("filter-lang", "Invalid filter language")

@@ -8,6 +8,7 @@ never from a request.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,20 +74,27 @@ class ViewSchema:
         return sa.table("t", *cols)
 
 
-async def load_schemas(conn: asyncpg.Connection) -> dict[str, ViewSchema]:
-    rows = await conn.fetch(
-        """SELECT c.table_name, c.column_name, c.udt_name
-             FROM information_schema.columns c
-            WHERE c.table_schema = 'pub'
-            ORDER BY c.table_name, c.ordinal_position"""
-    )
+# The published views' columns in view order (geometry columns left out by build_schemas).
+COLUMNS_SQL = """SELECT c.table_name, c.column_name, c.udt_name
+                   FROM information_schema.columns c
+                  WHERE c.table_schema = 'pub'
+                  ORDER BY c.table_name, c.ordinal_position"""
+
+
+def build_schemas(rows: Iterable[tuple[str, str, str]]) -> dict[str, ViewSchema]:
+    """(view, column, udt) rows of COLUMNS_SQL -> each collection's schema."""
     by_view: dict[str, list[Column]] = {}
-    for r in rows:
-        if r["udt_name"] == "geometry":
+    for table, column, udt in rows:
+        if udt == "geometry":
             continue
-        by_view.setdefault(r["table_name"], []).append(Column(r["column_name"], r["udt_name"]))
+        by_view.setdefault(table, []).append(Column(column, udt))
     out: dict[str, ViewSchema] = {}
     for coll in COLLECTIONS:
         cols = tuple(by_view[coll.id])
         out[coll.id] = ViewSchema(coll, cols, by_name={c.name: c for c in cols})
     return out
+
+
+async def load_schemas(conn: asyncpg.Connection) -> dict[str, ViewSchema]:
+    rows = await conn.fetch(COLUMNS_SQL)
+    return build_schemas((r["table_name"], r["column_name"], r["udt_name"]) for r in rows)

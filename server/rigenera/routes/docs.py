@@ -244,6 +244,44 @@ class Rejections(BaseModel):
     items: list[Rejection]
 
 
+class ToLocateProperties(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: int
+    cup: str | None
+    title: str
+    status: str
+    implementing_body: str | None
+    istat_codes: list[str] | None
+    programme_codes: list[str] | None
+    geom_source: str
+    geometry_kind: str | None
+    scope: Literal["local", "metro_area"]
+    cup_status: str | None
+    version: int
+    reason: Literal["comune_point", "metro_area"] = Field(
+        description="comune_point: drawn at its comuni's representative points; metro_area: "
+                    "a project of the whole metropolitan area without a geometry")
+    in_reach: bool = Field(description="may the caller draw it (every comune of the project "
+                                       "is theirs, or they edit everywhere)")
+
+
+class ToLocateFeature(BaseModel):
+    type: Literal["Feature"]
+    id: int
+    geometry: dict[str, Any] | None
+    properties: ToLocateProperties
+
+
+class ToLocate(BaseModel):
+    """The queue "Da localizzare" as a GeoJSON FeatureCollection (QGIS, GDAL read it)."""
+
+    type: Literal["FeatureCollection"]
+    features: list[ToLocateFeature]
+    numberMatched: int
+    numberReturned: int
+    links: list[Link]
+
+
 class ImportCounts(BaseModel):
     model_config = ConfigDict(extra="allow")
     read: int = 0

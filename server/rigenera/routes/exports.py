@@ -1,0 +1,93 @@
+"""GET /api/exports/{collection}: a published collection as a file (rigenera/exports).
+
+Public, like the OGC collections it exports. The request is checked before anything
+runs (format, filter, comuni: 400 naming the parameter; unknown collection 404); the
+file is written to a temporary folder by a worker thread (GDAL and psycopg2 block),
+at most ``CONCURRENT_EXPORTS`` at a time (others wait), then streamed back by
+FileResponse with a Content-Disposition filename, and the folder is removed once sent.
+CSV answers a zip holding the CSV and its attribution file (`.sources.txt`): the licences
+of CC BY-SA and CC BY-NC sources must travel with the data, and a header or a link can be
+lost where a file in the same archive is not. XLSX stops at XLSX_API_MAX_ROWS rows (GDAL
+holds a workbook in memory; 400 naming `format`, suggesting GeoPackage or CSV).
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import tempfile
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from rigenera.exports import FORMATS, check_format
+from rigenera.exports.formats import XLSX_API_MAX_ROWS
+from rigenera.exports.query import parse_request
+from rigenera.routes import docs
+
+router = APIRouter(prefix="/api", tags=["exports"])
+CONCURRENT_EXPORTS = 2
+ZIP = "application/zip"
+
+
+def _limiter(request: Request) -> anyio.CapacityLimiter:
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "export_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.export_limiter = anyio.CapacityLimiter(CONCURRENT_EXPORTS)
+    return limiter
+
+
+def _media_types() -> dict[str, Any]:
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    types = {f.media_type.split(";")[0]: binary for f in FORMATS.values() if f.name != "csv"}
+    return {**types, ZIP: binary}
+
+
+@router.get(
+    "/exports/{collection}", response_model=None, response_class=FileResponse,
+    responses={200: {"description": "Il file (CSV: zip con il CSV e le fonti) / the file "
+                                    "(CSV: a zip of the CSV and its sources)",
+                     "content": _media_types()},
+               **docs.errors(400, 404)})
+async def export(request: Request, collection: str,
+                 format: str = Query("gpkg", description="gpkg, geojson, csv or xlsx"),
+                 filter: str | None = Query(None, description="CQL2, as for the OGC items"),
+                 filter_lang: str | None = Query(None, alias="filter-lang",
+                                                 description="cql2-text (default) or cql2-json"),
+                 filter_crs: str | None = Query(None, alias="filter-crs",
+                                                description="CRS of the filter's geometries"),
+                 comuni: str | None = Query(None, description="ISTAT codes, comma-separated"),
+                 ) -> FileResponse:
+    """A published collection as GeoPackage, GeoJSON, CSV (zipped with its sources) or
+    XLSX, with the attribution of its sources; filtered by CQL2 and by comuni."""
+    fmt = check_format(format)
+    q = parse_request(collection, filter, filter_lang, comuni, filter_crs)
+    from rigenera.exports.writer import companion_path, write_export
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    name = f"rigenera-{collection}-{stamp}.{fmt.extension}"
+    folder = Path(tempfile.mkdtemp(prefix="rigenera-export-"))
+    try:
+        result = await anyio.to_thread.run_sync(
+            functools.partial(write_export, request.app.state.dsn, q, fmt, folder / name,
+                              max_xlsx_rows=XLSX_API_MAX_ROWS), limiter=_limiter(request))
+        path, media_type = result.path, fmt.media_type
+        if fmt.name == "csv":
+            path, media_type = folder / f"{name}.zip", ZIP
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+                archive.write(result.path, result.path.name)
+                sources = companion_path(result.path)
+                archive.write(sources, sources.name)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(path, media_type=media_type, filename=path.name,
+                        headers={"X-Feature-Count": str(result.features),
+                                 "Cache-Control": "no-store"},
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
