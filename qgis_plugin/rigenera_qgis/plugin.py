@@ -1,8 +1,9 @@
 """The plugin object QGIS drives: menu, toolbar, actions, dock, Processing provider.
 
 Actions (Web ▸ Rigenera menu and the "Rigenera" toolbar): Connect, Load layers,
-Edit (check out a working copy), Synchronise, History, Review queue. The
-editing, history, review and Processing parts are imported only when first
+Edit (check out a working copy), Synchronise, History, Review queue, Import file
+into the catalogue, To locate (the approximate projects' dock). The editing,
+history, review, import and Processing parts are imported only when first
 used, so a problem in one of them never stops the plugin from loading.
 Every action reports problems in QGIS's message bar and the "Rigenera" log,
 never as a Python traceback.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import traceback
 from typing import Any, Callable, Dict, Optional
 
-from qgis.core import Qgis, QgsApplication, QgsCoordinateTransform, QgsProject
+from qgis.core import Qgis, QgsApplication, QgsCoordinateTransform, QgsProject, QgsVectorLayer
 from qgis.PyQt.QtCore import Qt, QTimer
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QToolBar
@@ -24,6 +25,7 @@ from .toolbelt.i18n import install_translator, remove_translator, tr
 from .toolbelt.metadata import PLUGIN_DIR, plugin_version
 
 MENU = "&Rigenera"
+DOCKS = ("review", "to_locate")  # actions that show or hide a dock (checkable)
 TOOLBAR_NAME = "RigeneraToolbar"
 ICON = PLUGIN_DIR / "icon.svg"
 
@@ -43,6 +45,8 @@ class RigeneraPlugin:
         self.toolbar: Optional[QToolBar] = None
         self.provider: Optional[Any] = None
         self.review_dock: Optional[Any] = None
+        self.to_locate_dock: Optional[Any] = None
+        self.import_dialog: Optional[Any] = None
         self.editing: Optional[Any] = None
         self._connection: Optional[Connection] = None
         self.version = plugin_version()
@@ -82,13 +86,19 @@ class RigeneraPlugin:
              tr("History of the selected feature")),
             ("review", tr("Review queue"), _theme_icon("/mActionIdentify.svg"),
              self.toggle_review_dock, tr("Review the features waiting for validation")),
+            ("import", tr("Import file into the catalogue…"),
+             _theme_icon("/mActionSharingImport.svg"), self.show_import_dialog,
+             tr("Check a layer or a file against a collection (dry run), then import it")),
+            ("to_locate", tr("To locate"), _theme_icon("/mActionCapturePoint.svg"),
+             self.toggle_to_locate_dock,
+             tr("Projects placed at their comune's point, to draw where they really are")),
         )
         for key, text, icon, slot, tip in specs:
             action = QAction(icon, text, main_window)
             action.setObjectName(f"rigenera_{key}")
             action.setToolTip(tip)
             action.setStatusTip(tip)
-            if key == "review":
+            if key in DOCKS:
                 action.setCheckable(True)
                 action.toggled.connect(self._guard(slot, key))
             else:
@@ -105,6 +115,13 @@ class RigeneraPlugin:
         self._editing_controller().restore_working_copies()
 
     def unload(self) -> None:
+        if self.import_dialog is not None:
+            self.import_dialog.close()
+            self.import_dialog = None
+        if self.to_locate_dock is not None:
+            self.iface.removeDockWidget(self.to_locate_dock)
+            self.to_locate_dock.deleteLater()
+            self.to_locate_dock = None
         if self.review_dock is not None:
             if hasattr(self.review_dock, "unload"):
                 self.review_dock.unload()  # markers off the canvas, volunteer guard released
@@ -143,7 +160,7 @@ class RigeneraPlugin:
         """A slot that reports exceptions in the message bar instead of a traceback dialog."""
         def run(checked: bool = False) -> None:
             try:
-                if key == "review":
+                if key in DOCKS:
                     slot(checked)
                 else:
                     slot()
@@ -157,7 +174,8 @@ class RigeneraPlugin:
                 detail = describe() if callable(describe) else str(exc)
                 self.message(text.format(detail=detail), Qgis.Critical, 0)
                 action = self.actions.get(key)
-                if action is not None and action.isCheckable() and self.review_dock is None:
+                dock = self.review_dock if key == "review" else self.to_locate_dock
+                if action is not None and action.isCheckable() and dock is None:
                     action.blockSignals(True)
                     action.setChecked(False)
                     action.blockSignals(False)
@@ -224,6 +242,8 @@ class RigeneraPlugin:
 
     def synchronise(self) -> None:
         self._editing_controller().synchronise()
+        if self.to_locate_dock is not None and self.to_locate_dock.isVisible():
+            self.to_locate_dock.refresh()  # located projects leave the queue
 
     def show_history(self) -> None:
         self._editing_controller().show_history()
@@ -240,3 +260,30 @@ class RigeneraPlugin:
             if action is not None:
                 self.review_dock.visibilityChanged.connect(action.setChecked)
         self.review_dock.setVisible(bool(checked))
+
+    def show_import_dialog(self) -> None:
+        from .gui.import_dialog import ImportDialog
+
+        if self.current_connection() is None:
+            return
+        if self.import_dialog is not None:
+            self.import_dialog.close()
+        layer = self.iface.activeLayer()
+        self.import_dialog = ImportDialog(self.iface, self.current_connection,
+                                          self.iface.mainWindow(),
+                                          layer if isinstance(layer, QgsVectorLayer) else None)
+        self.import_dialog.show()
+
+    def toggle_to_locate_dock(self, checked: bool = True) -> None:
+        if self.to_locate_dock is None:
+            if not checked:
+                return
+            from .gui.to_locate_dock import ToLocateDock
+
+            self.to_locate_dock = ToLocateDock(self.iface, self.current_connection,
+                                               self._editing_controller)
+            self.iface.addDockWidget(Qt.RightDockWidgetArea, self.to_locate_dock)
+            action = self.actions.get("to_locate")
+            if action is not None:
+                self.to_locate_dock.visibilityChanged.connect(action.setChecked)
+        self.to_locate_dock.setVisible(bool(checked))

@@ -105,8 +105,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         openapi_url="/api/openapi.json",
     )
     app.state.settings = settings
-    # The import engine (imports/jobs.py) and the exports' worker threads connect with psycopg2.
-    app.state.dsn = dsn
+    app.state.dsn = dsn  # the import engine connects with psycopg2 (imports/jobs.py)
     app.state.imports = import_jobs
     app.state.ogc_api = ogc_api
     install_error_handlers(app)
@@ -116,9 +115,9 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.state.editing = editing
     app.include_router(api.router)
     app.include_router(review.router)
-    app.include_router(imports.router)
     app.include_router(projects.router)
     app.include_router(exports.router)
+    app.include_router(imports.router)
     app.mount("/ogc", build_ogc_app(ogc_api, fast, tiles, WriteHandlers(editing, auth)),
               name="ogc")
     if fast is not None:

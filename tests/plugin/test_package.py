@@ -190,7 +190,9 @@ def test_install_from_zip_into_a_fresh_profile(built: Path, tmp_path: Path) -> N
     assert out["messages"] == [], "no error in QGIS's message bar"
     assert out["actions"] == {"connect": "Connetti…", "load": "Carica layer", "checkout": "Modifica",
                               "sync": "Sincronizza", "history": "Cronologia",
-                              "review": "Coda di revisione"}
+                              "review": "Coda di revisione",
+                              "import": "Importa file nel catalogo…",
+                              "to_locate": "Da localizzare"}
     assert out["toolbar"] == "Rigenera"
     assert out["menu"] == list(out["actions"].values())
     assert out["translated"] == "Carica layer"
@@ -294,3 +296,33 @@ def test_server_down_is_a_message(plugin: Any, qgis_iface: Any) -> None:
     warnings = qgis_iface.messageBar().get_messages(Qgis.Warning)
     assert len(warnings) == 1 and "could not be loaded" in warnings[0]
     assert QgsProject.instance().layerTreeRoot().findGroups(True) == []  # no empty group left
+
+
+def test_import_and_to_locate_actions(plugin: Any, qgis_iface: Any, server: Any,
+                                      auth_for: Any) -> None:
+    """The import action opens the dialog on the active layer; the to-locate action
+    toggles its dock, which lists the queue when shown."""
+    from qgis.core import Qgis, QgsProject, QgsVectorLayer
+
+    from rigenera_qgis.core.connection import Connection
+
+    plugin._connection = Connection(server.url, auth_for("coord"))
+    layer = QgsVectorLayer("Point?crs=EPSG:4326&field=name:string", "da importare", "memory")
+    QgsProject.instance().addMapLayer(layer)
+    qgis_iface.setActiveLayer(layer)
+    plugin.actions["import"].trigger()
+    assert plugin.import_dialog is not None and plugin.import_dialog.isVisible()
+    assert plugin.import_dialog.source_layer() is layer
+    assert plugin.import_dialog.collection() == "sites"
+
+    assert plugin.actions["to_locate"].isCheckable()
+    plugin.actions["to_locate"].trigger()
+    dock = plugin.to_locate_dock
+    assert dock is not None and plugin.actions["to_locate"].isChecked()
+    dock.refresh()
+    expected = server.get_json("/api/projects/to-locate?limit=100", user="coord")
+    assert dock.ids() == [str(f["id"]) for f in expected["features"]]
+    assert dock.total == expected["numberMatched"]
+    plugin.actions["to_locate"].trigger()
+    assert not dock.isVisible() and not plugin.actions["to_locate"].isChecked()
+    assert qgis_iface.messageBar().get_messages(Qgis.Critical) == []

@@ -11,12 +11,12 @@ changesets, ``problems``) and are raised as :class:`ApiError` with that text.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import quote, urlencode
 
-from qgis.core import QgsBlockingNetworkRequest
-from qgis.PyQt.QtCore import QByteArray, QUrl
-from qgis.PyQt.QtNetwork import QNetworkRequest
+from qgis.core import QgsApplication, QgsBlockingNetworkRequest, QgsNetworkAccessManager
+from qgis.PyQt.QtCore import QByteArray, QEventLoop, QTimer, QUrl
+from qgis.PyQt.QtNetwork import QHttpMultiPart, QNetworkReply, QNetworkRequest
 
 USER_AGENT = b"rigenera-qgis"
 
@@ -107,23 +107,82 @@ class RigeneraClient:
         status = reply.attribute(QNetworkRequest.HttpStatusCodeAttribute)
         content = bytes(reply.content())
         if not status:
-            problem = ""
-            if self.authcfg:
-                from .auth import authcfg_problem
-
-                problem = authcfg_problem(self.authcfg)
-            if problem:  # QGIS did not send it: say why, not "unreachable"
-                raise AuthUnavailable(0, "AuthUnavailable",
-                                      "Impossibile aprire le credenziali salvate / cannot open "
-                                      f"the saved credentials (authcfg {self.authcfg}): {problem}")
-            raise ConnectionFailed(0, "ConnectionFailed",
-                                   f"Server non raggiungibile / server unreachable ({url}): "
-                                   f"{blocking.errorMessage()}"
-                                   if code != QgsBlockingNetworkRequest.NoError else
-                                   f"Nessuna risposta da / no answer from {url}")
+            raise self._no_answer(url, blocking.errorMessage()
+                                  if code != QgsBlockingNetworkRequest.NoError else "")
         reply_headers = {bytes(k).decode("latin-1").lower():
                          bytes(reply.rawHeader(k)).decode("latin-1")
                          for k in reply.rawHeaderList()}
+        return int(status), reply_headers, content
+
+    def _no_answer(self, url: str, detail: str) -> ApiError:
+        """The error for a request that got no HTTP status back."""
+        problem = ""
+        if self.authcfg:
+            from .auth import authcfg_problem
+
+            problem = authcfg_problem(self.authcfg)
+        if problem:  # QGIS did not send it: say why, not "unreachable"
+            return AuthUnavailable(0, "AuthUnavailable",
+                                   "Impossibile aprire le credenziali salvate / cannot open "
+                                   f"the saved credentials (authcfg {self.authcfg}): {problem}")
+        return ConnectionFailed(0, "ConnectionFailed",
+                                f"Server non raggiungibile / server unreachable ({url}): {detail}"
+                                if detail else f"Nessuna risposta da / no answer from {url}")
+
+    def post_multipart(self, path: str, multipart: QHttpMultiPart,
+                       headers: Optional[Dict[str, str]] = None,
+                       progress: Optional[Callable[[int, int], None]] = None,
+                       timeout_ms: Optional[int] = None) -> Tuple[int, Dict[str, str], bytes]:
+        """POST a multipart/form-data body (a file upload); returns (status, headers, body).
+
+        ``QgsBlockingNetworkRequest`` takes only a byte array, so this posts through
+        ``QgsNetworkAccessManager`` itself, with the authcfg applied by QGIS's
+        authentication manager, and waits in a local event loop (QGIS stays drawn).
+        The multipart streams its file parts from disk; it must outlive the reply, so
+        it is parented to it here and the caller's reference keeps it until then.
+        ``progress(sent, total)`` follows the upload. Raises ConnectionFailed when
+        unanswered (or after ``timeout_ms`` without any transfer).
+        """
+        url = _join(self.base_url, path)
+        req = QNetworkRequest(QUrl(url))
+        req.setRawHeader(b"User-Agent", USER_AGENT)
+        req.setRawHeader(b"X-Requested-With", USER_AGENT)
+        req.setRawHeader(b"Accept", b"application/json")
+        for name, value in (headers or {}).items():
+            req.setRawHeader(name.encode(), value.encode())
+        if self.authcfg:
+            from .auth import authcfg_problem
+
+            if authcfg_problem(self.authcfg):
+                raise self._no_answer(url, "")
+            if not QgsApplication.authManager().updateNetworkRequest(req, self.authcfg):
+                raise AuthUnavailable(0, "AuthUnavailable",
+                                      "QGIS non ha applicato le credenziali salvate / QGIS could "
+                                      f"not apply the saved credentials (authcfg {self.authcfg})")
+        timeout = timeout_ms if timeout_ms is not None else self.timeout_ms
+        if hasattr(req, "setTransferTimeout"):  # no byte moving for that long: give up
+            req.setTransferTimeout(timeout)
+        reply = QgsNetworkAccessManager.instance().post(req, multipart)
+        multipart.setParent(reply)  # freed with the reply, never before it
+        if self.authcfg:
+            QgsApplication.authManager().updateNetworkReply(reply, self.authcfg)
+        loop = QEventLoop()
+        reply.finished.connect(loop.quit)
+        if progress is not None:
+            reply.uploadProgress.connect(lambda sent, total: progress(int(sent), int(total)))
+        if not hasattr(req, "setTransferTimeout"):
+            QTimer.singleShot(timeout, reply.abort)
+        if not reply.isFinished():
+            loop.exec_()
+        status = reply.attribute(QNetworkRequest.HttpStatusCodeAttribute)
+        content = bytes(reply.readAll())
+        reply_headers = {bytes(k).decode("latin-1").lower():
+                         bytes(reply.rawHeader(k)).decode("latin-1")
+                         for k in reply.rawHeaderList()}
+        error = reply.errorString() if reply.error() != QNetworkReply.NoError else ""
+        reply.deleteLater()
+        if not status:
+            raise self._no_answer(url, error)
         return int(status), reply_headers, content
 
     def _call(self, method: str, path: str, body: Any = None,
@@ -139,6 +198,11 @@ class RigeneraClient:
             return json.loads(content.decode("utf-8"))
         except ValueError as exc:
             raise ApiError(status, "BadResponse", f"Risposta non JSON dal server: {exc}") from exc
+
+    @staticmethod
+    def error_from(status: int, content: bytes) -> ApiError:
+        """The ApiError of a refusal (status >= 400) from its exception document."""
+        return RigeneraClient._error(status, content)
 
     @staticmethod
     def _error(status: int, content: bytes) -> ApiError:

@@ -183,6 +183,26 @@
             <source>Rigenera layers loaded.</source>
             <translation>Rigenera layers loaded.</translation>
         </message>
+        <message>
+            <location filename="../plugin.py" />
+            <source>Import file into the catalogue…</source>
+            <translation>Import file into the catalogue…</translation>
+        </message>
+        <message>
+            <location filename="../plugin.py" />
+            <source>Check a layer or a file against a collection (dry run), then import it</source>
+            <translation>Check a layer or a file against a collection (dry run), then import it</translation>
+        </message>
+        <message>
+            <location filename="../plugin.py" />
+            <source>To locate</source>
+            <translation>To locate</translation>
+        </message>
+        <message>
+            <location filename="../plugin.py" />
+            <source>Projects placed at their comune's point, to draw where they really are</source>
+            <translation>Projects placed at their comune's point, to draw where they really are</translation>
+        </message>
     </context>
     <context>
         <name>ConflictDialog</name>
@@ -783,6 +803,287 @@
         </message>
     </context>
     <context>
+        <name>ImportDialog</name>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Import file into the catalogue</source>
+            <translation>Import file into the catalogue</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>GIS files</source>
+            <translation>GIS files</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Mapping</source>
+            <translation>Mapping</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Abandoned sites</source>
+            <translation>Abandoned sites</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Projects</source>
+            <translation>Projects</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Sustainable mobility network</source>
+            <translation>Sustainable mobility network</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Public transport stops</source>
+            <translation>Public transport stops</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Row</source>
+            <translation>Row</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Field</source>
+            <translation>Field</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Reason</source>
+            <translation>Reason</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Value</source>
+            <translation>Value</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Close</source>
+            <translation>Close</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Read</source>
+            <translation>Read</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Created</source>
+            <translation>Created</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Updated</source>
+            <translation>Updated</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Unchanged</source>
+            <translation>Unchanged</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Duplicates</source>
+            <translation>Duplicates</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Invalid</source>
+            <translation>Invalid</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Written</source>
+            <translation>Written</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Choose a vector layer</source>
+            <translation>Choose a vector layer</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Choose a file</source>
+            <translation>Choose a file</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Connect to a Rigenera server first</source>
+            <translation>Connect to a Rigenera server first</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Unexpected error: {0}</source>
+            <translation>Unexpected error: {0}</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Checking the file on the server…</source>
+            <translation>Checking the file on the server…</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Importing…</source>
+            <translation>Importing…</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Run the check (dry run) first</source>
+            <translation>Run the check (dry run) first</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Write into {collection}: {created} new, {updated} updated features ({invalid} invalid rows{skipped})?</source>
+            <translation>Write into {collection}: {created} new, {updated} updated features ({invalid} invalid rows{skipped})?</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>, skipped</source>
+            <translation>, skipped</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Check done, nothing written: {created} would be created, {updated} updated, {unchanged} unchanged, {invalid} invalid of {read} rows.</source>
+            <translation>Check done, nothing written: {created} would be created, {updated} updated, {unchanged} unchanged, {invalid} invalid of {read} rows.</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Import done: {created} created, {updated} updated, {unchanged} unchanged, {invalid} invalid rows skipped of {read}.</source>
+            <translation>Import done: {created} created, {updated} updated, {unchanged} unchanged, {invalid} invalid rows skipped of {read}.</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Import refused, nothing written: {message}</source>
+            <translation>Import refused, nothing written: {message}</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Rejected rows ({shown} of {total})</source>
+            <translation>Rejected rows ({shown} of {total})</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Rejected rows</source>
+            <translation>Rejected rows</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Save the rejected rows</source>
+            <translation>Save the rejected rows</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Rejected rows saved in {0}</source>
+            <translation>Rejected rows saved in {0}</translation>
+        </message>
+    </context>
+    <context>
+        <name>ImportDialogBase</name>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Import file into the catalogue</source>
+            <translation>Import file into the catalogue</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>What to import</source>
+            <translation>What to import</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Layer of the project</source>
+            <translation>Layer of the project</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Only the selected features</source>
+            <translation>Only the selected features</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>File</source>
+            <translation>File</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Layer in the file</source>
+            <translation>Layer in the file</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Collection</source>
+            <translation>Collection</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Mapping (YAML, optional)</source>
+            <translation>Mapping (YAML, optional)</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>CRS of the file</source>
+            <translation>CRS of the file</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Skip the invalid rows (write the valid ones)</source>
+            <translation>Skip the invalid rows (write the valid ones)</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Check (dry run)</source>
+            <translation>Check (dry run)</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Import</source>
+            <translation>Import</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Rejected rows</source>
+            <translation>Rejected rows</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Row</source>
+            <translation>Row</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Field</source>
+            <translation>Field</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Reason</source>
+            <translation>Reason</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Value</source>
+            <translation>Value</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Notes</source>
+            <translation>Notes</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Select the rejected features in the layer</source>
+            <translation>Select the rejected features in the layer</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Save the rejected rows (CSV)…</source>
+            <translation>Save the rejected rows (CSV)…</translation>
+        </message>
+    </context>
+    <context>
         <name>NearTransitAlgorithm</name>
         <message>
             <location filename="../processing/near_transit.py" />
@@ -1170,6 +1471,197 @@ Server URL and authentication default to the plugin's saved connection.</transla
             <location filename="../processing/provider.py" />
             <source>Rigenera – urban regeneration (Metropolitan City of Milan)</source>
             <translation>Rigenera – urban regeneration (Metropolitan City of Milan)</translation>
+        </message>
+    </context>
+    <context>
+        <name>ToLocateDock</name>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Rigenera – to locate</source>
+            <translation>Rigenera – to locate</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Projects placed at their comune's point: draw their real point or perimeter.</source>
+            <translation>Projects placed at their comune's point: draw their real point or perimeter.</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>ID</source>
+            <translation>ID</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>CUP</source>
+            <translation>CUP</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Title</source>
+            <translation>Title</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Comuni</source>
+            <translation>Comuni</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Refresh</source>
+            <translation>Refresh</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Load more</source>
+            <translation>Load more</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Zoom</source>
+            <translation>Zoom</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Locate</source>
+            <translation>Locate</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Use the drawn polygon</source>
+            <translation>Use the drawn polygon</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Select the project in the working copy and edit its point</source>
+            <translation>Select the project in the working copy and edit its point</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Make the polygon selected in the working copy's polygons layer the project's perimeter</source>
+            <translation>Make the polygon selected in the working copy's polygons layer the project's perimeter</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Connect to a Rigenera server first</source>
+            <translation>Connect to a Rigenera server first</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Also in comuni that are not yours: a coordinator can locate it</source>
+            <translation>Also in comuni that are not yours: a coordinator can locate it</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Whole metropolitan area</source>
+            <translation>Whole metropolitan area</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>{shown} of {total} projects to locate</source>
+            <translation>{shown} of {total} projects to locate</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>No location for project {0}</source>
+            <translation>No location for project {0}</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Select a project in the list</source>
+            <translation>Select a project in the list</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Project {0} is not in your working copy of the projects</source>
+            <translation>Project {0} is not in your working copy of the projects</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Move the point of "{0}" to its real place (or draw its perimeter in the polygons layer, then "Use the drawn polygon"), then synchronise</source>
+            <translation>Move the point of "{0}" to its real place (or draw its perimeter in the polygons layer, then "Use the drawn polygon"), then synchronise</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Select a project and open its working copy with Locate first</source>
+            <translation>Select a project and open its working copy with Locate first</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Select exactly one polygon you drew in "{0}"</source>
+            <translation>Select exactly one polygon you drew in "{0}"</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>"{0}" now has the drawn perimeter: synchronise to send it</source>
+            <translation>"{0}" now has the drawn perimeter: synchronise to send it</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>On the map, only the projects to locate</source>
+            <translation>On the map, only the projects to locate</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Filter the Rigenera projects layers on geom_source = 'comune_point'</source>
+            <translation>Filter the Rigenera projects layers on geom_source = 'comune_point'</translation>
+        </message>
+    </context>
+    <context>
+        <name>ToLocateDockBase</name>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>Projects placed at their comune's point: draw their real point or perimeter.</source>
+            <translation>Projects placed at their comune's point: draw their real point or perimeter.</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>ID</source>
+            <translation>ID</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>CUP</source>
+            <translation>CUP</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>Title</source>
+            <translation>Title</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>Comuni</source>
+            <translation>Comuni</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>Refresh</source>
+            <translation>Refresh</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>Load more</source>
+            <translation>Load more</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>Zoom</source>
+            <translation>Zoom</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>Locate</source>
+            <translation>Locate</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>Use the drawn polygon</source>
+            <translation>Use the drawn polygon</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>On the map, only the projects to locate</source>
+            <translation>On the map, only the projects to locate</translation>
         </message>
     </context>
     <context>

@@ -183,6 +183,26 @@
             <source>Rigenera layers loaded.</source>
             <translation>Layer di Rigenera caricati.</translation>
         </message>
+        <message>
+            <location filename="../plugin.py" />
+            <source>Import file into the catalogue…</source>
+            <translation>Importa file nel catalogo…</translation>
+        </message>
+        <message>
+            <location filename="../plugin.py" />
+            <source>Check a layer or a file against a collection (dry run), then import it</source>
+            <translation>Verifica un layer o un file rispetto a una collezione (prova), poi importalo</translation>
+        </message>
+        <message>
+            <location filename="../plugin.py" />
+            <source>To locate</source>
+            <translation>Da localizzare</translation>
+        </message>
+        <message>
+            <location filename="../plugin.py" />
+            <source>Projects placed at their comune's point, to draw where they really are</source>
+            <translation>Progetti posti nel punto del loro comune, da disegnare dove sono davvero</translation>
+        </message>
     </context>
     <context>
         <name>ConflictDialog</name>
@@ -783,6 +803,287 @@
         </message>
     </context>
     <context>
+        <name>ImportDialog</name>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Import file into the catalogue</source>
+            <translation>Importa file nel catalogo</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>GIS files</source>
+            <translation>File GIS</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Mapping</source>
+            <translation>Mappatura</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Abandoned sites</source>
+            <translation>Aree dismesse</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Projects</source>
+            <translation>Interventi</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Sustainable mobility network</source>
+            <translation>Rete della mobilità sostenibile</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Public transport stops</source>
+            <translation>Fermate del trasporto pubblico</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Row</source>
+            <translation>Riga</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Field</source>
+            <translation>Campo</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Reason</source>
+            <translation>Motivo</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Value</source>
+            <translation>Valore</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Close</source>
+            <translation>Chiudi</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Read</source>
+            <translation>Lette</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Created</source>
+            <translation>Create</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Updated</source>
+            <translation>Aggiornate</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Unchanged</source>
+            <translation>Invariate</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Duplicates</source>
+            <translation>Duplicati</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Invalid</source>
+            <translation>Non valide</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Written</source>
+            <translation>Scritte</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Choose a vector layer</source>
+            <translation>Scegli un layer vettoriale</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Choose a file</source>
+            <translation>Scegli un file</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Connect to a Rigenera server first</source>
+            <translation>Connettiti prima a un server Rigenera</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Unexpected error: {0}</source>
+            <translation>Errore imprevisto: {0}</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Checking the file on the server…</source>
+            <translation>Verifica del file sul server…</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Importing…</source>
+            <translation>Importazione in corso…</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Run the check (dry run) first</source>
+            <translation>Esegui prima la verifica (prova)</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Write into {collection}: {created} new, {updated} updated features ({invalid} invalid rows{skipped})?</source>
+            <translation>Scrivere in {collection}: {created} elementi nuovi, {updated} aggiornati ({invalid} righe non valide{skipped})?</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>, skipped</source>
+            <translation>, saltate</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Check done, nothing written: {created} would be created, {updated} updated, {unchanged} unchanged, {invalid} invalid of {read} rows.</source>
+            <translation>Verifica fatta, nulla è stato scritto: su {read} righe {created} sarebbero create, {updated} aggiornate, {unchanged} invariate, {invalid} non valide.</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Import done: {created} created, {updated} updated, {unchanged} unchanged, {invalid} invalid rows skipped of {read}.</source>
+            <translation>Importazione fatta: su {read} righe {created} create, {updated} aggiornate, {unchanged} invariate, {invalid} non valide saltate.</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Import refused, nothing written: {message}</source>
+            <translation>Importazione rifiutata, nulla è stato scritto: {message}</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Rejected rows ({shown} of {total})</source>
+            <translation>Righe scartate ({shown} di {total})</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Rejected rows</source>
+            <translation>Righe scartate</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Save the rejected rows</source>
+            <translation>Salva le righe scartate</translation>
+        </message>
+        <message>
+            <location filename="../gui/import_dialog.py" />
+            <source>Rejected rows saved in {0}</source>
+            <translation>Righe scartate salvate in {0}</translation>
+        </message>
+    </context>
+    <context>
+        <name>ImportDialogBase</name>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Import file into the catalogue</source>
+            <translation>Importa file nel catalogo</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>What to import</source>
+            <translation>Cosa importare</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Layer of the project</source>
+            <translation>Layer del progetto</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Only the selected features</source>
+            <translation>Solo gli elementi selezionati</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>File</source>
+            <translation>File</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Layer in the file</source>
+            <translation>Layer nel file</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Collection</source>
+            <translation>Collezione</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Mapping (YAML, optional)</source>
+            <translation>Mappatura (YAML, facoltativa)</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>CRS of the file</source>
+            <translation>SR del file</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Skip the invalid rows (write the valid ones)</source>
+            <translation>Salta le righe non valide (scrivi quelle valide)</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Check (dry run)</source>
+            <translation>Verifica (prova)</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Import</source>
+            <translation>Importa</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Rejected rows</source>
+            <translation>Righe scartate</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Row</source>
+            <translation>Riga</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Field</source>
+            <translation>Campo</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Reason</source>
+            <translation>Motivo</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Value</source>
+            <translation>Valore</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Notes</source>
+            <translation>Note</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Select the rejected features in the layer</source>
+            <translation>Seleziona nel layer gli elementi scartati</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/import_dialog.ui" />
+            <source>Save the rejected rows (CSV)…</source>
+            <translation>Salva le righe scartate (CSV)…</translation>
+        </message>
+    </context>
+    <context>
         <name>NearTransitAlgorithm</name>
         <message>
             <location filename="../processing/near_transit.py" />
@@ -1170,6 +1471,197 @@ URL del server e autenticazione sono, se non indicati, quelli della connessione 
             <location filename="../processing/provider.py" />
             <source>Rigenera – urban regeneration (Metropolitan City of Milan)</source>
             <translation>Rigenera – rigenerazione urbana (Città metropolitana di Milano)</translation>
+        </message>
+    </context>
+    <context>
+        <name>ToLocateDock</name>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Rigenera – to locate</source>
+            <translation>Rigenera – da localizzare</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Projects placed at their comune's point: draw their real point or perimeter.</source>
+            <translation>Progetti posti nel punto del loro comune: disegnane il punto o il perimetro reale.</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>ID</source>
+            <translation>ID</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>CUP</source>
+            <translation>CUP</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Title</source>
+            <translation>Titolo</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Comuni</source>
+            <translation>Comuni</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Refresh</source>
+            <translation>Aggiorna</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Load more</source>
+            <translation>Carica altri</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Zoom</source>
+            <translation>Zoom</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Locate</source>
+            <translation>Localizza</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Use the drawn polygon</source>
+            <translation>Usa il poligono disegnato</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Select the project in the working copy and edit its point</source>
+            <translation>Seleziona il progetto nella copia di lavoro e modificane il punto</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Make the polygon selected in the working copy's polygons layer the project's perimeter</source>
+            <translation>Fai del poligono selezionato nel layer dei poligoni della copia di lavoro il perimetro del progetto</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Connect to a Rigenera server first</source>
+            <translation>Connettiti prima a un server Rigenera</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Also in comuni that are not yours: a coordinator can locate it</source>
+            <translation>Anche in comuni che non sono tuoi: può localizzarlo un coordinatore</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Whole metropolitan area</source>
+            <translation>Intera area metropolitana</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>{shown} of {total} projects to locate</source>
+            <translation>{shown} di {total} progetti da localizzare</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>No location for project {0}</source>
+            <translation>Nessuna posizione per il progetto {0}</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Select a project in the list</source>
+            <translation>Seleziona un progetto nell'elenco</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Project {0} is not in your working copy of the projects</source>
+            <translation>Il progetto {0} non è nella tua copia di lavoro degli interventi</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Move the point of "{0}" to its real place (or draw its perimeter in the polygons layer, then "Use the drawn polygon"), then synchronise</source>
+            <translation>Sposta il punto di "{0}" nel luogo reale (oppure disegnane il perimetro nel layer dei poligoni, poi "Usa il poligono disegnato"), quindi sincronizza</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Select a project and open its working copy with Locate first</source>
+            <translation>Seleziona un progetto e apri prima la sua copia di lavoro con Localizza</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Select exactly one polygon you drew in "{0}"</source>
+            <translation>Seleziona esattamente un poligono disegnato in "{0}"</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>"{0}" now has the drawn perimeter: synchronise to send it</source>
+            <translation>"{0}" ha ora il perimetro disegnato: sincronizza per inviarlo</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>On the map, only the projects to locate</source>
+            <translation>Sulla mappa solo i progetti da localizzare</translation>
+        </message>
+        <message>
+            <location filename="../gui/to_locate_dock.py" />
+            <source>Filter the Rigenera projects layers on geom_source = 'comune_point'</source>
+            <translation>Filtra i layer degli interventi Rigenera su geom_source = 'comune_point'</translation>
+        </message>
+    </context>
+    <context>
+        <name>ToLocateDockBase</name>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>Projects placed at their comune's point: draw their real point or perimeter.</source>
+            <translation>Progetti posti nel punto del loro comune: disegnane il punto o il perimetro reale.</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>ID</source>
+            <translation>ID</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>CUP</source>
+            <translation>CUP</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>Title</source>
+            <translation>Titolo</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>Comuni</source>
+            <translation>Comuni</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>Refresh</source>
+            <translation>Aggiorna</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>Load more</source>
+            <translation>Carica altri</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>Zoom</source>
+            <translation>Zoom</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>Locate</source>
+            <translation>Localizza</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>Use the drawn polygon</source>
+            <translation>Usa il poligono disegnato</translation>
+        </message>
+        <message>
+            <location filename="../gui/ui/to_locate_dock.ui" />
+            <source>On the map, only the projects to locate</source>
+            <translation>Sulla mappa solo i progetti da localizzare</translation>
         </message>
     </context>
     <context>
