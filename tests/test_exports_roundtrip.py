@@ -90,8 +90,6 @@ def test_export_then_import_changes_nothing(api, db, extra, fingerprint, tmp_pat
     assert fingerprint() == before
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a file row without geometry gives a stored "
-                   "project without geometry its comune point (rigenera.comune_point) on update")
 def test_a_project_known_only_by_its_comune_stays_so(api, db, extra, fingerprint, tmp_path):
     """A project created through the API with a comune and no geometry (geom_source
     'unknown') exported and imported back. Last in the module: it may change the database."""

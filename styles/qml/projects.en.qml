@@ -646,6 +646,41 @@
         </config>
       </editWidget>
     </field>
+    <field name="cup_status" configurationFlags="None">
+      <editWidget type="ValueMap">
+        <config>
+          <Option type="Map">
+            <Option name="map" type="List">
+              <Option type="Map">
+                <Option name="Active" type="QString" value="active" />
+              </Option>
+              <Option type="Map">
+                <Option name="Closed" type="QString" value="closed" />
+              </Option>
+              <Option type="Map">
+                <Option name="Cancelled" type="QString" value="cancelled" />
+              </Option>
+            </Option>
+          </Option>
+        </config>
+      </editWidget>
+    </field>
+    <field name="scope" configurationFlags="None">
+      <editWidget type="ValueMap">
+        <config>
+          <Option type="Map">
+            <Option name="map" type="List">
+              <Option type="Map">
+                <Option name="Local" type="QString" value="local" />
+              </Option>
+              <Option type="Map">
+                <Option name="Whole metropolitan area" type="QString" value="metro_area" />
+              </Option>
+            </Option>
+          </Option>
+        </config>
+      </editWidget>
+    </field>
   </fieldConfiguration>
   <aliases>
     <alias field="id" index="0" name="Identifier" />
@@ -675,10 +710,14 @@
     <alias field="version" index="24" name="Version" />
     <alias field="updated_at" index="25" name="Last modified" />
     <alias field="geometry_kind" index="26" name="Geometry kind" />
+    <alias field="cup_status" index="27" name="CUP status" />
+    <alias field="scope" index="28" name="Territorial scope" />
+    <alias field="funding_approx" index="29" name="Approximate amounts" />
   </aliases>
   <defaults>
     <default field="status" expression="'idea'" applyOnUpdate="0" />
     <default field="geom_source" expression="'unknown'" applyOnUpdate="0" />
+    <default field="scope" expression="'local'" applyOnUpdate="0" />
   </defaults>
   <constraints>
     <constraint field="title" constraints="1" unique_strength="0" notnull_strength="1" exp_strength="0" />
@@ -719,6 +758,9 @@
     <field name="version" editable="0" />
     <field name="updated_at" editable="0" />
     <field name="geometry_kind" editable="0" />
+    <field name="cup_status" editable="1" />
+    <field name="scope" editable="1" />
+    <field name="funding_approx" editable="0" />
   </editable>
   <previewExpression>"title"</previewExpression>
 </qgis>

@@ -5,7 +5,9 @@ default takes the default on create and keeps the stored value on update when th
 file leaves it empty; a feature matched by CUP or by geometry keeps its stored
 (source, source_id) (its identity), only a key match may rewrite them; a project's
 geometry found by a person (geom_source other than comune_point) is never replaced
-by a comune's point. A row whose every written value equals the stored one is
+by a comune's point, and a stored project without a geometry gets none from a file row
+without one (a comune point is drawn for new projects and redrawn for projects already
+at one: so export-then-import changes nothing). A row whose every written value equals the stored one is
 "unchanged" and not written at all: no version bump, no history row.
 """
 
@@ -51,7 +53,7 @@ def _geom_value(target: Target, *, update: bool) -> str:
         return "coalesce(s.geom, s._point)"
     return ("CASE WHEN s.geom IS NOT NULL THEN s.geom"
             " WHEN t.geom IS NOT NULL AND t.geom_source <> 'comune_point' THEN t.geom"
-            " WHEN s._codes IS NOT NULL THEN s._point ELSE t.geom END")
+            " WHEN s._codes IS NOT NULL AND t.geom IS NOT NULL THEN s._point ELSE t.geom END")
 
 
 def _geom_source_value(*, update: bool, present: bool) -> str:
@@ -62,7 +64,8 @@ def _geom_source_value(*, update: bool, present: bool) -> str:
     return (f"CASE WHEN s.geom IS NOT NULL THEN coalesce({given}, CASE WHEN t.geom_source ="
             f" 'comune_point' THEN 'unknown' ELSE t.geom_source END)"
             f" WHEN t.geom IS NOT NULL AND t.geom_source <> 'comune_point' THEN t.geom_source"
-            f" WHEN s._codes IS NOT NULL THEN CASE WHEN s._point IS NOT NULL THEN 'comune_point'"
+            f" WHEN s._codes IS NOT NULL AND t.geom IS NOT NULL"
+            f" THEN CASE WHEN s._point IS NOT NULL THEN 'comune_point'"
             f" ELSE coalesce({given}, 'unknown') END ELSE t.geom_source END")
 
 
