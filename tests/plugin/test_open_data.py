@@ -138,14 +138,17 @@ def _render(layer: Any, extent: Any, size: int = 1000) -> Any:
 
 
 def _around(settings: Any, image: Any, points: Any, radius: int = 2) -> List[List[int]]:
-    """The pixels of the image around each point of ``points`` (a layer)."""
+    """The pixels of the image around each point of ``points`` (a layer): every point of a
+    MultiPoint (a project of several comuni is drawn at each comune's point)."""
     out = []
     for f in points.getFeatures():
-        pt = settings.mapToPixel().transform(f.geometry().centroid().asPoint())
-        x, y = round(pt.x()), round(pt.y())
-        out.append([image.pixel(i, j)
-                    for i in range(max(0, x - radius), min(image.width(), x + radius + 1))
-                    for j in range(max(0, y - radius), min(image.height(), y + radius + 1))])
+        geom = f.geometry()
+        for p in (geom.asMultiPoint() if geom.isMultipart() else [geom.asPoint()]):
+            pt = settings.mapToPixel().transform(p)
+            x, y = round(pt.x()), round(pt.y())
+            out.append([image.pixel(i, j)
+                        for i in range(max(0, x - radius), min(image.width(), x + radius + 1))
+                        for j in range(max(0, y - radius), min(image.height(), y + radius + 1))])
     return out
 
 
