@@ -5,7 +5,6 @@ travel with every export, and an export of the real collections imports back unc
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -29,11 +28,13 @@ def real(make_database: Callable[[], str], shared_data: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def client(real: str) -> Iterator[httpx.Client]:
-    live = LiveServer(real, Path(tempfile.mkdtemp(prefix="rigenera-real-"))).start()
-    with httpx.Client(base_url=live.url, timeout=300) as c:
-        yield c
-    live.stop()
+def client(real: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    live = LiveServer(real, tmp_path_factory.mktemp("real-server")).start()
+    try:
+        with httpx.Client(base_url=live.url, timeout=300) as c:
+            yield c
+    finally:
+        live.stop()
 
 
 def test_the_regis_projects_wait_to_be_located(client, real):
