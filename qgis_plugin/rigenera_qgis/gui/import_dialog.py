@@ -56,13 +56,14 @@ from ..core.imports import (
     send_import,
 )
 from ..toolbelt import log
+from .panel import ServerPanel
 
 FORM_CLASS, _ = uic.loadUiType(str(Path(__file__).resolve().parent / "ui" / "import_dialog.ui"))
 ERROR_COLOR = QColor(200, 0, 0)
 OK_COLOR = QColor(0, 120, 0)
 
 
-class ImportDialog(QDialog):
+class ImportDialog(QDialog, ServerPanel):
     """See the module docstring."""
 
     def __init__(self, iface: Any, connection_getter: Callable[[], Any],
@@ -231,13 +232,6 @@ class ImportDialog(QDialog):
                              dry_run=dry_run, skip_invalid=skip)
 
     # ---------------------------------------------------------------- actions
-    def client(self) -> Optional[Any]:
-        connection = self.connection_getter()
-        if connection is None:
-            self._status(self.tr("Connect to a Rigenera server first"), error=True)
-            return None
-        return connection.client()
-
     def _guarded(self, action: Callable[[], Any]) -> Any:
         try:
             return action()

@@ -37,7 +37,9 @@ from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QBrush, QColor
 from qgis.PyQt.QtWidgets import QListWidgetItem, QTableWidgetItem, QWidget
 
+from ..core.comuni import comuni_names
 from .editing import VolunteerGeometryGuard, release_volunteer_guard, volunteer_guard
+from .panel import ServerPanel
 
 FORM_CLASS, _ = uic.loadUiType(str(Path(__file__).resolve().parent / "ui" / "review_dock.ui"))
 
@@ -59,7 +61,7 @@ def _geometry(geojson: Optional[Dict[str, Any]]) -> Optional[QgsGeometry]:
 
 
 # --------------------------------------------------------------------------- dock
-class ReviewDock(QgsDockWidget):
+class ReviewDock(QgsDockWidget, ServerPanel):
     """Review queue, automatic checks, problem markers, accept / reject with a comment."""
 
     COLLECTIONS = ("sites", "projects")
@@ -113,19 +115,6 @@ class ReviewDock(QgsDockWidget):
         release_volunteer_guard()
 
     # ---------------------------------------------------------------- plumbing
-    def client(self) -> Optional[Any]:
-        connection = self.connection_getter()
-        if connection is None:
-            self._status(self.tr("Connect to a Rigenera server first"), error=True)
-            return None
-        return connection.client()
-
-    def _status(self, text: str, error: bool = False) -> None:
-        self.last_error = text if error else ""
-        self.ui.statusLabel.setText(text)
-        if error:
-            self.iface.messageBar().pushMessage("Rigenera", text, Qgis.Warning, 8)
-
     def _visibility_changed(self, visible: bool) -> None:
         if not visible:
             self.clear_map()
@@ -167,27 +156,10 @@ class ReviewDock(QgsDockWidget):
             return False
         self.guard.set_role(self.role)
         if not self.comuni_names:
-            self.comuni_names = self._comuni_names(client)
+            self.comuni_names = comuni_names(client)
         self._fill_comuni()
         self._update_buttons()
         return True
-
-    def _comuni_names(self, client: Any) -> Dict[str, str]:
-        """ISTAT code -> name, from the comuni collection (no geometries)."""
-        from ..core.client import ApiError
-
-        try:
-            page = client.get_json("/ogc/collections/comuni/items",
-                                   {"skipGeometry": "true", "limit": 1000, "f": "json"})
-        except ApiError:
-            return {}
-        names = {}
-        for f in page.get("features", []):
-            props = f.get("properties") or {}
-            code = str(props.get("istat_code") or f.get("id") or "")
-            if code:
-                names[code] = str(props.get("name") or code)
-        return names
 
     def _fill_comuni(self) -> None:
         combo = self.ui.comuneCombo

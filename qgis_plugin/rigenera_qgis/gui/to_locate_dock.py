@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from qgis.core import (
-    Qgis,
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsProject,
@@ -34,7 +33,9 @@ from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QBrush, QColor
 from qgis.PyQt.QtWidgets import QTableWidgetItem, QWidget
 
+from ..core.comuni import comuni_names
 from ..core.tolocate import ToLocate
+from .panel import ServerPanel
 
 FORM_CLASS, _ = uic.loadUiType(str(Path(__file__).resolve().parent / "ui" / "to_locate_dock.ui"))
 WGS84 = QgsCoordinateReferenceSystem("EPSG:4326")
@@ -42,7 +43,7 @@ COLLECTION = "projects"
 MAP_FILTER = "\"geom_source\" = 'comune_point'"
 
 
-class ToLocateDock(QgsDockWidget):
+class ToLocateDock(QgsDockWidget, ServerPanel):
     """See the module docstring."""
 
     def __init__(self, iface: Any, connection_getter: Callable[[], Any],
@@ -92,19 +93,6 @@ class ToLocateDock(QgsDockWidget):
         self._update_buttons()
 
     # ---------------------------------------------------------------- plumbing
-    def client(self) -> Optional[Any]:
-        connection = self.connection_getter()
-        if connection is None:
-            self._status(self.tr("Connect to a Rigenera server first"), error=True)
-            return None
-        return connection.client()
-
-    def _status(self, text: str, error: bool = False) -> None:
-        self.last_error = text if error else ""
-        self.ui.statusLabel.setText(text)
-        if error:
-            self.iface.messageBar().pushMessage("Rigenera", text, Qgis.Warning, 8)
-
     def _visibility_changed(self, visible: bool) -> None:
         if visible and not self.items and self.connection_getter() is not None:
             self.refresh()
@@ -117,24 +105,6 @@ class ToLocateDock(QgsDockWidget):
         self.ui.adoptButton.setEnabled(editable)
         self.ui.moreButton.setEnabled(bool(self.next_href))
 
-    def _names(self, client: Any) -> Dict[str, str]:
-        """ISTAT code -> comune name, from the comuni collection (once)."""
-        from ..core.client import ApiError
-
-        if not self.comuni_names:
-            try:
-                page = client.get_json("/ogc/collections/comuni/items",
-                                       {"skipGeometry": "true", "limit": 1000, "f": "json"})
-            except ApiError:
-                return {}
-            for f in page.get("features", []):
-                props = f.get("properties") or {}
-                code = str(props.get("istat_code") or f.get("id") or "")
-                if code:
-                    self.comuni_names[code] = str(props.get("name") or code)
-        return self.comuni_names
-
-    # ---------------------------------------------------------------- list
     def refresh(self) -> bool:
         """Reload the first page, keeping the selected project when it is still there."""
         from ..core.client import ApiError
@@ -150,7 +120,8 @@ class ToLocateDock(QgsDockWidget):
             self._status(exc.message(), error=True)
             return False
         self.items, self.total, self.next_href = list(page.items), page.total, page.next
-        self._names(client)
+        if not self.comuni_names:
+            self.comuni_names = comuni_names(client)
         self._fill(previous.id if previous else None)
         return True
 

@@ -203,6 +203,11 @@
             <source>Projects placed at their comune's point, to draw where they really are</source>
             <translation>Projects placed at their comune's point, to draw where they really are</translation>
         </message>
+        <message>
+            <location filename="../gui/panel.py" />
+            <source>Connect to a Rigenera server first</source>
+            <translation>Connect to a Rigenera server first</translation>
+        </message>
     </context>
     <context>
         <name>ConflictDialog</name>
@@ -911,11 +916,6 @@
         </message>
         <message>
             <location filename="../gui/import_dialog.py" />
-            <source>Connect to a Rigenera server first</source>
-            <translation>Connect to a Rigenera server first</translation>
-        </message>
-        <message>
-            <location filename="../gui/import_dialog.py" />
             <source>Unexpected error: {0}</source>
             <translation>Unexpected error: {0}</translation>
         </message>
@@ -1308,11 +1308,6 @@ Server URL and authentication default to the plugin's saved connection.</transla
         </message>
         <message>
             <location filename="../gui/review_dock.py" />
-            <source>Connect to a Rigenera server first</source>
-            <translation>Connect to a Rigenera server first</translation>
-        </message>
-        <message>
-            <location filename="../gui/review_dock.py" />
             <source>Your role ({0}) cannot review: volunteers, coordinators and administrators can</source>
             <translation>Your role ({0}) cannot review: volunteers, coordinators and administrators can</translation>
         </message>
@@ -1539,11 +1534,6 @@ Server URL and authentication default to the plugin's saved connection.</transla
             <location filename="../gui/to_locate_dock.py" />
             <source>Make the polygon selected in the working copy's polygons layer the project's perimeter</source>
             <translation>Make the polygon selected in the working copy's polygons layer the project's perimeter</translation>
-        </message>
-        <message>
-            <location filename="../gui/to_locate_dock.py" />
-            <source>Connect to a Rigenera server first</source>
-            <translation>Connect to a Rigenera server first</translation>
         </message>
         <message>
             <location filename="../gui/to_locate_dock.py" />

@@ -203,6 +203,11 @@
             <source>Projects placed at their comune's point, to draw where they really are</source>
             <translation>Progetti posti nel punto del loro comune, da disegnare dove sono davvero</translation>
         </message>
+        <message>
+            <location filename="../gui/panel.py" />
+            <source>Connect to a Rigenera server first</source>
+            <translation>Connettiti prima a un server Rigenera</translation>
+        </message>
     </context>
     <context>
         <name>ConflictDialog</name>
@@ -911,11 +916,6 @@
         </message>
         <message>
             <location filename="../gui/import_dialog.py" />
-            <source>Connect to a Rigenera server first</source>
-            <translation>Connettiti prima a un server Rigenera</translation>
-        </message>
-        <message>
-            <location filename="../gui/import_dialog.py" />
             <source>Unexpected error: {0}</source>
             <translation>Errore imprevisto: {0}</translation>
         </message>
@@ -1308,11 +1308,6 @@ URL del server e autenticazione sono, se non indicati, quelli della connessione 
         </message>
         <message>
             <location filename="../gui/review_dock.py" />
-            <source>Connect to a Rigenera server first</source>
-            <translation>Connettiti prima a un server Rigenera</translation>
-        </message>
-        <message>
-            <location filename="../gui/review_dock.py" />
             <source>Your role ({0}) cannot review: volunteers, coordinators and administrators can</source>
             <translation>Il tuo ruolo ({0}) non può revisionare: possono farlo volontari, coordinatori e amministratori</translation>
         </message>
@@ -1539,11 +1534,6 @@ URL del server e autenticazione sono, se non indicati, quelli della connessione 
             <location filename="../gui/to_locate_dock.py" />
             <source>Make the polygon selected in the working copy's polygons layer the project's perimeter</source>
             <translation>Fai del poligono selezionato nel layer dei poligoni della copia di lavoro il perimetro del progetto</translation>
-        </message>
-        <message>
-            <location filename="../gui/to_locate_dock.py" />
-            <source>Connect to a Rigenera server first</source>
-            <translation>Connettiti prima a un server Rigenera</translation>
         </message>
         <message>
             <location filename="../gui/to_locate_dock.py" />

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pyarrow as pa
-from psycopg2.extensions import cursor as Cursor
 from shapely.geometry.base import BaseGeometry
 
 from rigenera.imports.frame import FUNDING_TYPE, GEOM, ROW, Frame, Note, RowError, SourceInfo
@@ -69,11 +67,3 @@ def info(path: Path | Sequence[Path], mapping: str | None = None, *,
                       format=fmt, crs="EPSG:4326" if fmt == "GeoJSON" else None,
                       mapping=mapping)
 
-
-def comuni_of(cur: Cursor, geoms: Sequence[BaseGeometry]) -> list[str | None]:
-    """rigenera.comune_of() of each geometry, in one round trip (None outside the area)."""
-    cur.execute(
-        "SELECT rigenera.comune_of(ST_SetSRID(ST_GeomFromWKB(g), 4326))"
-        " FROM unnest(%s::bytea[]) WITH ORDINALITY AS t(g, i) ORDER BY i",
-        ([psycopg2.Binary(bytes(g.wkb)) for g in geoms],))
-    return [r[0] for r in cur.fetchall()]

@@ -20,9 +20,10 @@ from psycopg2.extensions import cursor as Cursor
 
 from rigenera.imports import mapping
 from rigenera.imports.frame import Note, RowError
-from rigenera.imports.sources.base import Batch, build_frame, comuni_of, info
+from rigenera.imports.sources.base import Batch, build_frame, info
 from rigenera.imports.sources.files import Feature, read_features, text
 from rigenera.imports.sources.vocab import HERE
+from rigenera.loaders.common import comuni_of
 
 FILE = "milano_edifici_aree_degrado_2016.geojson"
 SOURCE = ("Comune di Milano, monitoraggio edifici e aree in degrado 2016, "

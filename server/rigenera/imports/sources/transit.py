@@ -12,9 +12,10 @@ from typing import Any
 from psycopg2.extensions import cursor as Cursor
 
 from rigenera.imports.frame import Note, RowError
-from rigenera.imports.sources.base import Batch, build_frame, comuni_of, info
+from rigenera.imports.sources.base import Batch, build_frame, info
 from rigenera.imports.sources.files import Feature, read_features, text
 from rigenera.imports.sources.vocab import load_yaml
+from rigenera.loaders.common import comuni_of
 
 METRO_FILE = "milano_metro_fermate_ds535.geojson"
 SURFACE_FILE = "milano_tpl_fermate_superficie_ds534.geojson"
