@@ -19,7 +19,7 @@ def test_domain_matches_check_constraint(dsn, table, column):
         (table, f"%({column} = ANY%"),
     )
     assert len(rows) == 1, rows
-    in_db = set(re.findall(r"'([a-z_]+)'::text", rows[0][0]))
+    in_db = set(re.findall(r"'([a-z0-9_]+)'::text", rows[0][0]))
     assert in_db == set(DOMAINS[(table, column)])
 
 

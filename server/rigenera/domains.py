@@ -35,6 +35,25 @@ GEOMETRY_KIND: Labels = {
     "polygon": ("Poligono", "Polygon"),
 }
 
+# The phases of a project's implementation (progress records, documents).
+PHASE: Labels = {
+    "design": ("Progettazione", "Design"),
+    "tender": ("Affidamento / gara", "Tender"),
+    "works": ("Esecuzione lavori", "Works"),
+    "testing": ("Collaudo", "Testing"),
+    "completed": ("Concluso", "Completed"),
+}
+
+DOCUMENT_KIND: Labels = {
+    "progress_report": ("Relazione di avanzamento", "Progress report"),
+    "dnsh_checklist": ("Check-list DNSH", "DNSH checklist"),
+    "expense_statement": ("Rendiconto delle spese", "Expense statement"),
+    "photo": ("Fotografia", "Photo"),
+    "tender_act": ("Atti di gara", "Tender documents"),
+    "testing_certificate": ("Certificato di collaudo", "Testing certificate"),
+    "other": ("Altro documento", "Other document"),
+}
+
 DOMAINS: dict[tuple[str, str], Labels] = {
     ("sites", "ownership"): {
         "public": ("Pubblica", "Public"),
@@ -150,6 +169,32 @@ DOMAINS: dict[tuple[str, str], Labels] = {
         "matched": ("Abbinato a un bando", "Matched to a call"),
         "closed": ("Chiuso", "Closed"),
     },
+    ("needs", "applicant"): {
+        "comune": ("Comune", "Municipality"),
+        "unione_comuni": ("Unione di comuni", "Union of municipalities"),
+        "citta_metropolitana": ("Città metropolitana", "Metropolitan City"),
+        "ente_pubblico": ("Altro ente pubblico", "Other public body"),
+        "terzo_settore": ("Ente del Terzo settore", "Third-sector organisation"),
+        "impresa": ("Impresa", "Company"),
+        "privato": ("Privato", "Private person"),
+    },
+    ("progress_reports", "phase"): PHASE,
+    ("milestones", "kind"): {
+        "milestone": ("Milestone", "Milestone"),
+        "target": ("Target", "Target"),
+    },
+    ("milestones", "indicator"): {
+        "housing_units_fragile": ("Alloggi per persone fragili", "Housing units for fragile groups"),
+        "cultural_space_m2": ("Spazi culturali (m²)", "Cultural space (m²)"),
+        "community_space_m2": ("Spazi di comunità (m²)", "Community space (m²)"),
+        "productive_space_m2": ("Spazi produttivi (m²)", "Productive space (m²)"),
+        "regenerated_m2": ("Superficie rigenerata (m²)", "Regenerated area (m²)"),
+        "other": ("Altro indicatore", "Other indicator"),
+    },
+    ("documents", "kind"): DOCUMENT_KIND,
+    ("documents", "phase"): PHASE,
+    ("document_requirements", "phase"): PHASE,
+    ("document_requirements", "kind"): DOCUMENT_KIND,
     ("events", "kind"): {
         "training": ("Formazione", "Training"),
         "participation": ("Partecipazione", "Participation"),

@@ -34,6 +34,9 @@ FIELD_LABELS: dict[str, dict[str, Label]] = {
         "province_code": ("Codice provincia", "Province code"),
         "population": ("Popolazione residente", "Resident population"),
         "area_m2": ("Superficie (m²)", "Area (m²)"),
+        "ivsm": ("Indice di vulnerabilità sociale e materiale (IVSM)",
+                 "Social and material vulnerability index (IVSM)"),
+        "ivsm_year": ("Anno dell'IVSM", "IVSM year"),
     },
     "sites": {
         "name": ("Denominazione", "Name"),
@@ -73,6 +76,11 @@ FIELD_LABELS: dict[str, dict[str, Label]] = {
         "cup_status": ("Stato del CUP", "CUP status"),
         "scope": ("Ambito territoriale", "Territorial scope"),
         "funding_approx": ("Importi approssimati", "Approximate amounts"),
+        "phase": ("Fase attuale", "Current phase"),
+        "physical_progress_pct": ("Avanzamento fisico (%)", "Physical progress (%)"),
+        "spent_eur": ("Spesa sostenuta (EUR)", "Amount spent (EUR)"),
+        "paid_eur": ("Importo liquidato (EUR)", "Amount paid (EUR)"),
+        "progress_date": ("Data dell'ultimo avanzamento", "Date of the latest progress record"),
     },
     "mobility_links": {
         "kind": ("Tipo di collegamento", "Link type"),

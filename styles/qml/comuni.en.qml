@@ -41,6 +41,8 @@
     <alias field="source" index="6" name="Source" />
     <alias field="version" index="7" name="Version" />
     <alias field="updated_at" index="8" name="Last modified" />
+    <alias field="ivsm" index="9" name="Social and material vulnerability index (IVSM)" />
+    <alias field="ivsm_year" index="10" name="IVSM year" />
   </aliases>
   <defaults />
   <constraints />
@@ -55,6 +57,8 @@
     <field name="source" editable="0" />
     <field name="version" editable="0" />
     <field name="updated_at" editable="0" />
+    <field name="ivsm" editable="0" />
+    <field name="ivsm_year" editable="0" />
   </editable>
   <previewExpression>"name"</previewExpression>
   <layerGeometryType>2</layerGeometryType>

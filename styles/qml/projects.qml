@@ -713,6 +713,11 @@
     <alias field="cup_status" index="27" name="Stato del CUP" />
     <alias field="scope" index="28" name="Ambito territoriale" />
     <alias field="funding_approx" index="29" name="Importi approssimati" />
+    <alias field="phase" index="30" name="Fase attuale" />
+    <alias field="physical_progress_pct" index="31" name="Avanzamento fisico (%)" />
+    <alias field="spent_eur" index="32" name="Spesa sostenuta (EUR)" />
+    <alias field="paid_eur" index="33" name="Importo liquidato (EUR)" />
+    <alias field="progress_date" index="34" name="Data dell'ultimo avanzamento" />
   </aliases>
   <defaults>
     <default field="status" expression="'idea'" applyOnUpdate="0" />
@@ -761,6 +766,11 @@
     <field name="cup_status" editable="1" />
     <field name="scope" editable="1" />
     <field name="funding_approx" editable="0" />
+    <field name="phase" editable="0" />
+    <field name="physical_progress_pct" editable="0" />
+    <field name="spent_eur" editable="0" />
+    <field name="paid_eur" editable="0" />
+    <field name="progress_date" editable="0" />
   </editable>
   <previewExpression>"title"</previewExpression>
 </qgis>

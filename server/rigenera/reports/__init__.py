@@ -1,0 +1,1 @@
+"""Rendicontazione: the reports of the programme (issue #11)."""
