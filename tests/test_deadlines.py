@@ -12,7 +12,7 @@ import io
 import pytest
 
 from conftest import MILANO, SESTO, basic, query
-from monitoring_data import document_row, progress, project, referent
+from monitoring_data import document_row, execute, progress, project, referent
 
 D = dt.date
 
@@ -68,9 +68,21 @@ def test_finished_project_without_a_completion_record_ends_on_its_end_date(db):
     ]
 
 
+def test_project_without_a_start_date_runs_from_its_first_record(db):
+    pid = project(db, "ReGiS senza data di avvio", [MILANO])
+    assert deadlines(db, pid, D(2024, 6, 30)) == []
+    progress(db, pid, D(2024, 4, 30), "design", recorded=D(2024, 5, 2))
+    assert deadlines(db, pid, D(2024, 6, 30)) == [
+        ("expense_report", D(2024, 4, 1), D(2024, 6, 30), D(2024, 7, 20), None),
+        ("regis_monthly", D(2024, 4, 1), D(2024, 4, 30), D(2024, 5, 20), D(2024, 5, 2)),
+        ("regis_monthly", D(2024, 5, 1), D(2024, 5, 31), D(2024, 6, 20), None),
+        ("regis_monthly", D(2024, 6, 1), D(2024, 6, 30), D(2024, 7, 20), None),
+    ]
+
+
 def test_no_obligations_without_a_granted_line_a_start_or_when_rejected(db):
     requested = project(db, "Solo richiesto", [MILANO], start=D(2024, 1, 1), granted=False)
-    unstarted = project(db, "Non avviato", [MILANO])
+    unstarted = project(db, "Non avviato", [MILANO])  # no start date, no record
     rejected = project(db, "Respinto", [MILANO], start=D(2024, 1, 1), status="rejected")
     regional = project(db, "Regionale", [MILANO], start=D(2024, 1, 1), funding_source="regional")
     for pid in (requested, unstarted, rejected, regional):
@@ -179,3 +191,46 @@ def test_overdue_csv_twin(api, running, today):
     upcoming = api.get("/api/deadlines", params={**params, "within": "2m"})
     assert upcoming.status_code == 200
     assert upcoming.content.decode("utf-8-sig").splitlines()[0].startswith("project_id,")
+
+
+# ------------------------------------------------------------------------ real data
+REAL_FILES = ("cmm_comuni_istat2023.geojson", "cmm_comuni_popolazione_2023.csv",
+              "cmm_confine.geojson", "pnrr_progetti_validati_cmm_2023-02.csv",
+              "pnrr_localizzazioni_universo_regis_cmm_2023-03-01.csv",
+              "rigenerazione_urbana_dm2021-12-30_all3_finanziati_cmm.csv",
+              "rigenerazione_urbana_dm2021-12-30_all1_istanze_cmm.csv")
+
+
+def test_real_projects_calendar(make_database, shared_data, tmp_path):
+    """The real ReGiS and DM 30/12/2021 projects carry no start date: no calendar until a
+    record is entered; with one January 2024 record each, every project with a granted
+    PNRR line owes exactly Jan-Mar (January met) and Q1 by the end of March 2024."""
+    import shutil
+    import time
+
+    from rigenera.imports.sources import load_open_data
+
+    for name in REAL_FILES:
+        shutil.copy(shared_data / name, tmp_path / name)
+    dsn = make_database()
+    load_open_data(dsn, tmp_path)
+    assert query(dsn, "SELECT count(*) FROM rigenera.project_deadlines('2026-01-01')") == [(0,)]
+    funded = {r[0] for r in query(
+        dsn, "SELECT DISTINCT p.id FROM rigenera.projects p JOIN rigenera.funding_lines f ON"
+             " f.project_id = p.id WHERE f.funding_source = 'pnrr' AND f.status = 'granted'"
+             " AND p.status <> 'rejected'")}
+    assert len(funded) > 300
+    execute(dsn, "INSERT INTO rigenera.progress_reports (project_id, reference_date, phase,"
+                 " source, created_at, updated_at) SELECT id, '2024-01-31', 'design', 'test',"
+                 " '2024-02-10', '2024-02-10' FROM rigenera.projects", replica=True)
+    started = time.monotonic()
+    rows = query(dsn, "SELECT project_id, obligation, period_start, due_on, done_on"
+                      " FROM rigenera.project_deadlines('2024-03-31')")
+    seconds = time.monotonic() - started
+    expected = {(pid, *row) for pid in funded for row in (
+        ("regis_monthly", D(2024, 1, 1), D(2024, 2, 20), D(2024, 2, 10)),
+        ("regis_monthly", D(2024, 2, 1), D(2024, 3, 20), None),
+        ("regis_monthly", D(2024, 3, 1), D(2024, 4, 20), None),
+        ("expense_report", D(2024, 1, 1), D(2024, 4, 20), None))}
+    assert len(rows) == len(expected) and set(rows) == expected
+    assert seconds < 5, seconds

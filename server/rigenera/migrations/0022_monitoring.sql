@@ -12,6 +12,10 @@
 --     end_date but no progress record in phase 'completed' (imported from ReGiS or the
 --     decree files) ends on its end_date; 0016 kept its obligations running, overdue
 --     forever, and the office would phone comuni about works closed years ago.
+--  3. A project without a start_date but with progress records is under way from its first
+--     record's period: the real ReGiS and DM 30/12/2021 projects carry no start date
+--     (421 projects, none with one, at the time of writing), so records entered for them
+--     would otherwise owe nothing. Without either, nothing is computed (no date invented).
 -- The signature is 0016's (CREATE OR REPLACE): views or functions of other rooms built on
 -- it keep working. "Late" (done after due_on) is done_on > due_on, left to the callers.
 
@@ -20,20 +24,23 @@ RETURNS TABLE (project_id bigint, obligation text, period_start date, period_end
                due_on date, done_on date)
 LANGUAGE sql STABLE AS $$
   WITH active AS (
-    SELECT p.id, p.start_date,
+    SELECT p.id,
+           coalesce(p.start_date, (SELECT min(r.reference_date) FROM rigenera.progress_reports r
+                                    WHERE r.project_id = p.id)) AS start_date,
            least(coalesce(
              (SELECT min(r.reference_date) FROM rigenera.progress_reports r
                WHERE r.project_id = p.id AND r.phase = 'completed'),
              CASE WHEN p.status IN ('completed', 'in_use') THEN p.end_date END,
              horizon), horizon) AS last_day
       FROM rigenera.projects p
-     WHERE p.start_date IS NOT NULL AND p.status <> 'rejected'
+     WHERE p.status <> 'rejected'
   ), periods AS (
     SELECT a.id, o.code, o.due_day, o.evidence, ps::date AS period_start,
            (ps + make_interval(months => o.every_months) - interval '1 day')::date AS period_end
       FROM active a
       JOIN rigenera.reporting_obligations o
-        ON EXISTS (SELECT 1 FROM rigenera.funding_lines fl
+        ON a.start_date IS NOT NULL
+       AND EXISTS (SELECT 1 FROM rigenera.funding_lines fl
                     WHERE fl.project_id = a.id AND fl.funding_source = o.funding_source
                       AND fl.status = 'granted')
      CROSS JOIN LATERAL generate_series(

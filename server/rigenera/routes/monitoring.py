@@ -16,6 +16,7 @@ The logic is in rigenera.monitoring (documents, calendar, overview); SQL in its 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -130,10 +131,11 @@ def _chunks(storage: DocumentStorage, key: str) -> Iterator[bytes]:
             yield chunk
 
 
-def _disposition(file_name: str, media_type: str) -> str:
-    """inline for images and PDFs the browser shows; the UTF-8 name per RFC 6266/5987."""
-    ascii_name = file_name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return f"inline; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}"
+def _disposition(file_name: str) -> str:
+    """attachment (an uploaded PDF never runs in our origin; <img> ignores it), with the
+    UTF-8 name per RFC 6266/5987 and an ASCII fallback."""
+    ascii_name = re.sub(r'[^\x20-\x7e]|["\\]', "_", file_name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}"
 
 
 @router.get("/api/documents/{document_id}/file", response_model=None,
@@ -151,14 +153,14 @@ async def document_file(document_id: str, request: Request, who: CurrentUser) ->
         raise NotFound(f"Documento {doc_id} non trovato / document not found")
     etag = f'"{row["sha256"]}"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=0, must-revalidate",
-               "X-Content-Type-Options": "nosniff"}
+               "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
     storage = _storage(request)
     if not storage.exists(row["storage_key"]):
         raise NotFound(f"Documento {doc_id}: file non disponibile / file not available",
                        log_message=f"document {doc_id}: key {row['storage_key']} missing")
-    headers["Content-Disposition"] = _disposition(row["file_name"], row["media_type"])
+    headers["Content-Disposition"] = _disposition(row["file_name"])
     headers["Content-Length"] = str(row["size_bytes"])
     return StreamingResponse(_chunks(storage, row["storage_key"]), media_type=row["media_type"],
                              headers=headers)
