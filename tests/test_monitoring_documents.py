@@ -196,3 +196,24 @@ def test_failing_storage_leaves_no_row(client, db, folder, milano, live_docs, tm
         assert state(db, folder) == before
     finally:
         live_docs.app.state.documents = original
+
+
+def test_database_failing_at_commit_removes_the_stored_file(client, db, folder, milano):
+    """A refusal at COMMIT (a deferred trigger of this test), after the bytes were stored:
+    the stored file is removed, no row remains."""
+    from monitoring_data import execute
+
+    execute(db, "CREATE FUNCTION public.fail_at_commit() RETURNS trigger LANGUAGE plpgsql AS"
+                " $$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$")
+    execute(db, "CREATE CONSTRAINT TRIGGER fail_at_commit AFTER INSERT ON rigenera.documents"
+                " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.title = 'fallisce')"
+                " EXECUTE FUNCTION public.fail_at_commit()")
+    try:
+        before = state(db, folder)
+        r = upload(client, milano, PDF, "a.pdf", title="fallisce")
+        assert r.status_code == 500, r.text
+        assert state(db, folder) == before
+        assert upload(client, milano, PDF, "a.pdf", title="riesce").status_code == 201
+    finally:
+        execute(db, "DROP TRIGGER fail_at_commit ON rigenera.documents;"
+                    " DROP FUNCTION public.fail_at_commit()")
