@@ -10,6 +10,7 @@ import pytest
 
 from conftest import MILANO, SESTO, basic, query
 from monitoring_data import PDF, PNG, execute, progress, project
+from rigenera.monitoring import models
 
 D = dt.date
 
@@ -39,6 +40,7 @@ def test_checklist_per_phase_up_to_the_current_one(api, in_works):
     r = api.get(f"/api/projects/{in_works}/checklist", headers=basic("volontario"))
     assert r.status_code == 200, r.text
     doc = r.json()
+    models.Checklist.model_validate(doc)
     assert doc["phase"] == "works"
     assert [p["phase"] for p in doc["phases"]] == ["design", "tender", "works"]
     required = {p["phase"]: {k["kind"]: k["present"] for k in p["required"]}
@@ -66,6 +68,7 @@ def test_project_without_records_is_in_design(api, db):
 def test_missing_list_per_comune(api, db, in_works):
     r = api.get("/api/checklist/missing", params={"istat_code": SESTO}, headers=basic("coord"))
     assert r.status_code == 200, r.text
+    models.MissingList.model_validate(r.json())
     items = {i["id"]: i for i in r.json()["items"]}
     assert in_works in items
     assert [(m["phase"], m["kind"]) for m in items[in_works]["missing"]] == [
@@ -105,6 +108,7 @@ def test_monitoring_summary(api, db, in_works):
     r = api.get(f"/api/projects/{in_works}/monitoring", headers=basic("volontario"))
     assert r.status_code == 200, r.text
     doc = r.json()
+    models.Summary.model_validate(doc)
     assert doc["current"]["phase"] == "works" and doc["current"]["spent_eur"] == 120000.5
     assert [p["reference_date"] for p in doc["progress"]] == ["2024-03-31", "2024-06-30"]
     late = {m["title"]: (m["late"], m["days_late"]) for m in doc["milestones"]}

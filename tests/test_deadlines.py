@@ -13,6 +13,7 @@ import pytest
 
 from conftest import MILANO, SESTO, basic, query
 from monitoring_data import document_row, execute, progress, project, referent
+from rigenera.monitoring import models
 
 D = dt.date
 
@@ -134,6 +135,7 @@ def test_deadlines_within_a_span(api, running, today):
         assert all(d["days_left"] == (D.fromisoformat(d["due_on"]) - today).days
                    for d in r.json()["items"])
         assert r.json()["items"][0]["obligation_title"]["it"].startswith("Aggiornamento")
+        models.Upcoming.model_validate(r.json())  # the documented shape
 
 
 @pytest.mark.parametrize("within", ["30x", "", "-3d", "d", "9999d", "25m", "1e3d"])
@@ -166,11 +168,13 @@ def test_overdue_grouped_per_comune_with_referents_for_accounts_only(api, runnin
         assert all(d["days_overdue"] == (today - D.fromisoformat(d["due_on"])).days
                    for d in group["deadlines"])
     assert anonymous["count"] == 2 * len(expected) >= 6
+    models.Overdue.model_validate(anonymous)
     for user in ("coord", "tecnico", "volontario"):
         groups = api.get("/api/deadlines/overdue", params=params, headers=basic(user)).json()
         people = {g["istat_code"]: [r["full_name"] for r in g["referents"]]
                   for g in groups["comuni"]}
         assert people == {MILANO: ["Maria Rossi"], SESTO: []}, user
+        models.Overdue.model_validate(groups)
     one = api.get("/api/deadlines/overdue", params={**params, "istat_code": SESTO}).json()
     assert [g["istat_code"] for g in one["comuni"]] == [SESTO]
 

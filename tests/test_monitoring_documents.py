@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from conftest import MILANO, SESTO, LiveServer, basic, query
-from monitoring_data import JPEG, PDF, PNG, project
+from monitoring_data import JPEG, PDF, PNG, execute, project
+from rigenera.monitoring import models
 
 LIMIT = 64 * 1024
 
@@ -65,6 +66,7 @@ def test_round_trip_with_checksum(client, db, folder, milano):
                reference_date="2024-03-31", title="DNSH ex ante")
     assert r.status_code == 201, r.text
     doc = r.json()
+    models.Document.model_validate(doc)
     assert r.headers["location"] == f"/api/documents/{doc['id']}"
     assert doc["sha256"] == hashlib.sha256(PDF).hexdigest()
     assert (doc["media_type"], doc["size_bytes"], doc["phase"], doc["kind"]) == (
@@ -90,6 +92,7 @@ def test_round_trip_with_checksum(client, db, folder, milano):
     assert (folder / key).read_bytes() == PDF
     listed = client.get(f"/api/projects/{milano}/documents", headers=basic("tecnico.sesto"))
     assert [d["id"] for d in listed.json()["items"]] == [doc["id"]]
+    models.DocumentList.model_validate(listed.json())
 
 
 def test_images_and_default_phase(client, db, milano):
@@ -201,8 +204,6 @@ def test_failing_storage_leaves_no_row(client, db, folder, milano, live_docs, tm
 def test_database_failing_at_commit_removes_the_stored_file(client, db, folder, milano):
     """A refusal at COMMIT (a deferred trigger of this test), after the bytes were stored:
     the stored file is removed, no row remains."""
-    from monitoring_data import execute
-
     execute(db, "CREATE FUNCTION public.fail_at_commit() RETURNS trigger LANGUAGE plpgsql AS"
                 " $$ BEGIN RAISE EXCEPTION 'refused at commit'; END $$")
     execute(db, "CREATE CONSTRAINT TRIGGER fail_at_commit AFTER INSERT ON rigenera.documents"

@@ -29,7 +29,7 @@ from rigenera.dependencies import CallerDep, CurrentUser
 from rigenera.editing.http import if_match
 from rigenera.editing.service import parse_id
 from rigenera.errors import NotFound
-from rigenera.monitoring import calendar, documents, overview
+from rigenera.monitoring import calendar, documents, models, overview
 from rigenera.monitoring.storage import DocumentStorage
 from rigenera.routes import docs
 from rigenera.settings import Settings
@@ -39,6 +39,7 @@ router = APIRouter(tags=["monitoring"])
 WRITERS = (Role.ADMIN, Role.COORDINATOR, Role.TECHNICIAN)
 READERS = (*WRITERS, Role.VOLUNTEER)
 CSV = "text/csv; charset=utf-8"
+_CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}}}
 _SUMMARY = documents.sql("project_summary")
 _FORMAT = Query(None, pattern="^(json|csv)$", description="csv: the same list as CSV")
 _ISTAT = Query(None, description="only this comune (ISTAT code)")
@@ -74,7 +75,8 @@ async def _document(request: Request, doc_id: int) -> Any:
 
 # ----------------------------------------------------------------------------- documents
 @router.post("/api/projects/{project_id}/documents", response_model=None, status_code=201,
-             responses={201: {"description": "The document's metadata", "headers": docs.LOCATION},
+             responses={201: {"model": models.Document, "description": "The document's metadata",
+                              "headers": docs.LOCATION},
                         **docs.errors(400, 401, 403, 404, 413, 415, 422)},
              openapi_extra=docs.multipart("DocumentUpload"))
 async def upload_document(project_id: str, request: Request, who: CurrentUser) -> JSONResponse:
@@ -99,7 +101,8 @@ async def upload_document(project_id: str, request: Request, who: CurrentUser) -
 
 
 @router.get("/api/projects/{project_id}/documents", response_model=None,
-            responses=docs.errors(401, 403, 404), openapi_extra=docs.AUTHENTICATED)
+            responses={200: {"model": models.DocumentList}, **docs.errors(401, 403, 404)},
+            openapi_extra=docs.AUTHENTICATED)
 async def list_documents(project_id: str, request: Request, who: CurrentUser,
                          kind: str | None = Query(None, description="only this kind"),
                          ) -> dict[str, Any]:
@@ -117,7 +120,8 @@ async def list_documents(project_id: str, request: Request, who: CurrentUser,
 
 
 @router.get("/api/documents/{document_id}", response_model=None,
-            responses=docs.errors(401, 403, 404), openapi_extra=docs.AUTHENTICATED)
+            responses={200: {"model": models.Document}, **docs.errors(401, 403, 404)},
+            openapi_extra=docs.AUTHENTICATED)
 async def get_document(document_id: str, request: Request, who: CurrentUser) -> JSONResponse:
     """A document's metadata (ETag: its version, for If-Match on DELETE)."""
     who.require(*READERS)
@@ -181,7 +185,8 @@ async def delete_document(document_id: str, request: Request, who: CurrentUser) 
 
 # ----------------------------------------------------------------------------- checklist
 @router.get("/api/projects/{project_id}/checklist", response_model=None,
-            responses=docs.errors(401, 403, 404), openapi_extra=docs.AUTHENTICATED)
+            responses={200: {"model": models.Checklist}, **docs.errors(401, 403, 404)},
+            openapi_extra=docs.AUTHENTICATED)
 async def project_checklist(project_id: str, request: Request, who: CurrentUser) -> dict[str, Any]:
     """Per phase up to the current one (the latest progress record's; 'design' without
     one): the required document kinds, the documents present, the missing ones."""
@@ -196,7 +201,8 @@ async def project_checklist(project_id: str, request: Request, who: CurrentUser)
 
 
 @router.get("/api/checklist/missing", response_model=None,
-            responses=docs.errors(400, 401, 403), openapi_extra=docs.AUTHENTICATED)
+            responses={200: {"model": models.MissingList}, **docs.errors(400, 401, 403)},
+            openapi_extra=docs.AUTHENTICATED)
 async def checklist_missing(request: Request, who: CurrentUser,
                             istat_code: str | None = _ISTAT) -> dict[str, Any]:
     """Projects under way (granted funding or progress records) with missing documents."""
@@ -214,7 +220,7 @@ async def _today(request: Request) -> dt.date:
 
 
 @router.get("/api/deadlines", response_model=None,
-            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+            responses={200: {"model": models.Upcoming, "content": _CSV_CONTENT},
                        **docs.errors(400)})
 async def deadlines(request: Request, who: CallerDep,
                     within: str = Query("30d", description="30d, 4w, 2m (days, weeks, months)"),
@@ -236,7 +242,7 @@ async def deadlines(request: Request, who: CallerDep,
 
 
 @router.get("/api/deadlines/overdue", response_model=None,
-            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+            responses={200: {"model": models.Overdue, "content": _CSV_CONTENT},
                        **docs.errors(400)})
 async def overdue(request: Request, who: CallerDep,
                   istat_code: str | None = _ISTAT, obligation: str | None = _OBLIGATION,
@@ -259,7 +265,8 @@ async def overdue(request: Request, who: CallerDep,
 
 # ----------------------------------------------------------------------------- summary
 @router.get("/api/projects/{project_id}/monitoring", response_model=None,
-            responses=docs.errors(401, 403, 404), openapi_extra=docs.AUTHENTICATED)
+            responses={200: {"model": models.Summary}, **docs.errors(401, 403, 404)},
+            openapi_extra=docs.AUTHENTICATED)
 async def monitoring_summary(project_id: str, request: Request, who: CurrentUser,
                              ) -> dict[str, Any]:
     """A project's state: the latest progress record, the series, milestones and targets
