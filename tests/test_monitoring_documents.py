@@ -93,6 +93,15 @@ def test_round_trip_with_checksum(client, db, folder, milano):
     listed = client.get(f"/api/projects/{milano}/documents", headers=basic("tecnico.sesto"))
     assert [d["id"] for d in listed.json()["items"]] == [doc["id"]]
     models.DocumentList.model_validate(listed.json())
+    photos = client.get(f"/api/projects/{milano}/documents", params={"kind": "photo"},
+                        headers=basic("coord"))
+    assert photos.json()["items"] == []
+    bad = client.get(f"/api/projects/{milano}/documents", params={"kind": "selfie"},
+                     headers=basic("coord"))
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "kind"
+    changeset, = query(db, "SELECT changeset FROM rigenera.history WHERE collection ="
+                           " 'documents' AND feature_id = %s", (str(doc["id"]),))[0]
+    assert changeset is not None
 
 
 def test_images_and_default_phase(client, db, milano):

@@ -149,6 +149,15 @@ async def project_state(conn: asyncpg.Connection | asyncpg.Pool, project_id: int
     return row
 
 
+async def _act(conn: asyncpg.Connection, who: Principal, operation: str) -> None:
+    """Who acts, in which changeset, as the editing service sets it: touch() and the
+    history triggers read these transaction-local settings."""
+    await conn.execute("SELECT set_config('rigenera.actor', $1, true),"
+                       " set_config('rigenera.changeset', $2, true),"
+                       " set_config('rigenera.operation', $3, true)",
+                       who.username, str(uuid.uuid4()), operation)
+
+
 async def store(pool: asyncpg.Pool, storage: DocumentStorage, who: Principal, project_id: int,
                 upload: Upload, limit: int) -> int:
     """Check the uploaded file, then write its row and bytes together (see module); its id."""
@@ -161,9 +170,7 @@ async def store(pool: asyncpg.Pool, storage: DocumentStorage, who: Principal, pr
     async with pool.acquire() as conn:
         try:
             async with conn.transaction():
-                await conn.execute("SELECT set_config('rigenera.actor', $1, true),"
-                                   " set_config('rigenera.operation', 'create', true)",
-                                   who.username)
+                await _act(conn, who, "create")
                 state = await project_state(conn, project_id, who)
                 doc_id: int = await conn.fetchval(
                     _INSERT, project_id, fields.kind, fields.phase or state["phase"],
@@ -188,9 +195,7 @@ async def remove(pool: asyncpg.Pool, storage: DocumentStorage, who: Principal, d
     async with pool.acquire() as conn:
         try:
             async with conn.transaction():
-                await conn.execute("SELECT set_config('rigenera.actor', $1, true),"
-                                   " set_config('rigenera.operation', 'delete', true)",
-                                   who.username)
+                await _act(conn, who, "delete")
                 row = await conn.fetchrow(_FOR_UPDATE, doc_id, reach(who))
                 if row is None:
                     raise NotFound(f"Documento {doc_id} non trovato / document not found")

@@ -26,9 +26,10 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from rigenera.auth import Role
 from rigenera.dependencies import CallerDep, CurrentUser
+from rigenera.domains import DOCUMENT_KIND
 from rigenera.editing.http import if_match
 from rigenera.editing.service import parse_id
-from rigenera.errors import NotFound
+from rigenera.errors import InvalidParameter, NotFound
 from rigenera.monitoring import calendar, documents, models, overview
 from rigenera.monitoring.storage import DocumentStorage
 from rigenera.routes import docs
@@ -101,7 +102,8 @@ async def upload_document(project_id: str, request: Request, who: CurrentUser) -
 
 
 @router.get("/api/projects/{project_id}/documents", response_model=None,
-            responses={200: {"model": models.DocumentList}, **docs.errors(401, 403, 404)},
+            responses={200: {"model": models.DocumentList},
+                       **docs.errors(400, 401, 403, 404)},
             openapi_extra=docs.AUTHENTICATED)
 async def list_documents(project_id: str, request: Request, who: CurrentUser,
                          kind: str | None = Query(None, description="only this kind"),
@@ -109,6 +111,10 @@ async def list_documents(project_id: str, request: Request, who: CurrentUser,
     """A project's documents, oldest first."""
     who.require(*READERS)
     pid = _project_id(project_id)
+    if kind is not None and kind not in DOCUMENT_KIND:
+        raise InvalidParameter("kind: uno di / one of " + ", ".join(DOCUMENT_KIND),
+                               errors=[{"field": "kind", "reason": "one of "
+                                        + ", ".join(DOCUMENT_KIND)}])
     pool = request.app.state.pools.read
     if not await pool.fetchval("SELECT EXISTS (SELECT 1 FROM rigenera.projects WHERE id = $1)",
                                pid):
