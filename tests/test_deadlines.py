@@ -239,3 +239,29 @@ def test_real_projects_calendar(make_database, shared_data, tmp_path):
     assert len(rows) == len(expected) and set(rows) == expected
     print(f"project_deadlines over {len(funded)} real projects: {seconds:.3f} s")
     assert seconds < 5, seconds
+
+
+def test_an_uploaded_expense_statement_meets_its_quarter(api, db, running, today):
+    """End to end: the quarter's overdue expense report disappears once an expense
+    statement covering it is uploaded, and is then done today."""
+    from monitoring_data import PDF
+
+    pid, start = running
+    params = {"project_id": pid, "obligation": "expense_report", "istat_code": MILANO}
+
+    def overdue_periods():
+        groups = api.get("/api/deadlines/overdue", params=params).json()["comuni"]
+        return [d["period_start"] for g in groups for d in g["deadlines"]]
+
+    quarter = D(start.year, (start.month - 1) // 3 * 3 + 1, 1)
+    before = overdue_periods()
+    assert quarter.isoformat() in before
+    r = api.post(f"/api/projects/{pid}/documents", headers=basic("coord"),
+                 data={"kind": "expense_statement", "reference_date": start.isoformat()},
+                 files={"file": ("rendiconto.pdf", PDF, "application/pdf")})
+    assert r.status_code == 201, r.text
+    assert overdue_periods() == [p for p in before if p != quarter.isoformat()]
+    done = query(db, "SELECT done_on FROM rigenera.project_deadlines() WHERE"
+                     " project_id = %s AND obligation = 'expense_report' AND"
+                     " period_start = %s", (pid, quarter))
+    assert done == [(today,)]
