@@ -26,6 +26,7 @@ QUERIES = {
 }
 CENT = Decimal("0.01")
 SHARE = Decimal("0.0001")
+IVSM = Decimal("0.000001")
 INDICATORS = [  # (field, label it, label en)
     ("housing_units_fragile", "alloggi per fragili", "housing units for fragile groups"),
     ("cultural_space_m2", "m² spazi culturali", "m² cultural space"),
@@ -144,6 +145,14 @@ METRO_COLUMNS = [
 ]
 
 
+def no_jit(conn: Any) -> None:
+    """JIT off for the rest of the caller's transaction: the planner's estimate of the
+    reporting calendar (generate_series per project) is large enough to trigger a JIT
+    compilation that costs seconds on a query that runs in milliseconds."""
+    with conn.cursor() as cur:
+        cur.execute("SET LOCAL jit = off")
+
+
 def _ratio(num: Any, den: Any) -> Decimal | None:
     if num is None or not den:
         return None
@@ -158,8 +167,8 @@ def _value(col: Column, v: Any) -> Any:
         return Decimal(str(v)).quantize(CENT)
     if col.kind == "int":
         return int(v)
-    if col.kind == "number":
-        return v if isinstance(v, Decimal) else Decimal(str(v))
+    if col.kind == "number":  # m2, housing units, % to 0.01; IVSM to its 6 decimals
+        return Decimal(str(v)).quantize(IVSM if col.name.startswith("ivsm") else CENT)
     if col.kind == "date":
         return v if isinstance(v, date) else date.fromisoformat(str(v))
     if isinstance(v, list):
@@ -214,6 +223,7 @@ def evaluation_tables(conn: Any, params: EvaluationParams | None = None, **kwarg
     ``params`` or keyword arguments as for ``params.parse`` (as_of, distance, modes,
     comuni); a bad one raises InvalidParameter naming it."""
     params = params or parse(**kwargs)
+    no_jit(conn)
     check_comuni(conn, params)
     metro = metro_table(conn, params)
     return [project_table(conn, params), comuni_table(conn, params, metro), metro]

@@ -18,7 +18,13 @@
 --     holding its geometry; else one row with istat_code NULL: "metro area, not split"),
 --     k-th of n, with every additive quantity split in n equal shares by largest
 --     remainder, so the shares of a project add up exactly (to the cent) to its value.
-WITH ev AS (
+WITH dl AS (
+  SELECT d.project_id, count(*) AS deadlines_overdue
+    FROM rigenera.project_deadlines(%(as_of)s) d
+   WHERE d.due_on < %(as_of)s AND (d.done_on IS NULL OR d.done_on > %(as_of)s)
+   GROUP BY d.project_id
+),
+ev AS (
   SELECT p.id AS project_id, p.title, p.cup, p.status, p.scope, p.start_date, p.end_date,
          p.geom_source,
          coalesce(pc.codes, CASE WHEN p.geom IS NOT NULL
@@ -91,12 +97,7 @@ WITH ev AS (
                           ELSE %(as_of)s::date - ms.planned_date END AS late
                 FROM rigenera.milestones ms WHERE ms.project_id = p.id) q
     ) m ON true
-    LEFT JOIN LATERAL (
-      SELECT count(*) AS deadlines_overdue
-        FROM rigenera.project_deadlines(%(as_of)s) dl
-       WHERE dl.project_id = p.id AND dl.due_on < %(as_of)s
-         AND (dl.done_on IS NULL OR dl.done_on > %(as_of)s)
-    ) d ON true
+    LEFT JOIN dl d ON d.project_id = p.id
    WHERE p.status <> 'rejected' AND p.validation_status <> 'rejected'
 ),
 alloc AS (
