@@ -203,7 +203,7 @@ def test_per_comune_split_and_sums_equal_the_metro(client, evdb):
     assert get(client, "comuni")["totals"]["pnrr_granted_eur"] == metro["pnrr_granted_eur"]
 
 
-def test_euros_per_inhabitant_and_the_vulnerable_flag(client):
+def test_euros_per_inhabitant_and_the_vulnerable_flag(client, evdb):
     comuni = by_code(get(client, "comuni"))
     assert comuni[A]["pnrr_eur_per_inhabitant"] == 850.00  # 850,000.01 / 1,000
     assert comuni[B]["pnrr_eur_per_inhabitant"] == 500.00
@@ -216,6 +216,12 @@ def test_euros_per_inhabitant_and_the_vulnerable_flag(client):
     metro = get(client, "metro")["rows"][0]
     assert (metro["ivsm_median"], metro["pnrr_per_inhabitant_median"]) == (101.5, 255.0)
     assert metro["comuni_underserved_vulnerable"] == 1 and metro["comuni_with_ivsm"] == 3
+    conn = psycopg2.connect(evdb)
+    try:
+        vulnerability = evaluation_tables(conn, as_of=AS_OF)[3]
+    finally:
+        conn.close()
+    assert [r["istat_code"] for r in vulnerability.rows] == [C, B, A, D]  # flagged first
     # the flag does not depend on the comuni asked for
     only_c = by_code(get(client, "comuni", comuni=C))
     assert list(only_c) == [C] and only_c[C]["underserved_vulnerable"] is True
@@ -276,7 +282,8 @@ def test_csv_twin(client):
     ({"distance": "-1"}, "distance"), ({"distance": "abc"}, "distance"),
     ({"distance": "nan"}, "distance"), ({"modes": "rail,ferry"}, "modes"), ({"modes": ","}, "modes"),
     ({"comuni": "999999"}, "comuni"), ({"comuni": "15146"}, "comuni"),
-    ({"as_of": "2026-13-01"}, "as_of"), ({"as_of": "30/06/2026"}, "as_of"), ({"f": "xml"}, "f")])
+    ({"as_of": "2026-13-01"}, "as_of"), ({"as_of": "9999-01-01"}, "as_of"),
+    ({"as_of": "30/06/2026"}, "as_of"), ({"f": "xml"}, "f")])
 @pytest.mark.parametrize("what", ["projects", "comuni", "metro"])
 def test_bad_input_names_the_field(client, what, params, field):
     r = client.get(f"/api/evaluation/{what}", params=params)
@@ -290,9 +297,11 @@ def test_evaluation_tables_for_the_reports(evdb):
         tables = evaluation_tables(conn, as_of=AS_OF, comuni=[A, B])
     finally:
         conn.close()
-    assert [t.name for t in tables] == ["evaluation_projects", "evaluation_comuni", "evaluation_metro"]
+    assert [t.name for t in tables] == ["evaluation_projects", "evaluation_comuni", "evaluation_metro",
+                                        "evaluation_vulnerability"]
     assert all(isinstance(t, Table) for t in tables)
-    projects, comuni, metro = tables
+    projects, comuni, metro, vulnerability = tables
+    assert [r["istat_code"] for r in vulnerability.rows] == [B, A]  # none flagged among A, B
     assert sorted(r["project_id"] for r in projects.rows) == [1, 2, 3]
     assert [r["istat_code"] for r in comuni.rows] == [A, B]
     m = metro.rows[0]
@@ -317,7 +326,7 @@ def real(make_database: Callable[[], str], shared_data: Path) -> str:
 def test_real_comuni_and_milano_euros_per_inhabitant(real):
     conn = psycopg2.connect(real)
     try:
-        _projects, comuni, metro = evaluation_tables(conn)
+        _projects, comuni, metro, _vulnerability = evaluation_tables(conn)
     finally:
         conn.close()
     assert len([r for r in comuni.rows if r["istat_code"]]) == 133
@@ -340,3 +349,16 @@ def test_real_comuni_and_milano_euros_per_inhabitant(real):
     assert abs(milano["pnrr_eur_per_inhabitant"] - expected / 1_354_196) <= Decimal("0.005")
     total = sum((r["pnrr_granted_eur"] for r in comuni.rows), Decimal(0))
     assert total == metro.rows[0]["pnrr_granted_eur"]
+
+
+def test_schemathesis_on_the_evaluation_routes(client):
+    """The documented parameters and answers hold for generated requests (no 500s)."""
+    import schemathesis
+
+    from test_schemathesis import run
+
+    schema = schemathesis.openapi.from_url(f"{client.base_url}/api/openapi.json")
+    ops = [r.ok() for r in schema.get_all_operations() if r.ok().path.startswith("/api/evaluation/")]
+    assert len(ops) == 3
+    failures = run(schema, ops, None, 25)
+    assert not failures, "\n\n".join(failures)

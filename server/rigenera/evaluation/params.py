@@ -22,6 +22,7 @@ DEFAULT_DISTANCE_M = 500.0
 MAX_DISTANCE_M = 50_000.0  # beyond the metro area's width: a typo, not a question
 MAX_COMUNI = 133  # the metropolitan area's comuni
 FORMATS = ("json", "csv")
+MIN_AS_OF, MAX_AS_OF = date(2000, 1, 1), date(2100, 12, 31)
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _ISTAT = re.compile(r"^[0-9]{6}$")
 
@@ -52,14 +53,23 @@ def parse_as_of(value: str | date | None) -> date:
     if value is None or value == "":
         return today()
     if isinstance(value, date):
-        return value
+        return check_as_of(value)
     try:
         if not _DATE.match(value):
             raise ValueError(value)
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         raise invalid("as_of", "not a valid date YYYY-MM-DD",
                       "data non valida, atteso AAAA-MM-GG") from None
+    return check_as_of(parsed)
+
+
+def check_as_of(value: date) -> date:
+    """Years 2000-2100: the reporting calendar is computed up to as_of, month by month."""
+    if not MIN_AS_OF <= value <= MAX_AS_OF:
+        raise invalid("as_of", f"between {MIN_AS_OF} and {MAX_AS_OF}",
+                      f"tra {MIN_AS_OF} e {MAX_AS_OF}")
+    return value
 
 
 def parse_distance(value: str | float | None) -> float:

@@ -216,8 +216,30 @@ def comuni_table(conn: Any, params: EvaluationParams, metro: Table | None = None
                  COMUNE_COLUMNS, rows, totals)
 
 
+VULNERABILITY_COLUMNS = [
+    _c("istat_code", "Codice ISTAT", "ISTAT code"), _c("name", "Comune", "Comune"),
+    _c("population", "Abitanti", "Inhabitants", "int"),
+    _c("ivsm", "IVSM", "IVSM", "number"), _c("ivsm_year", "Anno IVSM", "IVSM year", "int"),
+    _c("pnrr_granted_eur", "PNRR concesso", "PNRR granted", "eur"),
+    _c("pnrr_eur_per_inhabitant", "PNRR per abitante", "PNRR per inhabitant", "eur"),
+    _c("underserved_vulnerable", "Vulnerabile sotto-servito", "Under-served vulnerable"),
+]
+
+
+def vulnerability_table(comuni: Table) -> Table:
+    """IVSM beside PNRR euros per inhabitant, the under-served vulnerable comuni first,
+    then by IVSM from the most vulnerable (comuni without IVSM last)."""
+    rows = [{c.name: r.get(c.name) for c in VULNERABILITY_COLUMNS}
+            for r in comuni.rows if r.get("istat_code")]
+    rows.sort(key=lambda r: (r["underserved_vulnerable"] is not True, r["ivsm"] is None,
+                             -(r["ivsm"] or 0), r["istat_code"]))
+    return Table("evaluation_vulnerability", "Vulnerabilità (IVSM) e fondi PNRR per abitante",
+                 "Vulnerability (IVSM) and PNRR funds per inhabitant", VULNERABILITY_COLUMNS, rows)
+
+
 def evaluation_tables(conn: Any, params: EvaluationParams | None = None, **kwargs: Any) -> list[Table]:
-    """The evaluation for a report: per project, per comune (metro totals), metro area.
+    """The evaluation for a report: per project, per comune (metro totals), metro area,
+    and the vulnerability table (IVSM beside PNRR per inhabitant, flagged comuni first).
 
     ``conn``: a psycopg2 connection (read in one snapshot when it is REPEATABLE READ).
     ``params`` or keyword arguments as for ``params.parse`` (as_of, distance, modes,
@@ -226,4 +248,5 @@ def evaluation_tables(conn: Any, params: EvaluationParams | None = None, **kwarg
     no_jit(conn)
     check_comuni(conn, params)
     metro = metro_table(conn, params)
-    return [project_table(conn, params), comuni_table(conn, params, metro), metro]
+    comuni = comuni_table(conn, params, metro)
+    return [project_table(conn, params), comuni, metro, vulnerability_table(comuni)]
