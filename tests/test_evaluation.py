@@ -141,6 +141,7 @@ def test_a_project_as_computed_by_hand(client):
     assert (p1["phase"], p1["progress_date"], p1["physical_progress_pct"]) == ("works", "2026-05-31", 35.5)
     assert (p1["spent_eur"], p1["paid_eur"]) == (300000.00, 200000.00)
     assert p1["spent_share"] == 0.3333 and p1["paid_share"] == 0.2222
+    assert p1["spent_of_cost_share"] == 0.3
     assert (p1["planned_regenerated_m2"], p1["achieved_regenerated_m2"], p1["regenerated_m2_share"]) \
         == (1000.00, 400.00, 0.4)
     assert (p1["planned_housing_units_fragile"], p1["achieved_housing_units_fragile"]) == (10, 4)
@@ -209,6 +210,7 @@ def test_euros_per_inhabitant_and_the_vulnerable_flag(client, evdb):
     assert comuni[B]["pnrr_eur_per_inhabitant"] == 500.00
     assert comuni[C]["pnrr_eur_per_inhabitant"] == 10.00  # 2,500 / 250
     assert comuni[D]["pnrr_eur_per_inhabitant"] == 0
+    assert comuni[C]["projects_pnrr_amount_unknown"] == 1  # P6's line without an amount
     # IVSM median of 99, 101.5, 102 = 101.5; PNRR median of 850, 500, 10, 0 = 255:
     # only Terzo is above the first and below the second
     assert {k: r["underserved_vulnerable"] for k, r in comuni.items()} == \

@@ -38,6 +38,7 @@ INDICATORS = [  # (field, label it, label en)
 SHARES: dict[str, tuple[str, str]] = {
     "spent_share": ("spent_eur", "granted_eur"),
     "paid_share": ("paid_eur", "granted_eur"),
+    "spent_of_cost_share": ("spent_eur", "total_cost_eur"),
     **{f"{f}_share": (f"achieved_{f}", f"planned_{f}") for f, _, _ in INDICATORS},
     "projects_near_transit_share": ("projects_near_transit", "projects_located"),
     "sites_near_transit_share": ("sites_near_transit", "sites"),
@@ -60,6 +61,10 @@ NOTES = [
     "abitante sotto la mediana (o nessun finanziamento PNRR). / Under-served vulnerable "
     "comune: IVSM above the metro median and PNRR euros per inhabitant below the median (or "
     "no PNRR funding).",
+    "Importi PNRR non pubblicati (ReGiS) non sono sommati: gli euro per abitante sono un "
+    "minimo dove ci sono progetti PNRR senza importo. / PNRR amounts not published (ReGiS) "
+    "are not summed: euros per inhabitant are a lower bound where PNRR projects have no "
+    "published amount.",
 ]
 
 
@@ -76,6 +81,8 @@ def _money_and_outcomes() -> list[Column]:
         _c("paid_eur", "Pagato", "Paid", "eur"),
         _c("spent_share", "Quota spesa sul concesso", "Share spent of granted", "share"),
         _c("paid_share", "Quota pagata sul concesso", "Share paid of granted", "share"),
+        _c("spent_of_cost_share", "Quota spesa sul costo totale", "Share spent of total cost",
+           "share"),
     ]
     for f, it, en in INDICATORS:
         cols += [_c(f"planned_{f}", f"Previsti: {it}", f"Planned: {en}", "number"),
@@ -102,6 +109,8 @@ PROJECT_COLUMNS = [
     _c("phase", "Fase", "Phase"), _c("progress_date", "Data avanzamento", "Progress date", "date"),
     _c("physical_progress_pct", "Avanzamento fisico %", "Physical progress %", "number"),
     *_money_and_outcomes(), *_delays(),
+    _c("pnrr_amount_unknown", "PNRR concesso senza importo pubblicato",
+       "PNRR granted without a published amount"),
     _c("end_date", "Fine prevista", "Planned end", "date"),
     _c("end_overdue", "Fine prevista superata", "Planned end passed"),
     _c("near_transit", "Vicino al trasporto", "Near transit"),
@@ -128,6 +137,8 @@ _AGGREGATE = [
     _c("sites_near_transit_share", "Quota aree vicine", "Share of sites near", "share"),
     _c("population", "Abitanti", "Inhabitants", "int"),
     _c("pnrr_eur_per_inhabitant", "PNRR per abitante", "PNRR per inhabitant", "eur"),
+    _c("projects_pnrr_amount_unknown", "Progetti PNRR senza importo pubblicato",
+       "PNRR projects without a published amount", "int"),
 ]
 COMUNE_COLUMNS = [
     _c("istat_code", "Codice ISTAT", "ISTAT code"), _c("name", "Comune", "Comune"),
@@ -222,6 +233,8 @@ VULNERABILITY_COLUMNS = [
     _c("ivsm", "IVSM", "IVSM", "number"), _c("ivsm_year", "Anno IVSM", "IVSM year", "int"),
     _c("pnrr_granted_eur", "PNRR concesso", "PNRR granted", "eur"),
     _c("pnrr_eur_per_inhabitant", "PNRR per abitante", "PNRR per inhabitant", "eur"),
+    _c("projects_pnrr_amount_unknown", "Progetti PNRR senza importo pubblicato",
+       "PNRR projects without a published amount", "int"),
     _c("underserved_vulnerable", "Vulnerabile sotto-servito", "Under-served vulnerable"),
 ]
 

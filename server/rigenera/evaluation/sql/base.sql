@@ -32,6 +32,7 @@ ev AS (
                   '{}'::text[]) AS istat_codes,
          p.total_cost_eur, coalesce(f.granted_eur, 0) AS granted_eur,
          coalesce(f.pnrr_granted_eur, 0) AS pnrr_granted_eur,
+         coalesce(f.pnrr_amount_unknown, false) AS pnrr_amount_unknown,
          r.phase, r.physical_progress_pct, r.spent_eur, r.paid_eur, r.reference_date AS progress_date,
          p.housing_units_fragile::numeric AS planned_housing_units_fragile,
          p.cultural_space_m2 AS planned_cultural_space_m2,
@@ -71,7 +72,11 @@ ev AS (
     LEFT JOIN LATERAL (
       SELECT sum(fl.amount_eur) FILTER (WHERE fl.status = 'granted') AS granted_eur,
              sum(fl.amount_eur) FILTER (WHERE fl.status = 'granted' AND fl.funding_source = 'pnrr')
-               AS pnrr_granted_eur
+               AS pnrr_granted_eur,
+             -- granted PNRR lines whose amount is not published (ReGiS): sums are lower bounds
+             bool_or(fl.amount_eur IS NULL) FILTER (WHERE fl.status = 'granted'
+                                                      AND fl.funding_source = 'pnrr')
+               AS pnrr_amount_unknown
         FROM rigenera.funding_lines fl WHERE fl.project_id = p.id
     ) f ON true
     LEFT JOIN LATERAL (

@@ -55,7 +55,8 @@ proj_c AS (
          count(*) FILTER (WHERE e.end_overdue) AS projects_end_overdue,
          count(*) FILTER (WHERE e.near_transit IS NOT NULL) AS projects_located,
          count(*) FILTER (WHERE e.near_transit) AS projects_near_transit,
-         count(*) FILTER (WHERE e.near_transit IS NULL) AS projects_not_located
+         count(*) FILTER (WHERE e.near_transit IS NULL) AS projects_not_located,
+         count(*) FILTER (WHERE e.pnrr_amount_unknown) AS projects_pnrr_amount_unknown
     FROM alloc a JOIN ev e USING (project_id)
    GROUP BY a.istat_code
 ),
@@ -80,6 +81,7 @@ per_comune AS (
          coalesce(pc.projects_located, 0) AS projects_located,
          coalesce(pc.projects_near_transit, 0) AS projects_near_transit,
          coalesce(pc.projects_not_located, 0) AS projects_not_located,
+         coalesce(pc.projects_pnrr_amount_unknown, 0) AS projects_pnrr_amount_unknown,
          coalesce(sc.sites, 0) AS sites,
          coalesce(sc.sites_regenerated, 0) AS sites_regenerated,
          coalesce(sc.sites_regenerated_m2, 0) AS sites_regenerated_m2,
@@ -110,6 +112,7 @@ per_comune AS (
          coalesce(pc.projects_located, 0) AS projects_located,
          coalesce(pc.projects_near_transit, 0) AS projects_near_transit,
          coalesce(pc.projects_not_located, 0) AS projects_not_located,
+         coalesce(pc.projects_pnrr_amount_unknown, 0) AS projects_pnrr_amount_unknown,
          0 AS sites, 0 AS sites_regenerated, 0 AS sites_regenerated_m2,
          0 AS sites_to_regenerate, 0 AS sites_to_regenerate_m2, 0 AS sites_near_transit
     FROM proj_c pc WHERE pc.istat_code IS NULL
@@ -123,14 +126,16 @@ med AS (
 )
 ,
 -- An under-served vulnerable comune: IVSM above the metro median and PNRR euros per
--- inhabitant below the metro median, or no PNRR funding at all (NULL without an IVSM).
+-- inhabitant below the metro median, or no PNRR funding at all (no granted PNRR line with
+-- an amount, and none whose amount is unpublished); NULL without an IVSM.
 flagged AS (
   SELECT pc.*, m.ivsm_median, m.pnrr_per_inhabitant_median,
          CASE WHEN pc.population > 0 THEN round(pc.pnrr_granted_eur / pc.population, 2) END
            AS pnrr_eur_per_inhabitant,
          CASE WHEN pc.ivsm IS NULL OR m.ivsm_median IS NULL OR pc.istat_code IS NULL THEN NULL
               ELSE pc.ivsm::float8 > m.ivsm_median
-                   AND (pc.pnrr_granted_eur = 0 OR NOT pc.population > 0
+                   AND ((pc.pnrr_granted_eur = 0 AND pc.projects_pnrr_amount_unknown = 0)
+                        OR NOT pc.population > 0
                         OR (pc.pnrr_granted_eur / pc.population)::float8 < m.pnrr_per_inhabitant_median)
          END AS underserved_vulnerable
     FROM per_comune pc CROSS JOIN med m

@@ -24,7 +24,8 @@ SELECT p.*, s.*,
                count(*) FILTER (WHERE end_overdue) AS projects_end_overdue,
                count(*) FILTER (WHERE near_transit IS NOT NULL) AS projects_located,
                count(*) FILTER (WHERE near_transit) AS projects_near_transit,
-               count(*) FILTER (WHERE near_transit IS NULL) AS projects_not_located
+               count(*) FILTER (WHERE near_transit IS NULL) AS projects_not_located,
+               count(*) FILTER (WHERE pnrr_amount_unknown) AS projects_pnrr_amount_unknown
           FROM proj) p,
        (SELECT sum(population) FILTER (WHERE istat_code IS NOT NULL) AS population,
                count(*) FILTER (WHERE istat_code IS NOT NULL) AS comuni,
