@@ -16,12 +16,13 @@ import io
 import json
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import psycopg2
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from rigenera.evaluation import tables as ev
 from rigenera.evaluation.params import EvaluationParams, check_comuni, parse, parse_format
@@ -29,6 +30,38 @@ from rigenera.reports.model import Table
 from rigenera.routes import docs
 
 router = APIRouter(prefix="/api/evaluation", tags=["evaluation"])
+
+
+class Labels(BaseModel):
+    it: str
+    en: str
+
+
+class EvaluationColumn(BaseModel):
+    name: str
+    label: Labels
+    kind: Literal["eur", "int", "share", "number", "text", "date"]
+
+
+class EvaluationParameters(BaseModel):
+    as_of: str
+    distance_m: float
+    modes: list[str]
+    comuni: list[str] | None
+
+
+class EvaluationTable(BaseModel):
+    """One evaluation table (reports/model.py Table): rows keyed by the columns' names,
+    money in EUR to the cent, shares 0..1; for comuni, `totals` is the metro row."""
+
+    name: str
+    title: Labels
+    parameters: EvaluationParameters
+    columns: list[EvaluationColumn]
+    rows: list[dict[str, Any]]
+    totals: dict[str, Any] | None
+    notes: list[str]
+
 CSV = "text/csv; charset=utf-8"
 
 
@@ -99,8 +132,8 @@ _MODES = Query(None, description="Modi, separati da virgole (rail,metro,tram) / 
 _COMUNI = Query(None, description="Codici ISTAT separati da virgole / ISTAT codes, comma-separated")
 _F = Query(None, description="json (default) o csv / json (default) or csv")
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "La tabella / the table",
-          "content": {"application/json": {}, "text/csv": {}}},
+    200: {"description": "La tabella / the table", "model": EvaluationTable,
+          "content": {"text/csv": {"schema": {"type": "string"}}}},
     **docs.errors(400)}
 
 
