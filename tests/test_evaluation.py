@@ -364,3 +364,34 @@ def test_schemathesis_on_the_evaluation_routes(client):
     assert len(ops) == 3
     failures = run(schema, ops, None, 25)
     assert not failures, "\n\n".join(failures)
+
+
+def test_no_pnrr_at_all_flags_but_an_unpublished_amount_does_not(make_database):
+    """With the PNRR median at 0 €/inhabitant only the "no PNRR at all" clause can flag: a
+    comune whose granted PNRR line has no published amount is not "no PNRR"."""
+    codes = ["015001", "015002", "015003", "015004", "015005"]
+    ivsm = [1, 3, 3, 2, 0.5]
+    values = ",".join(
+        f"('{c}', 'C{i}', 100, {v}, 2018, 'test', '{square(9.0 + i * 0.01, 45.4, 9.01 + i * 0.01, 45.41)}')"
+        for i, (c, v) in enumerate(zip(codes, ivsm, strict=True)))
+    dsn = make_database()
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(f"""
+            INSERT INTO rigenera.comuni (istat_code, name, population, ivsm, ivsm_year, source, geom)
+            VALUES {values};
+            INSERT INTO rigenera.projects (id, title, source) VALUES (1, 'a', 'test'), (2, 'b', 'test');
+            INSERT INTO rigenera.project_comuni VALUES (1, '015001'), (2, '015003');
+            INSERT INTO rigenera.funding_lines (project_id, funding_source, status, amount_eur, source)
+            VALUES (1, 'pnrr', 'granted', 1000.00, 'test'), (2, 'pnrr', 'granted', NULL, 'test');""")
+    conn.close()
+    conn = psycopg2.connect(dsn)
+    try:
+        _p, comuni, metro, vulnerability = evaluation_tables(conn, as_of=AS_OF)
+    finally:
+        conn.close()
+    m = metro.rows[0]
+    assert (m["ivsm_median"], m["pnrr_per_inhabitant_median"]) == (Decimal(2), Decimal(0))
+    flags = {r["istat_code"]: r["underserved_vulnerable"] for r in comuni.rows}
+    assert flags == {"015001": False, "015002": True, "015003": False, "015004": False,
+                     "015005": False}
+    assert [r["istat_code"] for r in vulnerability.rows][:3] == ["015002", "015003", "015004"]
