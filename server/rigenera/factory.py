@@ -28,14 +28,13 @@ from rigenera.errors import install_error_handlers
 from rigenera.imports.jobs import ImportJobs
 from rigenera.inputs import RequestTextGuard
 from rigenera.limits import BodyLimitMiddleware, BodyLimits
-from rigenera.monitoring.storage import storage_from_settings
 from rigenera.ogc.config import build_config, measure_extents, write_documents
 from rigenera.ogc.features import FastFeatures
 from rigenera.ogc.openapi import describe_writes
 from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
 from rigenera.ogc.schema import load_schemas
 from rigenera.ogc.tiles import VectorTiles, load_tile_layers
-from rigenera.routes import api, exports, health, imports, monitoring, projects, review
+from rigenera.routes import api, exports, health, imports, projects, review
 from rigenera.routes.docs import install_openapi
 from rigenera.settings import Settings
 
@@ -119,7 +118,13 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.include_router(projects.router)
     app.include_router(exports.router)
     app.include_router(imports.router)
-    app.include_router(monitoring.router)  # issue 11: documents, checklist, deadlines
+    # Issue 11, evaluation: GET /api/evaluation/{projects,comuni,metro}
+    from rigenera.routes import evaluation as evaluation_routes
+    app.include_router(evaluation_routes.router)
+    # Issue 11, monitoring: documents, checklist, reporting calendar, summary
+    from rigenera.monitoring.storage import storage_from_settings
+    from rigenera.routes import monitoring as monitoring_routes
+    app.include_router(monitoring_routes.router)
     app.state.documents = storage_from_settings(settings)
     app.mount("/ogc", build_ogc_app(ogc_api, fast, tiles, WriteHandlers(editing, auth)),
               name="ogc")
