@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from importlib import resources
@@ -38,8 +39,11 @@ from rigenera.errors import (
     translate_db_error,
 )
 from rigenera.imports.files import _hash
+from rigenera.inputs import check_text
 from rigenera.monitoring.storage import DocumentStorage
 from rigenera.uploads import Upload
+
+LOG = logging.getLogger(__name__)
 
 # extension -> (media type, magic bytes, what it is)
 TYPES: dict[str, tuple[str, bytes, str]] = {
@@ -163,6 +167,7 @@ async def store(pool: asyncpg.Pool, storage: DocumentStorage, who: Principal, pr
     """Check the uploaded file, then write its row and bytes together (see module); its id."""
     fields = read_fields(upload)
     file = upload.files["file"]
+    check_text("file", file.name)
     media_type = sniff(file.path, file.name)
     sha256 = await run_in_threadpool(_hash, file.path, limit, file.name)
     key = f"{project_id}/{uuid.uuid4().hex}"
@@ -210,7 +215,10 @@ async def remove(pool: asyncpg.Pool, storage: DocumentStorage, who: Principal, d
         except asyncpg.PostgresError as exc:
             raise translate_db_error(exc) from exc
     # After the commit: a failure here leaves an orphan file, never a row without bytes.
-    await run_in_threadpool(storage.delete, row["storage_key"])
+    try:
+        await run_in_threadpool(storage.delete, row["storage_key"])
+    except OSError as exc:
+        LOG.warning("document %s deleted, its file %s not: %r", doc_id, row["storage_key"], exc)
 
 
 def document_doc(row: asyncpg.Record) -> dict[str, Any]:
