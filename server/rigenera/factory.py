@@ -28,6 +28,7 @@ from rigenera.errors import install_error_handlers
 from rigenera.imports.jobs import ImportJobs
 from rigenera.inputs import RequestTextGuard
 from rigenera.limits import BodyLimitMiddleware, BodyLimits
+from rigenera.matching import http as matching_http
 from rigenera.ogc.config import build_config, measure_extents, write_documents
 from rigenera.ogc.features import FastFeatures
 from rigenera.ogc.openapi import describe_writes
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
             yield
         finally:
             auth.close()
+            await asyncio.to_thread(ogc_api.manager.close)  # process jobs (processes/manager.py)
             await asyncio.to_thread(import_jobs.close)  # background imports: see jobs.py
             await app.state.pools.close()
 
@@ -118,6 +120,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.include_router(projects.router)
     app.include_router(exports.router)
     app.include_router(imports.router)
+    app.include_router(matching_http.router)  # needs matched to calls (issue 11)
     app.mount("/ogc", build_ogc_app(ogc_api, fast, tiles, WriteHandlers(editing, auth)),
               name="ogc")
     if fast is not None:

@@ -6,7 +6,7 @@ built by our factory owns its ``pygeoapi.api.API`` instance and hands it to
 pygeoapi's official ``execute_from_starlette(..., alternative_api=...)``. The
 behaviour (HTML, JSON, CQL2, CRS, paging, OpenAPI) is pygeoapi's; the table
 below only decides which of its endpoints we publish (features, tiles, and the
-synchronous processes of rigenera.processes). Writes are not routed
+processes of rigenera.processes and their jobs). Writes are not routed
 here: they go through our editing service (issue #4), so pygeoapi's
 unauthenticated PUT/POST/DELETE are never reachable. Around pygeoapi's answers:
 validators and Cache-Control (caching.py), valid tiles metadata (tiles.py), the
@@ -38,6 +38,7 @@ from rigenera.errors import (
     RigeneraError,
     connection_error_types,
     database_error_response,
+    exception_document,
     http_exception_response,
     rigenera_error_response,
     unexpected_error_response,
@@ -325,14 +326,52 @@ def build_ogc_app(
 
         A plain POST of {"inputs": {...}} answers 200 with the process output itself:
         pygeoapi's default is `response: raw`; `"response": "document"` wraps it in
-        {"outputs": [...]}. Execution is always synchronous (rigenera/processes/manager.py).
+        {"outputs": [...]}. With `Prefer: respond-async`: 201, Location of the job
+        (rigenera/processes/manager.py).
         """
         doc = await query_body(request, "body")
         if not isinstance(doc, dict) or not isinstance(doc.get("inputs", {}), dict):
             raise InvalidParameter(
                 "Atteso un oggetto JSON {\"inputs\": {...}} / expected a JSON object "
                 "{\"inputs\": {...}}", errors=[{"field": "inputs", "reason": "JSON object"}])
-        return await pygeoapi_execute(request)
+        response = await pygeoapi_execute(request)
+        if response.status_code != 201 and "location" in response.headers:
+            # pygeoapi names a job for every execution of an asynchronous manager; a
+            # synchronous run is not stored (processes/manager.py): no job to point at.
+            del response.headers["location"]
+        return response
+
+    async def job_results(request: Request) -> Response:
+        """A job's results: the output as produced; a failed job's OGC exception with its
+        status; not ready or unknown: 404 (pygeoapi answers a failed job with a bare 400)."""
+        import asyncio
+
+        job_id = request.path_params["job_id"]
+        row = await asyncio.to_thread(api.manager.job_result, job_id)
+        if row is None:
+            return exception_document(404, "NoSuchJob", f"Lavoro {job_id} inesistente / "
+                                      f"no job {job_id}")
+        if row["status"] == "failed":
+            error = row["error"] or {}
+            return exception_document(int(row["error_status"] or 500),
+                                      str(error.get("code", "NoApplicableCode")),
+                                      str(error.get("description", "")))
+        if row["status"] != "successful":
+            return exception_document(404, "ResultNotReady", "Risultati non ancora pronti / "
+                                      "results not ready yet")
+        return Response(row["output"], media_type=row["mimetype"])
+
+    get_job = endpoint(processes_api.get_jobs, "job_id")
+    dismiss_job = endpoint(processes_api.delete_job, "job_id")
+
+    async def jobs_one(request: Request) -> Response:
+        """A job's status; DELETE dismisses it (pygeoapi's answer, typed as JSON)."""
+        if request.method == "GET":
+            return await get_job(request)
+        response = await dismiss_job(request)
+        if "content-type" not in response.headers:
+            response.headers["content-type"] = "application/json"
+        return response
 
     routes = [
         Route("/", endpoint(core_api.landing_page)),
@@ -356,11 +395,15 @@ def build_ogc_app(
               tiles.tile if tiles is not None else
               endpoint(tiles_api.get_collection_tiles_data, cid, "tileMatrixSetId",
                        "tileMatrix", "tileRow", "tileCol", skip_valid_check=True)),
-        # OGC API Processes (synchronous only: pygeoapi advertises no /jobs then).
+        # OGC API Processes: synchronous by default, jobs on Prefer: respond-async.
         Route("/processes", endpoint(processes_api.describe_processes)),
         Route("/processes/{process_id}",
               endpoint(processes_api.describe_processes, "process_id")),
         Route("/processes/{process_id}/execution", execute, methods=["POST"]),
+        # Asynchronous jobs (Prefer: respond-async), stored in PostgreSQL.
+        Route("/jobs", endpoint(processes_api.get_jobs)),
+        Route("/jobs/{job_id}", jobs_one, methods=["GET", "DELETE"]),
+        Route("/jobs/{job_id}/results", job_results),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(
