@@ -7,8 +7,9 @@ served by our editing service (rigenera.editing), not by pygeoapi's
 unauthenticated handlers, which are never routed. OGC API Processes: pygeoapi's
 classes when a process is configured, without callbacks (not supported by our
 manager, rigenera/processes/manager.py), with job-list and dismiss when the manager
-runs asynchronous jobs (pygeoapi omits both although it serves /jobs and DELETE). We answer with pygeoapi's
-list corrected accordingly, rendered by pygeoapi's own template for HTML.
+runs asynchronous jobs (pygeoapi omits both although it serves /jobs and DELETE). We
+answer with pygeoapi's list corrected accordingly, rendered by pygeoapi's own template
+for HTML.
 """
 
 from __future__ import annotations

@@ -362,16 +362,27 @@ def build_ogc_app(
         return Response(row["output"], media_type=row["mimetype"])
 
     get_job = endpoint(processes_api.get_jobs, "job_id")
-    dismiss_job = endpoint(processes_api.delete_job, "job_id")
 
     async def jobs_one(request: Request) -> Response:
-        """A job's status; DELETE dismisses it (pygeoapi's answer, typed as JSON)."""
+        """A job's status; DELETE dismisses it (pygeoapi's handler answers without a
+        Content-Type, which its own Starlette glue then fails on: a 500)."""
+        import asyncio
+
+        from pygeoapi.process.base import JobNotFoundError
+
         if request.method == "GET":
             return await get_job(request)
-        response = await dismiss_job(request)
-        if "content-type" not in response.headers:
-            response.headers["content-type"] = "application/json"
-        return response
+        job_id = request.path_params["job_id"]
+        try:
+            await asyncio.to_thread(api.manager.delete_job, job_id)
+        except JobNotFoundError:
+            return exception_document(404, "NoSuchJob", f"Lavoro {job_id} inesistente / "
+                                      f"no job {job_id}")
+        doc = {"type": "process", "jobID": job_id, "status": "dismissed",
+               "message": "Lavoro annullato / job dismissed", "progress": 100,
+               "links": [{"href": f"{api.base_url}/jobs", "rel": "up",
+                          "type": "application/json", "title": "Jobs"}]}
+        return Response(json.dumps(doc), media_type="application/json")
 
     routes = [
         Route("/", endpoint(core_api.landing_page)),

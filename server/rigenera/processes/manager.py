@@ -293,7 +293,7 @@ class JobManager(SyncManager):
             _, left = cf.wait(running, timeout=SHUTDOWN_WAIT)
             if left:
                 LOG.error("%d process jobs still running at shutdown", len(left))
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor.shutdown(wait=True, cancel_futures=True)
 
     def __repr__(self) -> str:
         return f"<JobManager> {self.name}"
