@@ -350,8 +350,10 @@ def _job_paths(components: dict[str, Any]) -> dict[str, Any]:
         "properties": {"jobs": {"type": "array", "items": _ref("schemas", "statusInfo")},
                        "links": {"type": "array", "items": {"type": "object"}}}}
     cached = [_param("If-None-Match")]
+    # pygeoapi answers f=jsonld with the JSON document typed application/ld+json.
     status = {"description": "The job's status.",
               "content": {"application/json": {"schema": _ref("schemas", "statusInfo")},
+                          "application/ld+json": {"schema": _ref("schemas", "statusInfo")},
                           "text/html": {"schema": {"type": "string"}}}}
     return {
         "/jobs": {"get": _op(
@@ -359,6 +361,7 @@ def _job_paths(components: dict[str, Any]) -> dict[str, Any]:
             [_param("f"), _param("limit"), _param("offset"), *cached],
             _responses({"200": {"description": "The job list.", "content": {
                 "application/json": {"schema": _ref("schemas", "jobList")},
+                "application/ld+json": {"schema": _ref("schemas", "jobList")},
                 "text/html": {"schema": {"type": "string"}}}}}, "400", cached=True))},
         "/jobs/{jobId}": {
             "get": _op("getStatus", "A job's status", ["processes"],
