@@ -271,3 +271,4 @@ def test_the_process_is_described(api):
     assert d["title"] == "Funding calls matching needs"
     assert set(d["inputs"]) == {"need_id", "istat_code", "as_of", "include_near_misses"}
     assert d["jobControlOptions"] == ["sync-execute", "async-execute"]
+    assert api.get("/ogc/processes/match-calls", params={"f": "html"}).status_code == 200

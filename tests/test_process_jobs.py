@@ -207,10 +207,16 @@ def test_results_survive_a_restart_and_orphans_are_failed(make_database, tmp_pat
     query(dsn, "INSERT INTO rigenera.process_jobs (identifier, process_id, status, worker)"
                " VALUES ('orphan', 'match-calls', 'running', %s) RETURNING 1",
           (f"{__import__('socket').gethostname()}:{gone.pid}",))
+    # Finished jobs are kept 30 days (processes/jobs.py RETENTION_DAYS).
+    query(dsn, "INSERT INTO rigenera.process_jobs (identifier, process_id, status, finished)"
+               " VALUES ('old', 'match-calls', 'successful', now() - interval '31 days'),"
+               " ('recent', 'match-calls', 'failed', now() - interval '29 days') RETURNING 1")
     second = LiveServer(dsn, tmp_path / "b").start()
     try:
         with httpx.Client(base_url=second.url, timeout=30) as http:
             assert http.get(f"/ogc/jobs/{job_id}/results").json() == result
+            assert http.get("/ogc/jobs/old").status_code == 404
+            assert http.get("/ogc/jobs/recent").status_code == 200
             orphan = http.get("/ogc/jobs/orphan").json()
             assert orphan["status"] == "failed" and "riavvio" in orphan["message"]
             r = http.get("/ogc/jobs/orphan/results")

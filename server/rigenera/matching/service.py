@@ -32,6 +32,21 @@ ISTAT_CODE = re.compile(r"^[0-9]{6}$")
 EXPIRED_LOOKBACK_DAYS = 365
 CRITERIA = ("theme", "beneficiary", "comune", "deadline", "amount")
 TIMEZONE = ZoneInfo("Europe/Rome")
+# How the lists are ordered (sql/match.sql), stated in every answer.
+RANKING = {
+    "it": "Bandi adatti: tutti e 5 i criteri soddisfatti (tema, beneficiario, comune, scadenza, "
+          "importo); quasi-abbinamenti: uno o due criteri mancati. In ciascun elenco: meno "
+          "criteri mancati; importo verificato prima di quello non verificabile; quota del "
+          "costo coperta dal contributo massimo (coverage_pct, fino al 100 %); scadenza più "
+          "vicina prima (senza scadenza per ultimi); contributo massimo più alto; id del "
+          "bando. Bisogni di un comune: priorità 1 per prima, poi la data entro cui servono.",
+    "en": "Matches: all 5 criteria met (theme, beneficiary, comune, deadline, amount); near "
+          "misses: one or two criteria failed. In each list: fewer criteria failed; checked "
+          "amounts before unverifiable ones; share of the cost the maximum grant covers "
+          "(coverage_pct, up to 100 %); the nearest closing date first (open-ended last); the "
+          "larger maximum grant; the call id. A comune's needs: priority 1 first, then the date "
+          "they are needed by.",
+}
 BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 MAX_ID = 2**63 - 1
 
@@ -309,7 +324,7 @@ def need_document(rows: Sequence[Row], need_id: int, as_of: dt.date,
     entries = need_entries(rows, as_of, near_misses)
     if not entries:
         raise UnknownTarget("need_id", need_id)
-    return {"as_of": as_of.isoformat(), **entries[0]}
+    return {"as_of": as_of.isoformat(), **entries[0], "ranking": RANKING}
 
 
 def comune_document(rows: Sequence[Row], istat_code: str, name: str, as_of: dt.date,
@@ -319,7 +334,7 @@ def comune_document(rows: Sequence[Row], istat_code: str, name: str, as_of: dt.d
         "as_of": as_of.isoformat(), "istat_code": istat_code, "comune": name,
         "open_needs": len(entries),
         "needs_with_matches": sum(1 for e in entries if e["matches"]),
-        "needs": entries,
+        "needs": entries, "ranking": RANKING,
     }
 
 

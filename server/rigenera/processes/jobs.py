@@ -23,6 +23,10 @@ _SQL = {name: resources.files("rigenera.processes").joinpath(f"sql/jobs_{name}.s
 _DELETE_SQL = "DELETE FROM rigenera.process_jobs WHERE identifier = %(identifier)s"
 _RESULT_SQL = ("SELECT status, mimetype, output, error_status, error"
                " FROM rigenera.process_jobs WHERE identifier = %(identifier)s")
+# Finished jobs (and their results) are kept this long, then deleted at a start-up.
+RETENTION_DAYS = 30
+_PURGE_SQL = ("DELETE FROM rigenera.process_jobs WHERE status IN ('successful', 'failed')"
+              " AND finished < now() - make_interval(days => %(days)s)")
 _WORKERS_SQL = ("SELECT DISTINCT worker FROM rigenera.process_jobs"
                 " WHERE status IN ('accepted', 'running') AND worker LIKE %(host)s")
 
@@ -89,6 +93,10 @@ class JobStore:
 
     def delete(self, identifier: str) -> bool:
         return bool(self._run(_DELETE_SQL, {"identifier": identifier}))
+
+    def purge(self) -> int:
+        """Finished jobs older than RETENTION_DAYS go (start-up)."""
+        return int(self._run(_PURGE_SQL, {"days": RETENTION_DAYS}))
 
     def fail_orphans(self) -> int:
         """Jobs of this host whose server process is gone are failed (start-up)."""

@@ -15,7 +15,8 @@ each page and reports any failure as ``InvalidParameterValue`` with the exceptio
   processor has one: a bad input is a 400 at once), recorded in rigenera.process_jobs
   (migration 0018) and run in one of ``WORKERS`` threads (at most ``QUEUE`` more wait,
   then 503); its status, results or exception document are read from that table, so
-  they survive a restart. Threads, not processes: nothing to leak; ``close()`` (the
+  they survive a restart (finished jobs are kept 30 days, jobs.RETENTION_DAYS). Threads,
+  not processes: nothing to leak; ``close()`` (the
   app's shutdown) fails the jobs that never started and waits for the running ones.
 - errors: ``ProcessorExecuteError`` keeps its status and OGC code; the database away is
   a 503 (DatabaseUnavailable); anything else a logged 500 without internals. A failed
@@ -142,7 +143,7 @@ class JobManager(SyncManager):
     """Synchronous by default, asynchronous jobs in rigenera.process_jobs on request."""
 
     def __init__(self, manager_def: dict[str, Any]) -> None:
-        from rigenera.processes.jobs import JobStore
+        from rigenera.processes.jobs import RETENTION_DAYS, JobStore
 
         BaseManager.__init__(self, manager_def)
         self.is_async = True
@@ -153,11 +154,14 @@ class JobManager(SyncManager):
         self.pending: dict[str, cf.Future[None]] = {}
         try:
             failed = self.store.fail_orphans()
+            purged = self.store.purge()
         except Exception as exc:  # the app starts without; the next start tries again
-            LOG.warning("could not look for interrupted jobs: %r", exc)
+            LOG.warning("could not look for interrupted or old jobs: %r", exc)
         else:
             if failed:
                 LOG.warning("%d jobs interrupted by a restart marked failed", failed)
+            if purged:
+                LOG.info("%d jobs finished over %d days ago deleted", purged, RETENTION_DAYS)
 
     # ------------------------------------------------------------------ execution
     def execute_process(
