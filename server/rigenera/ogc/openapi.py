@@ -29,6 +29,7 @@ from rigenera import __version__
 from rigenera.catalogue import COLLECTIONS
 from rigenera.editing.model import EDITABLE, GEOMETRY_REQUIRED, GEOMETRY_TYPES, EditableCollection
 from rigenera.ogc.crs import SUPPORTED_CRS
+from rigenera.ogc.jobs import JOB_CREATED, PREFER, job_paths
 from rigenera.settings import Settings
 
 OPENAPI_VERSION = "3.0.3"
@@ -319,69 +320,6 @@ def _process_paths(config: dict[str, Any]) -> dict[str, Any]:
     return paths
 
 
-# Asynchronous execution (OGC API - Processes - Part 1: job-list, dismiss) ---------------
-PREFER = {"name": "Prefer", "in": "header", "required": False,
-          "description": "`respond-async`: run as a job (201 + Location); otherwise the "
-                         "process runs synchronously.",
-          "schema": {"type": "string"}}
-_NULLABLE_TEXT = {"type": "string", "nullable": True}
-_STATUS_INFO = {
-    "type": "object", "required": ["jobID", "status"],
-    "properties": {
-        "type": {"type": "string", "enum": ["process"]},
-        "processID": {"type": "string"}, "jobID": {"type": "string"},
-        "status": {"type": "string", "enum": ["accepted", "running", "successful", "failed",
-                                              "dismissed"]},
-        "message": _NULLABLE_TEXT, "progress": {"type": "integer", "nullable": True},
-        "created": _NULLABLE_TEXT, "started": _NULLABLE_TEXT, "finished": _NULLABLE_TEXT,
-        "updated": _NULLABLE_TEXT,
-        "links": {"type": "array", "items": {"type": "object"}}}}
-JOB_CREATED = {"description": "A job was created (`Prefer: respond-async`): its status, "
-                              "and its URL in `Location`.",
-               "headers": {"Location": {"schema": {"type": "string"}}},
-               "content": {"application/json": {"schema": _ref("schemas", "statusInfo")}}}
-_JOB_ID = {"name": "jobId", "in": "path", "required": True, "schema": {"type": "string"}}
-
-
-def _job_paths(components: dict[str, Any]) -> dict[str, Any]:
-    components["schemas"]["statusInfo"] = copy.deepcopy(_STATUS_INFO)
-    components["schemas"]["jobList"] = {
-        "type": "object", "required": ["jobs", "links"],
-        "properties": {"jobs": {"type": "array", "items": _ref("schemas", "statusInfo")},
-                       "links": {"type": "array", "items": {"type": "object"}}}}
-    cached = [_param("If-None-Match")]
-    # pygeoapi answers f=jsonld with the JSON document typed application/ld+json.
-    status = {"description": "The job's status.",
-              "content": {"application/json": {"schema": _ref("schemas", "statusInfo")},
-                          "application/ld+json": {"schema": _ref("schemas", "statusInfo")},
-                          "text/html": {"schema": {"type": "string"}}}}
-    return {
-        "/jobs": {"get": _op(
-            "getJobs", "The jobs, newest first", ["processes"],
-            [_param("f"), _param("limit"), _param("offset"), *cached],
-            _responses({"200": {"description": "The job list.", "content": {
-                "application/json": {"schema": _ref("schemas", "jobList")},
-                "application/ld+json": {"schema": _ref("schemas", "jobList")},
-                "text/html": {"schema": {"type": "string"}}}}}, "400", cached=True))},
-        "/jobs/{jobId}": {
-            "get": _op("getStatus", "A job's status", ["processes"],
-                       [_JOB_ID, _param("f"), *cached],
-                       _responses({"200": status}, "404", cached=True)),
-            "delete": _op("dismiss", "Dismiss a job (its results are deleted)", ["processes"],
-                          [_JOB_ID],
-                          _responses({"200": {"description": "Dismissed.", "content": {
-                              "application/json": {"schema": _ref("schemas", "statusInfo")}}}},
-                                     "404"))},
-        "/jobs/{jobId}/results": {"get": _op(
-            "getResult", "A job's results: the output as the execution asked for it; a failed "
-                         "job's exception with its status", ["processes"], [_JOB_ID, *cached],
-            _responses({"200": {"description": "The output.", "content": {
-                GEOJSON: {"schema": _ref("schemas", "featureCollectionGeoJSON")},
-                "application/json": {"schema": {"type": "object"}}}}}, "400", "404",
-                cached=True))},
-    }
-
-
 def build_openapi(generated: dict[str, Any], config: dict[str, Any],
                   settings: Settings) -> dict[str, Any]:
     """The document served at /ogc/openapi, from pygeoapi's generated one and our routes."""
@@ -393,7 +331,7 @@ def build_openapi(generated: dict[str, Any], config: dict[str, Any],
     for c in COLLECTIONS:
         paths.update(_collection_paths(c, generated))
     paths.update(_process_paths(config))
-    paths.update(_job_paths(components))  # asynchronous jobs (rigenera/processes/manager.py)
+    paths.update(job_paths(components))  # asynchronous jobs (ogc/jobs.py)
     tags = [t for t in generated.get("tags", [])
             if t.get("name") == "server" or t.get("name") in {c.id for c in COLLECTIONS}]
     tags += [{"name": "tiles"}, {"name": "processes"}]

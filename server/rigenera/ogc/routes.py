@@ -38,7 +38,6 @@ from rigenera.errors import (
     RigeneraError,
     connection_error_types,
     database_error_response,
-    exception_document,
     http_exception_response,
     rigenera_error_response,
     unexpected_error_response,
@@ -48,6 +47,7 @@ from rigenera.ogc.caching import ConditionalJsonMiddleware
 from rigenera.ogc.conformance import conformance
 from rigenera.ogc.crs import normalise_query_string
 from rigenera.ogc.features import FastFeatures
+from rigenera.ogc.jobs import job_routes
 from rigenera.ogc.params import parse_bbox, query_int
 from rigenera.ogc.provider import cql2_json_functions
 from rigenera.ogc.tiles import TILE_MATRIX_SET, VectorTiles, unknown_tms
@@ -341,49 +341,6 @@ def build_ogc_app(
             del response.headers["location"]
         return response
 
-    async def job_results(request: Request) -> Response:
-        """A job's results: the output as produced; a failed job's OGC exception with its
-        status; not ready or unknown: 404 (pygeoapi answers a failed job with a bare 400)."""
-        import asyncio
-
-        job_id = request.path_params["job_id"]
-        row = await asyncio.to_thread(api.manager.job_result, job_id)
-        if row is None:
-            return exception_document(404, "NoSuchJob", f"Lavoro {job_id} inesistente / "
-                                      f"no job {job_id}")
-        if row["status"] == "failed":
-            error = row["error"] or {}
-            return exception_document(int(row["error_status"] or 500),
-                                      str(error.get("code", "NoApplicableCode")),
-                                      str(error.get("description", "")))
-        if row["status"] != "successful":
-            return exception_document(404, "ResultNotReady", "Risultati non ancora pronti / "
-                                      "results not ready yet")
-        return Response(row["output"], media_type=row["mimetype"])
-
-    get_job = endpoint(processes_api.get_jobs, "job_id")
-
-    async def jobs_one(request: Request) -> Response:
-        """A job's status; DELETE dismisses it (pygeoapi's handler answers without a
-        Content-Type, which its own Starlette glue then fails on: a 500)."""
-        import asyncio
-
-        from pygeoapi.process.base import JobNotFoundError
-
-        if request.method == "GET":
-            return await get_job(request)
-        job_id = request.path_params["job_id"]
-        try:
-            await asyncio.to_thread(api.manager.delete_job, job_id)
-        except JobNotFoundError:
-            return exception_document(404, "NoSuchJob", f"Lavoro {job_id} inesistente / "
-                                      f"no job {job_id}")
-        doc = {"type": "process", "jobID": job_id, "status": "dismissed",
-               "message": "Lavoro annullato / job dismissed", "progress": 100,
-               "links": [{"href": f"{api.base_url}/jobs", "rel": "up",
-                          "type": "application/json", "title": "Jobs"}]}
-        return Response(json.dumps(doc), media_type="application/json")
-
     routes = [
         Route("/", endpoint(core_api.landing_page)),
         Route("/openapi", endpoint(core_api.openapi_)),
@@ -411,10 +368,8 @@ def build_ogc_app(
         Route("/processes/{process_id}",
               endpoint(processes_api.describe_processes, "process_id")),
         Route("/processes/{process_id}/execution", execute, methods=["POST"]),
-        # Asynchronous jobs (Prefer: respond-async), stored in PostgreSQL.
-        Route("/jobs", endpoint(processes_api.get_jobs)),
-        Route("/jobs/{job_id}", jobs_one, methods=["GET", "DELETE"]),
-        Route("/jobs/{job_id}/results", job_results),
+        # Asynchronous jobs (Prefer: respond-async), stored in PostgreSQL (ogc/jobs.py).
+        *job_routes(api, endpoint),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(

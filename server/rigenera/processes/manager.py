@@ -11,13 +11,13 @@ each page and reports any failure as ``InvalidParameterValue`` with the exceptio
 ``BaseManager``:
 - without ``Prefer: respond-async`` a process runs synchronously, as before: nothing is
   stored, the answer is the output (quick runs stay quick and cost no write);
-- with it, a process declaring ``async-execute`` is checked (``check_inputs``, when the
-  processor has one: a bad input is a 400 at once), recorded in rigenera.process_jobs
-  (migration 0018) and run in one of ``WORKERS`` threads (at most ``QUEUE`` more wait,
-  then 503); its status, results or exception document are read from that table, so
-  they survive a restart (finished jobs are kept 30 days, jobs.RETENTION_DAYS). Threads,
-  not processes: nothing to leak; ``close()`` (the
-  app's shutdown) fails the jobs that never started and waits for the running ones.
+- with it, any process (pygeoapi then describes every one with ``async-execute``) is
+  checked (``check_inputs``, when the processor has one: a bad input is a 400 at once),
+  recorded in rigenera.process_jobs (migration 0018) and run in one of ``WORKERS``
+  threads (at most ``QUEUE`` more wait, then 503); its status, results or exception
+  document are read from that table, so they survive a restart (finished jobs are kept
+  30 days, jobs.RETENTION_DAYS). Threads, not processes: nothing to leak; ``close()``
+  (the app's shutdown) fails the jobs that never started and waits for the running ones.
 - errors: ``ProcessorExecuteError`` keeps its status and OGC code; the database away is
   a 503 (DatabaseUnavailable); anything else a logged 500 without internals. A failed
   job keeps that status and document (its /results answers with them).
@@ -39,7 +39,6 @@ from pygeoapi.process.manager.base import BaseManager
 from pygeoapi.process.manager.dummy import DummyManager
 from pygeoapi.util import (
     JobStatus,
-    ProcessExecutionMode,
     RequestedProcessExecutionMode,
     RequestedResponse,
 )
@@ -173,12 +172,12 @@ class JobManager(SyncManager):
         subscriber: Any = None,
         requested_response: str | None = RequestedResponse.raw.value,
     ) -> tuple[str, str, Any, JobStatus, dict[str, str] | None]:
-        processor = self.get_processor(process_id)
-        options = processor.metadata.get("jobControlOptions", [])
-        if execution_mode != RequestedProcessExecutionMode.respond_async or \
-                ProcessExecutionMode.async_execute.value not in options:
+        if execution_mode != RequestedProcessExecutionMode.respond_async:
             return super().execute_process(process_id, data_dict, execution_mode,
                                            requested_outputs, subscriber, requested_response)
+        # Every process may run as a job: pygeoapi describes each with async-execute as soon
+        # as the manager is asynchronous, whatever its metadata says.
+        processor = self.get_processor(process_id)
         check = getattr(processor, "check_inputs", None)
         if check is not None:
             check(data_dict)
