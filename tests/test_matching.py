@@ -49,7 +49,9 @@ INSERT INTO rigenera.calls (title, funder, funding_source, themes, eligible_bene
  ('Scaduto da tempo', 'Regione', 'regional', '{culture}', '{comune}', NULL, '2024-01-01',
   '2024-12-31', 10000000, 1000000, 'test-matching', 'c13'),
  ('Troppo tardi', 'Regione', 'regional', '{culture}', '{comune}', NULL, '2028-01-01',
-  '2028-06-30', 10000000, 1000000, 'test-matching', 'c14');
+  '2028-06-30', 10000000, 1000000, 'test-matching', 'c14'),
+ ('Dotazione piccola', 'Comune', 'municipal', '{culture}', '{comune}', NULL, NULL,
+  '2026-10-01', 700000, NULL, 'test-matching', 'c15');
 INSERT INTO rigenera.needs (istat_code, title, category, applicant, priority, status,
                             estimated_cost_eur, needed_by, referent_id, source) VALUES
  (%(milano)s, 'Biblioteca di quartiere', 'culture', 'comune', 2, 'open', 800000,
@@ -60,6 +62,8 @@ INSERT INTO rigenera.needs (istat_code, title, category, applicant, priority, st
  (%(milano)s, 'Teatro chiuso', 'culture', 'comune', 1, 'closed', 100000, NULL, NULL,
   'test-matching'),
  (%(sesto)s, 'Centro civico', 'community', 'comune', 3, 'open', 200000, NULL, NULL,
+  'test-matching'),
+ (%(milano)s, 'Mostra passata', 'culture', 'comune', 2, 'matched', 50000, '2026-01-31', NULL,
   'test-matching');
 SELECT count(*) FROM rigenera.needs WHERE source = 'test-matching'
 """
@@ -68,12 +72,12 @@ SELECT count(*) FROM rigenera.needs WHERE source = 'test-matching'
 @pytest.fixture(scope="module")
 def ids(db):
     (n,) = query(db, SETUP_SQL, {"milano": MILANO, "sesto": SESTO})[0]
-    assert n == 4
+    assert n == 5
     calls = dict(query(db, "SELECT source_id, id FROM rigenera.calls WHERE source = 'test-matching'"))
     needs = dict(query(db, "SELECT title, id FROM rigenera.needs WHERE source = 'test-matching'"))
     return {**calls, "library": needs["Biblioteca di quartiere"],
             "housing": needs["Alloggi temporanei"], "theatre": needs["Teatro chiuso"],
-            "civic": needs["Centro civico"]}
+            "civic": needs["Centro civico"], "past": needs["Mostra passata"]}
 
 
 def matches(api, need, **params):
@@ -120,15 +124,17 @@ def test_a_need_gets_its_calls_ranked_with_reasons(api, ids):
 
 def test_near_misses_say_why_not(api, ids):
     doc = matches(api, ids["library"], near_misses="true")
-    # One criterion failed, full coverage by closing date; then the partial coverage (c7);
-    # then two criteria failed (c11). Three failed (c12) and long expired (c13): absent.
-    assert by_call(doc["near_misses"], ids) == ["c5", "c10", "c8", "c9", "c6", "c14", "c7",
-                                                "c11"]
+    # One criterion failed, full coverage by closing date; then partial coverage (c15 87.5 %,
+    # c7 62.5 %); then two criteria failed (c11). Three failed (c12) and long expired (c13):
+    # absent.
+    assert by_call(doc["near_misses"], ids) == ["c5", "c10", "c8", "c9", "c6", "c14", "c15",
+                                                "c7", "c11"]
     near = {n: e for n, e in zip(by_call(doc["near_misses"], ids), doc["near_misses"],
                                  strict=True)}
     assert {n: codes(e, "why_not") for n, e in near.items()} == {
         "c5": {"deadline": "expired"}, "c6": {"deadline": "not_yet_open"},
         "c14": {"deadline": "too_late"}, "c7": {"amount": "over_max_grant"},
+        "c15": {"amount": "over_budget"},
         "c8": {"comune": "comune_not_eligible"}, "c9": {"beneficiary": "beneficiary_not_eligible"},
         "c10": {"theme": "theme_mismatch"},
         "c11": {"theme": "theme_mismatch", "comune": "comune_not_eligible"}}
@@ -140,7 +146,11 @@ def test_near_misses_say_why_not(api, ids):
     assert over["over_by_eur"] == 300000.0
     assert "supera di 300.000,00 € il massimo di 500.000,00 €" in over["it"]
     assert "exceeds the maximum of EUR 500,000.00 by EUR 300,000.00" in over["en"]
-    assert near["c7"]["coverage_pct"] == 62.5
+    assert near["c7"]["coverage_pct"] == 62.5 and near["c15"]["coverage_pct"] == 87.5
+    budget = near["c15"]["why_not"][0]
+    assert budget["over_by_eur"] == 100000.0
+    assert budget["en"] == ("Over the call's budget: the estimated cost EUR 800,000.00 exceeds "
+                            "the budget of EUR 700,000.00 by EUR 100,000.00")
     assert near["c6"]["why_not"][0]["opens_on"] == "2026-09-01"
     assert near["c6"]["why_not"][0]["days_to_open"] == 78
     assert "31/12/2027" in near["c14"]["why_not"][0]["it"]
@@ -170,8 +180,19 @@ def test_unknown_cost_and_any_status_by_id(api, ids):
     assert doc["matches"][0]["amount_checked"] is False
     closed = matches(api, ids["theatre"])
     assert closed["need"]["status"] == "closed"
-    # Its cost (100,000) is within c7's maximum grant (500,000), closing on 2026-10-15.
-    assert by_call(closed["matches"], ids) == ["c2", "c1", "c7", "c3", "c4"]
+    # Its cost (100,000) is within c15's budget (700,000, closing on 2026-10-01) and c7's
+    # maximum grant (500,000, closing on 2026-10-15).
+    assert by_call(closed["matches"], ids) == ["c2", "c1", "c15", "c7", "c3", "c4"]
+
+
+def test_a_need_whose_date_has_passed(api, ids):
+    doc = matches(api, ids["past"])
+    assert doc["matches"] == []
+    near = {e["call"]["id"]: e for e in doc["near_misses"]}
+    (late,) = near[ids["c1"]]["why_not"]
+    assert late["code"] == "too_late"
+    assert late["it"] == ("Troppo tardi: la data entro cui serve il bisogno (31/01/2026) è già "
+                          "passata")
 
 
 def test_a_comune_gets_all_its_open_needs_by_priority(api, ids):
