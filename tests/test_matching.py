@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import MILANO, SESTO, query
+from rigenera.matching.http import ComuneMatches, NeedMatches
 
 AS_OF = "2026-06-15"
 SETUP_SQL = """
@@ -211,6 +212,15 @@ def test_a_comune_gets_all_its_open_needs_by_priority(api, ids):
     # A comune without needs: an empty list, not a 404.
     empty = api.get("/api/comuni/015002/matches").json()
     assert empty["needs"] == [] and empty["open_needs"] == 0
+
+
+def test_answers_are_what_the_openapi_document_says(api, ids):
+    NeedMatches.model_validate(matches(api, ids["library"]))
+    NeedMatches.model_validate(matches(api, ids["housing"], near_misses="false"))
+    ComuneMatches.model_validate(api.get(f"/api/comuni/{MILANO}/matches").json())
+    schema = api.get("/api/openapi.json").json()
+    ok = schema["paths"]["/api/needs/{id}/matches"]["get"]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"]["$ref"].endswith("/NeedMatches")
 
 
 def test_no_personal_data(api, ids):

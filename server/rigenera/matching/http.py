@@ -9,7 +9,7 @@ checked here so that a bad one is a 400 naming it (``as_of``, ``near_misses``, `
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -22,11 +22,89 @@ from rigenera.routes import docs
 router = APIRouter(prefix="/api", tags=["matching"])
 
 
-class Matches(BaseModel):
-    """A need (or a comune's open needs) with its matching calls and near misses."""
+class Reason(BaseModel):
+    """Why a call fits a need on one criterion, or why not (`code`), in both languages."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow")  # closed_on, opens_on, days_to_open, over_by_eur
+    criterion: Literal["theme", "beneficiary", "comune", "deadline", "amount"]
+    code: str
+    it: str
+    en: str
+
+
+class Call(BaseModel):
+    id: int
+    title: str
+    funder: str
+    funding_source: str
+    programme_code: str | None
+    themes: list[str]
+    eligible_beneficiaries: list[str]
+    eligible_istat_codes: list[str] | None
+    opens_on: str | None
+    closes_on: str | None
+    budget_eur: float | None
+    max_grant_eur: float | None
+    url: str | None
+
+
+class Candidate(BaseModel):
+    """A call for a need: its rank in its list, the criteria it meets and fails."""
+
+    rank: int
+    call: Call
+    criteria_met: int
+    criteria_total: int
+    amount_checked: bool
+    coverage_pct: float | None
+    days_left: int | None
+    reasons: list[Reason]
+    why_not: list[Reason]
+
+
+class Need(BaseModel):
+    model_config = ConfigDict(extra="allow")  # category_label, applicant_label
+    id: int
+    istat_code: str
+    comune: str
+    title: str
+    description: str | None
+    category: str
+    applicant: str
+    priority: int
+    status: str
+    estimated_cost_eur: float | None
+    needed_by: str | None
+
+
+class NeedEntry(BaseModel):
+    need: Need
+    matches: list[Candidate]
+    near_misses: list[Candidate] | None = None
+
+
+class Ranking(BaseModel):
+    it: str
+    en: str
+
+
+class NeedMatches(NeedEntry):
+    """One need with the calls that fit it and, when asked, the near misses."""
+
     as_of: str
+    ranking: Ranking
+
+
+class ComuneMatches(BaseModel):
+    """Every open need of a comune, by priority, each with its calls."""
+
+    as_of: str
+    istat_code: str
+    comune: str
+    open_needs: int
+    needs_with_matches: int
+    needs: list[NeedEntry]
+    ranking: Ranking
 
 
 _AS_OF = Query(None, description="Data di riferimento AAAA-MM-GG (oggi) / reference date")
@@ -47,7 +125,7 @@ def _pool(request: Request) -> Any:
 
 
 @router.get("/needs/{id}/matches", response_model=None,
-            responses={200: {"model": Matches}, **docs.errors(400, 404)})
+            responses={200: {"model": NeedMatches}, **docs.errors(400, 404)})
 async def need_matches(request: Request, id: str, as_of: str | None = _AS_OF,
                        near_misses: str | None = _NEAR) -> Response:
     """The calls that fit one need (of any status), ranked, with their reasons; and the
@@ -66,7 +144,7 @@ async def need_matches(request: Request, id: str, as_of: str | None = _AS_OF,
 
 
 @router.get("/comuni/{istat_code}/matches", response_model=None,
-            responses={200: {"model": Matches}, **docs.errors(400, 404)})
+            responses={200: {"model": ComuneMatches}, **docs.errors(400, 404)})
 async def comune_matches(request: Request, istat_code: str, as_of: str | None = _AS_OF,
                          near_misses: str | None = _NEAR) -> Response:
     """Every open need of a comune (by priority, 1 first) with the calls that fit it."""
