@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from rigenera.errors import exception_document
+from rigenera.ogc.params import query_int
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -34,6 +35,14 @@ def job_routes(api: Any, endpoint: Callable[..., Endpoint]) -> list[Route]:
     from pygeoapi.process.base import JobNotFoundError
 
     get_job = endpoint(processes_api.get_jobs, "job_id")
+    list_jobs = endpoint(processes_api.get_jobs)
+
+    async def jobs(request: Request) -> Response:
+        """pygeoapi's job list, after checking offset and limit fit a bigint (a larger
+        offset reached PostgreSQL: a 500); pygeoapi's own checks do the rest."""
+        query_int(request.query_params, "offset", 0)
+        query_int(request.query_params, "limit", 0)
+        return await list_jobs(request)
 
     async def job(request: Request) -> Response:
         """A job's status; DELETE dismisses it (its row and results go)."""
@@ -67,7 +76,7 @@ def job_routes(api: Any, endpoint: Callable[..., Endpoint]) -> list[Route]:
                                       "results not ready yet")
         return Response(row["output"], media_type=row["mimetype"])
 
-    return [Route("/jobs", endpoint(processes_api.get_jobs)),
+    return [Route("/jobs", jobs),
             Route("/jobs/{job_id}", job, methods=["GET", "DELETE"]),
             Route("/jobs/{job_id}/results", results)]
 
