@@ -143,6 +143,8 @@ def test_jobs_are_listed_newest_first_and_dismissed(api):
     assert api.delete(f"/ogc/jobs/{first}").status_code == 404
     assert api.get(f"/ogc/jobs/{second}").status_code == 200
     assert api.get("/ogc/jobs", params={"f": "html"}).status_code == 200
+    page = api.get(f"/ogc/jobs/{second}", params={"f": "html"})
+    assert page.status_code == 200 and second in page.text
     for name, value in (("offset", "52798450645980400109618905219072"), ("offset", "-1"),
                         ("limit", "x"), ("limit", "0")):
         r = api.get("/ogc/jobs", params={name: value})

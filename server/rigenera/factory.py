@@ -94,7 +94,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
             yield
         finally:
             auth.close()
-            await asyncio.to_thread(ogc_api.manager.close)  # process jobs (processes/manager.py)
+            if hasattr(ogc_api.manager, "close"):  # process jobs (processes/manager.py)
+                await asyncio.to_thread(ogc_api.manager.close)
             await asyncio.to_thread(import_jobs.close)  # background imports: see jobs.py
             await app.state.pools.close()
 
