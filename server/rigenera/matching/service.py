@@ -148,8 +148,8 @@ def _reason(criterion: str, code: str, it: str, en: str, **extra: Any) -> dict[s
     return {"criterion": criterion, "code": code, "it": it, "en": en, **extra}
 
 
-def _theme(r: Row, need: Row) -> dict[str, Any]:
-    cat = label("needs", "category", need["category"])
+def _theme(r: Row) -> dict[str, Any]:
+    cat = label("needs", "category", r["category"])
     if not r["theme_ok"]:
         themes_it = ", ".join(label("needs", "category", t)["it"] for t in r["themes"])
         themes_en = ", ".join(label("needs", "category", t)["en"] for t in r["themes"])
@@ -163,8 +163,8 @@ def _theme(r: Row, need: Row) -> dict[str, Any]:
                    f"Eligible theme: {cat['en']}")
 
 
-def _beneficiary(r: Row, need: Row) -> dict[str, Any]:
-    who = label("needs", "applicant", need["applicant"])
+def _beneficiary(r: Row) -> dict[str, Any]:
+    who = label("needs", "applicant", r["applicant"])
     if r["beneficiary_ok"]:
         return _reason("beneficiary", "beneficiary_eligible",
                        f"Beneficiario ammesso: {who['it']}", f"Eligible beneficiary: {who['en']}")
@@ -173,8 +173,8 @@ def _beneficiary(r: Row, need: Row) -> dict[str, Any]:
                    f"Not eligible: {who['en']} is not among the call's beneficiaries")
 
 
-def _comune(r: Row, need: Row) -> dict[str, Any]:
-    name = need["comune"]
+def _comune(r: Row) -> dict[str, Any]:
+    name = r["comune"]
     if not r["comune_ok"]:
         return _reason("comune", "comune_not_eligible",
                        f"Comune non ammesso: {name} non è tra i comuni del bando",
@@ -186,13 +186,13 @@ def _comune(r: Row, need: Row) -> dict[str, Any]:
                    f"Eligible comune: {name}")
 
 
-def _deadline(r: Row, need: Row, as_of: dt.date) -> dict[str, Any]:
+def _deadline(r: Row, as_of: dt.date) -> dict[str, Any]:
     code, opens, closes = r["deadline_code"], r["opens_on"], r["closes_on"]
     if code == "expired":
         return _reason("deadline", "expired", f"Scaduto: chiuso il {date_it(closes)}",
                        f"Expired: closed on {closes.isoformat()}", closed_on=closes.isoformat())
     if code == "too_late":
-        by = need["needed_by"]
+        by = r["needed_by"]
         if opens is not None and opens > as_of:
             return _reason("deadline", "too_late",
                            f"Troppo tardi: apre il {date_it(opens)}, dopo la data entro cui "
@@ -217,8 +217,8 @@ def _deadline(r: Row, need: Row, as_of: dt.date) -> dict[str, Any]:
                    f"Open: closes on {closes.isoformat()} (in {days} days)", days_left=days)
 
 
-def _amount(r: Row, need: Row) -> dict[str, Any]:
-    cost, code = need["estimated_cost_eur"], r["amount_code"]
+def _amount(r: Row) -> dict[str, Any]:
+    cost, code = r["estimated_cost_eur"], r["amount_code"]
     over = r["over_by_eur"]
     if code == "over_max_grant":
         grant = r["max_grant_eur"]
@@ -282,8 +282,7 @@ def _call(r: Row) -> dict[str, Any]:
 
 
 def _candidate(r: Row, as_of: dt.date) -> dict[str, Any]:
-    reasons = [_theme(r, r), _beneficiary(r, r), _comune(r, r), _deadline(r, r, as_of),
-               _amount(r, r)]
+    reasons = [_theme(r), _beneficiary(r), _comune(r), _deadline(r, as_of), _amount(r)]
     failed = {"theme": not r["theme_ok"], "beneficiary": not r["beneficiary_ok"],
               "comune": not r["comune_ok"], "deadline": r["deadline_code"] is not None,
               "amount": r["amount_code"] is not None}
