@@ -207,6 +207,10 @@ def test_a_comune_gets_all_its_open_needs_by_priority(api, ids):
     single = matches(api, ids["library"])
     assert doc["needs"][1]["matches"] == single["matches"]
     assert doc["needs"][1]["near_misses"] == single["near_misses"]
+    # Per call, the needs it fits: c3 (no theme limit) both, then by closing date.
+    assert [(c["id"], c["need_ids"]) for c in doc["calls"]] == [
+        (ids["c3"], [ids["housing"], ids["library"]]), (ids["c4"], [ids["library"]]),
+        (ids["c2"], [ids["library"]]), (ids["c1"], [ids["library"]])]
     sesto = api.get(f"/api/comuni/{SESTO}/matches", params={"as_of": AS_OF}).json()
     assert [e["need"]["id"] for e in sesto["needs"]] == [ids["civic"]]
     # A comune without needs: an empty list, not a 404.

@@ -95,6 +95,15 @@ class NeedMatches(NeedEntry):
     ranking: Ranking
 
 
+class CallNeeds(BaseModel):
+    """A call and the comune's open needs it fits."""
+
+    id: int
+    title: str
+    closes_on: str | None
+    need_ids: list[int]
+
+
 class ComuneMatches(BaseModel):
     """Every open need of a comune, by priority, each with its calls."""
 
@@ -104,6 +113,7 @@ class ComuneMatches(BaseModel):
     open_needs: int
     needs_with_matches: int
     needs: list[NeedEntry]
+    calls: list[CallNeeds]
     ranking: Ranking
 
 

@@ -333,8 +333,22 @@ def comune_document(rows: Sequence[Row], istat_code: str, name: str, as_of: dt.d
         "as_of": as_of.isoformat(), "istat_code": istat_code, "comune": name,
         "open_needs": len(entries),
         "needs_with_matches": sum(1 for e in entries if e["matches"]),
-        "needs": entries, "ranking": RANKING,
+        "needs": entries, "calls": calls_summary(entries), "ranking": RANKING,
     }
+
+
+def calls_summary(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The calls that fit at least one of the comune's open needs, those serving the most
+    needs first (then the nearest closing date, the id): where one application helps most."""
+    calls: dict[int, dict[str, Any]] = {}
+    for entry in entries:
+        for m in entry["matches"]:
+            c = m["call"]
+            item = calls.setdefault(c["id"], {"id": c["id"], "title": c["title"],
+                                              "closes_on": c["closes_on"], "need_ids": []})
+            item["need_ids"].append(entry["need"]["id"])
+    return sorted(calls.values(), key=lambda c: (-len(c["need_ids"]),
+                                                 c["closes_on"] or "9999-12-31", c["id"]))
 
 
 def json_default(value: object) -> object:
