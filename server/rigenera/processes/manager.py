@@ -28,10 +28,12 @@ callback conformance class.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import datetime as dt
 import json
 import logging
 import threading
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from pygeoapi.process.base import BaseProcessor, JobNotFoundError, ProcessorExecuteError
@@ -96,12 +98,23 @@ def as_document(mime_type: str, outputs: Any) -> dict[str, Any]:
     return {"outputs": [outputs]}
 
 
+def _json_value(value: object) -> object:
+    """What pygeoapi's serialiser also accepts: Decimal (exact up to 15 digits: our
+    numeric(14, 2) amounts) and dates."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
 def as_bytes(outputs: Any) -> bytes:
+    """A job's output as stored: bytes as produced, an object as JSON."""
     if isinstance(outputs, bytes):
         return outputs
     if isinstance(outputs, str):
         return outputs.encode()
-    return json.dumps(outputs, ensure_ascii=False).encode()
+    return json.dumps(outputs, ensure_ascii=False, default=_json_value).encode()
 
 
 def exception_of(exc: BaseException, process_id: str) -> tuple[int, dict[str, Any]]:
