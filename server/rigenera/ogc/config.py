@@ -23,9 +23,13 @@ from rigenera.settings import Settings
 
 PROVIDER = "rigenera.ogc.provider.RigeneraPostgreSQLProvider"
 TILE_PROVIDER = "rigenera.ogc.provider.RigeneraMVTProvider"
-# OGC API Processes: synchronous execution, no job store (rigenera/processes/manager.py).
-PROCESS_MANAGER = "rigenera.processes.manager.SyncManager"
+# OGC API Processes: synchronous by default, asynchronous jobs stored in PostgreSQL
+# (rigenera/processes/manager.py, migration 0018).
+PROCESS_MANAGER = "rigenera.processes.manager.JobManager"
 NEAR_TRANSIT_PROCESSOR = "rigenera.processes.near_transit.SitesNearTransitProcessor"
+# Matching needs to funding calls (issue 11, rigenera/matching).
+MATCH_CALLS_ID = "match-calls"
+MATCH_CALLS_PROCESSOR = "rigenera.matching.process.MatchCallsProcessor"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # The metropolitan city's bounding box: the extent of an empty collection.
 METRO_BBOX = [8.70, 45.16, 9.56, 45.65]
@@ -108,7 +112,9 @@ def _resource(c: Collection, db: dict[str, Any], bbox: list[float]) -> dict[str,
 def _processes(dsn: str) -> dict[str, dict[str, Any]]:
     """Process resources: pygeoapi loads the processor by dotted path with this definition."""
     return {PROCESS_ID: {"type": "process",
-                         "processor": {"name": NEAR_TRANSIT_PROCESSOR, "data": dsn}}}
+                         "processor": {"name": NEAR_TRANSIT_PROCESSOR, "data": dsn}},
+            MATCH_CALLS_ID: {"type": "process",
+                             "processor": {"name": MATCH_CALLS_PROCESSOR, "data": dsn}}}
 
 
 def build_config(settings: Settings, dsn: str, extents: dict[str, list[float]]) -> dict[str, Any]:
@@ -135,8 +141,8 @@ def build_config(settings: Settings, dsn: str, extents: dict[str, list[float]]) 
                 "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                 "attribution": "&copy; OpenStreetMap contributors",
             },
-            # Dummy-like: synchronous only, so pygeoapi advertises no /jobs.
-            "manager": {"name": PROCESS_MANAGER, "connection": None, "output_dir": None},
+            # Jobs in rigenera.process_jobs: pygeoapi advertises /jobs (is_async).
+            "manager": {"name": PROCESS_MANAGER, "connection": dsn, "output_dir": None},
         },
         "logging": {"level": settings.log_level.upper()},
         "metadata": {

@@ -29,6 +29,7 @@ from rigenera import __version__
 from rigenera.catalogue import COLLECTIONS
 from rigenera.editing.model import EDITABLE, GEOMETRY_REQUIRED, GEOMETRY_TYPES, EditableCollection
 from rigenera.ogc.crs import SUPPORTED_CRS
+from rigenera.ogc.jobs import JOB_CREATED, PREFER, job_paths
 from rigenera.settings import Settings
 
 OPENAPI_VERSION = "3.0.3"
@@ -305,13 +306,14 @@ def _process_paths(config: dict[str, Any]) -> dict[str, Any]:
             ["processes"], [_param("f"), *cached],
             _responses({"200": _resp("Process")}, "400", "404", cached=True))}
         paths[f"/processes/{pid}/execution"] = {"post": _op(
-            f"execute{_camel(pid.replace('-', '_'))}", f"{title}: run (synchronously)",
-            ["processes"], [],
+            f"execute{_camel(pid.replace('-', '_'))}", f"{title}: run",
+            ["processes"], [PREFER],
             _responses({"200": {
                 "description": "The output itself (GeoJSON), or with `response: document` "
                                "{\"outputs\": {...}}.",
                 "content": {GEOJSON: {"schema": _ref("schemas", "featureCollectionGeoJSON")},
-                            "application/json": {"schema": {"type": "object"}}}}},
+                            "application/json": {"schema": {"type": "object"}}}},
+                "201": JOB_CREATED},
                 "400", "404", "413"),
             requestBody={"required": True, "content": {"application/json": {
                 "schema": body_schema, "example": meta.get("example", {"inputs": {}})}}})}
@@ -329,6 +331,7 @@ def build_openapi(generated: dict[str, Any], config: dict[str, Any],
     for c in COLLECTIONS:
         paths.update(_collection_paths(c, generated))
     paths.update(_process_paths(config))
+    paths.update(job_paths(components))  # asynchronous jobs (ogc/jobs.py)
     tags = [t for t in generated.get("tags", [])
             if t.get("name") == "server" or t.get("name") in {c.id for c in COLLECTIONS}]
     tags += [{"name": "tiles"}, {"name": "processes"}]
