@@ -118,6 +118,9 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.include_router(projects.router)
     app.include_router(exports.router)
     app.include_router(imports.router)
+    from rigenera.routes import reports as report_routes  # issue 11, reports
+
+    app.include_router(report_routes.router)
     app.mount("/ogc", build_ogc_app(ogc_api, fast, tiles, WriteHandlers(editing, auth)),
               name="ogc")
     if fast is not None:
