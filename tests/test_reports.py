@@ -43,7 +43,8 @@ SELECTED = """SELECT p.id FROM rigenera.projects p
         WHERE istat_code = ANY(%(comuni)s::text[])))"""
 EXPECTED = f"""WITH s AS ({SELECTED})
 SELECT (SELECT count(*) FROM s) AS projects,
-  (SELECT coalesce(sum(total_cost_eur), 0) FROM rigenera.projects WHERE id IN (SELECT id FROM s)) AS total_cost_eur,
+  (SELECT coalesce(sum(total_cost_eur), 0) FROM rigenera.projects WHERE id IN (SELECT id FROM s))
+    AS total_cost_eur,
   (SELECT coalesce(sum(amount_eur), 0) FROM rigenera.funding_lines WHERE project_id IN (SELECT id FROM s))
     AS requested_eur,
   (SELECT coalesce(sum(amount_eur), 0) FROM rigenera.funding_lines WHERE status = 'granted'
@@ -93,8 +94,8 @@ INSERT INTO rigenera.projects (id, title, status, start_date, total_cost_eur, ho
 VALUES (9001, 'Tre comuni', 'works', '2023-01-15', 1000000.01, 7, 1000.01, 10.00, 'test', 'three',
         rigenera.comune_point(ARRAY['015146', '015209', '015077']));
 INSERT INTO rigenera.project_comuni VALUES (9001, '015146'), (9001, '015209'), (9001, '015077');
-INSERT INTO rigenera.funding_lines (id, project_id, funding_source, programme_code, status, amount_eur, source,
-    source_id)
+INSERT INTO rigenera.funding_lines (id, project_id, funding_source, programme_code, status, amount_eur,
+    source, source_id)
 VALUES (9101, 9001, 'pnrr', 'M5C2I2.01.00', 'granted', 900000.02, 'test', 'three-pnrr'),
        (9102, 9001, 'municipal', NULL, 'granted', 100000.01, 'test', 'three-cofin'),
        (9103, 9001, 'pnrr', 'M2C2I4.02.00', 'not_granted', 55.55, 'test', 'three-other');
@@ -265,7 +266,8 @@ def test_json_over_http(rapi: httpx.Client, rdb: str) -> None:
     for name in ("total_cost_eur", "granted_eur", "requested_eur", "spent_eur"):
         assert sum(Decimal(str(g[name])) for g in groups) == exp[name] == Decimal(str(doc["totals"][name]))
     assert [t["name"] for t in doc["tables"]] == ["by_comune", "funding_by_source", "assignments_by_year"]
-    assert len([g for g in groups if g["istat_code"]]) == query(rdb, "SELECT count(*) FROM rigenera.comuni")[0][0]
+    n_comuni = query(rdb, "SELECT count(*) FROM rigenera.comuni")[0][0]
+    assert len([g for g in groups if g["istat_code"]]) == n_comuni
 
 
 def test_csv_zip_over_http(rapi: httpx.Client, rdb: str) -> None:

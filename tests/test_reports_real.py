@@ -116,7 +116,7 @@ def test_applications_per_comune_and_their_status(real: str, all1: list[dict[str
     for cup, r in apps.items():
         if r["Ammesso/Non ammesso"].strip() == "No" and cup not in funded:
             not_admitted[r["Codice_ISTAT_Comune"]] += 1
-    for code, n in not_admitted.items():
+    for code in not_admitted:
         assert by[code]["not_granted_eur"] > 0, code
 
 

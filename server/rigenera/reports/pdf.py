@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 import shapely
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.collections import PolyCollection
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from rigenera.domains import DOMAINS
@@ -87,7 +88,7 @@ def _page(pdf: PdfPages, draw: Callable[[Figure], None], footer: str) -> None:
     try:
         draw(fig)
         fig.text(0.5, 0.015, footer, ha="center", fontsize=7, color="#666666")
-        pdf.savefig(fig)
+        pdf.savefig(fig)  # type: ignore[no-untyped-call]
     finally:
         plt.close(fig)
 
@@ -103,7 +104,9 @@ def _label_column(t: Table) -> Column:
 def _shown(t: Table, label: Column) -> list[Column]:
     """The columns worth a place on paper: not the label, not the codes the label names,
     not empty or all-zero ones."""
-    hidden = {label.name, "group", "comune"} | ({"funding_source"} if label.name == "funding_source_label" else set())
+    hidden = {label.name, "group", "comune"}
+    if label.name == "funding_source_label":
+        hidden.add("funding_source")
     rows = [*t.rows, *([t.totals] if t.totals else [])]
     return [c for c in t.columns if c.name not in hidden
             and any(r.get(c.name) not in (None, 0, "", Decimal(0)) for r in rows)]
@@ -151,10 +154,10 @@ def _table_pages(pdf: PdfPages, t: Table, lang: str, footer: str) -> None:
                         cell.get_text().set_wrap(True)
                         cell.set_height(cell.get_height() * 2.2)
                     elif t.totals is not None and part[i - 1] is t.totals:
-                        cell.get_text().set_weight("bold")
+                        cell.get_text().set_fontweight("bold")
                         cell.set_facecolor("#EEF3F8")
                     if j == 0 and i > 0:
-                        cell.get_text().set_ha("left")
+                        cell.get_text().set_horizontalalignment("left")
             _page(pdf, draw, footer)
 
 
@@ -272,11 +275,11 @@ def _map(fig: Figure, report: Report, data: MapData, lang: str) -> None:
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
                   title="Stato" if lang == "it" else "Status", frameon=False)
-    x0, x1 = ax.get_xlim()
+    x0, _ = ax.get_xlim()
     y0, _ = ax.get_ylim()
     ax.plot([x0 + 2000, x0 + 12000], [y0 + 1500, y0 + 1500], color="black", lw=2)
     ax.text(x0 + 7000, y0 + 2200, "10 km", ha="center", fontsize=7)
-    sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, top / 1e6))
+    sm = plt.cm.ScalarMappable(cmap=cmap, norm=Normalize(0, top / 1e6))
     cax = fig.add_axes((0.78, 0.12, 0.015, 0.3))
     fig.colorbar(sm, cax=cax).set_label(tx["granted_comune"].replace("(€)", "(M€)"), fontsize=7)
     cax.tick_params(labelsize=6)
@@ -296,5 +299,5 @@ def write_pdf(report: Report, path: Path, lang: str, data: MapData) -> int:
         _page(pdf, lambda fig: _map(fig, report, data, lang), footer)
         for t in report.tables:
             _table_pages(pdf, t, lang, footer)
-        pages = pdf.get_pagecount()
+        pages = int(pdf.get_pagecount())
     return pages

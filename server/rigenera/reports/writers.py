@@ -3,7 +3,8 @@ XLSX (one formatted sheet per table) or GeoPackage (layers + every table).
 
 Generic over the tables: a table added by another room (evaluation) reaches every format
 without a change here. Money stays Decimal up to the writer: JSON numbers whose text is the
-Decimal's (read them with parse_float=Decimal), CSV the same text, XLSX/GeoPackage numbers (REAL) of 2 decimals.
+Decimal's (read them with parse_float=Decimal), CSV the same text, XLSX/GeoPackage
+numbers (REAL) of 2 decimals.
 """
 
 from __future__ import annotations
@@ -195,4 +196,5 @@ def write_gpkg(report: Report, path: Path, lang: str, layers: list[tuple[str, An
     for t in report.tables:
         pyogrio.write_arrow(_arrow_table(t), path, layer=t.name, driver="GPKG",
                             append=path.exists(),
-                            layer_options={"DESCRIPTION": t.title(lang), "ASPATIAL_VARIANT": "GPKG_ATTRIBUTES"})
+                            layer_options={"DESCRIPTION": t.title(lang),
+                                           "ASPATIAL_VARIANT": "GPKG_ATTRIBUTES"})
