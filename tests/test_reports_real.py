@@ -164,9 +164,11 @@ def test_yearly_assignments_add_up_to_the_grant(real: str, all3: list[dict[str, 
 
 def test_comuni_carry_the_ivsm(real: str, all1: list[dict[str, str]], all3: list[dict[str, str]],
                                shared_data: Path, tmp_path: Path) -> None:
-    # comuni.ivsm is numeric(9,6): the files' 8 decimals rounded half up to 6
+    # all. 1 gives 8 decimals, all. 3 the same rounded to 2: the finer one, rounded half up to
+    # comuni.ivsm's numeric(9,6)
     want = {r["Codice_ISTAT_Comune"]: Decimal(r["IVSM (2018)"]).quantize(Decimal("0.000001"), ROUND_HALF_UP)
-            for r in [*all1, *all3] if r["IVSM (2018)"].strip()}
+            for r in [*all3, *all1] if r["IVSM (2018)"].strip()}
+    assert want["015081"] == Decimal("99.400107")
     got = {str(c): (Decimal(str(v)), y) for c, v, y in query(
         real, "SELECT istat_code, ivsm, ivsm_year FROM rigenera.comuni WHERE ivsm IS NOT NULL")}
     assert got == {c: (v, 2018) for c, v in want.items()}

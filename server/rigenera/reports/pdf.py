@@ -93,6 +93,19 @@ def _page(pdf: PdfPages, draw: Callable[[Figure], None], footer: str) -> None:
         plt.close(fig)
 
 
+# The words of the filters on the cover (keys and the values that are words).
+WORDS = {"by": ("raggruppati per", "grouped by"), "programme_level": ("livello", "level"),
+         "comuni": ("comuni", "comuni"), "programme": ("programma", "programme"),
+         "status": ("stato", "status"), "comune": ("comune", "comune"),
+         "phase": ("fase", "phase"), "year": ("anno di avvio", "start year"),
+         "mission": ("missione", "mission"), "component": ("componente", "component"),
+         "investment": ("investimento", "investment"), "submeasure": ("sub-misura", "sub-measure")}
+
+
+def _word(key: str, lang: str) -> str:
+    return WORDS.get(key, (key, key))[1 if lang == "en" else 0]
+
+
 def _label_column(t: Table) -> Column:
     for name in ("group_label", "funding_source_label"):
         for c in t.columns:
@@ -139,7 +152,7 @@ def _table_pages(pdf: PdfPages, t: Table, lang: str, footer: str) -> None:
                     return
                 cells = [[str(r.get(label.name) or "")[:48]]
                          + [fmt_number(r.get(c.name), c.kind, lang) for c in chunk] for r in part]
-                headers = [textwrap.fill(x, 18) for x in [label.label(lang)] + [c.label(lang) for c in chunk]]
+                headers = [textwrap.fill(x, 18) for x in (label.label(lang), *(c.label(lang) for c in chunk))]
                 widths = [0.26] + [0.74 / max(len(chunk), 1)] * len(chunk)
                 tab = ax.table(cellText=cells, colLabels=headers, colWidths=widths, loc="upper center",
                                cellLoc="right", colLoc="center")
@@ -151,7 +164,6 @@ def _table_pages(pdf: PdfPages, t: Table, lang: str, footer: str) -> None:
                     if i == 0:
                         cell.set_facecolor(BLUE)
                         cell.get_text().set_color("white")
-                        cell.get_text().set_wrap(True)
                         cell.set_height(cell.get_height() * 2.2)
                     elif t.totals is not None and part[i - 1] is t.totals:
                         cell.get_text().set_fontweight("bold")
@@ -166,9 +178,12 @@ def _cover(fig: Figure, report: Report, lang: str) -> None:
     fig.text(0.06, 0.86, report.title_en if lang == "en" else report.title_it, fontsize=24,
              weight="bold", color=BLUE)
     fig.text(0.06, 0.80, f"{tx['generated']} {report.generated_at}", fontsize=11)
-    filters = "; ".join(f"{k}: {', '.join(v) if isinstance(v, list) else v}"
+    filters = "; ".join(f"{_word(k, lang)}: {', '.join(v) if isinstance(v, list) else _word(str(v), lang)}"
                         for k, v in report.filters.items())
-    fig.text(0.06, 0.75, f"{tx['filters']}: {filters or tx['all']}", fontsize=11, wrap=True)
+    # Text wrapped by textwrap, never by matplotlib's wrap=True (it lays out the text once
+    # per word: seconds per page).
+    fig.text(0.06, 0.75, textwrap.fill(f"{tx['filters']}: {filters or tx['all']}", 110), fontsize=11,
+             va="top")
     first = report.tables[0] if report.tables else None
     if first is not None and first.totals:
         t = first.totals
@@ -184,8 +199,9 @@ def _cover(fig: Figure, report: Report, lang: str) -> None:
     fig.text(0.06, 0.30, tx["notes"], fontsize=11, weight="bold", color=BLUE)
     y = 0.26
     for note in report.notes:
-        fig.text(0.06, y, note, fontsize=8, wrap=True)
-        y -= 0.05
+        text = textwrap.fill(note, 170)
+        fig.text(0.06, y, text, fontsize=8, va="top")
+        y -= 0.025 * (text.count("\n") + 1) + 0.01
 
 
 def _table(report: Report, prefix: str) -> Table | None:
@@ -284,7 +300,8 @@ def _map(fig: Figure, report: Report, data: MapData, lang: str) -> None:
     fig.colorbar(sm, cax=cax).set_label(tx["granted_comune"].replace("(€)", "(M€)"), fontsize=7)
     cax.tick_params(labelsize=6)
     if data.metro_area_projects:
-        fig.text(0.78, 0.07, f"+ {data.metro_area_projects} {tx['metro']}", fontsize=7, wrap=True)
+        fig.text(0.78, 0.07, textwrap.fill(f"+ {data.metro_area_projects} {tx['metro']}", 40),
+                 fontsize=7)
     fig.text(0.03, 0.03, "ETRS89 / UTM 32N (EPSG:32632) · ISTAT", fontsize=6, color="#666666")
 
 

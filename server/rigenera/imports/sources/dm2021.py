@@ -110,14 +110,21 @@ def _amount(path: Path, r: CsvRow, col: str, label: str, *, required: bool) -> D
 
 
 def _ivsm(path: Path, r: CsvRow) -> Decimal | None:
-    """The IVSM as comuni.ivsm stores it (numeric(9,6)): the files give up to 8 decimals
-    (98.43483183), rounded half up here to 6, far below the index's meaning."""
+    """The IVSM as the file gives it: all. 1 with 8 decimals (99.40010698), all. 3 rounded
+    to 2 (99.40); ``precise`` keeps the finer one, ``store_extras`` rounds to comuni.ivsm's
+    numeric(9,6)."""
     value = r.get("ivsm") or ""
     try:
-        d = parse_amount(value)
-        return None if d is None else d.quantize(IVSM_STEP, rounding=ROUND_HALF_UP)
+        return parse_amount(value)
     except ValueError:
         fail(path, f"line {r.row + 1}: IVSM (2018) {value!r} is not a non-negative number")
+
+
+def precise(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    """Of two spellings of one IVSM, the one with more decimals (the other its rounding)."""
+    if a is None or b is None:
+        return a if b is None else b
+    return a if -a.as_tuple().exponent >= -b.as_tuple().exponent else b  # type: ignore[operator]
 
 
 def _rows(path: Path, *, funded: bool) -> dict[str, DmProject]:
@@ -188,6 +195,8 @@ def read(directory: Path) -> tuple[dict[str, DmProject], list[Path]]:
             if cup in projects and projects[cup].requested != p.requested:
                 LOG.warning("%s: %s requested %s in all. 1, %s in all. 3; using all. 3",
                             all3.name, cup, projects[cup].requested, p.requested)
+            if cup in projects:
+                p.ivsm = precise(projects[cup].ivsm, p.ivsm)
             projects[cup] = p
     return projects, read_paths
 
@@ -227,16 +236,19 @@ def store_extras(cur: Any, directory: Path) -> tuple[int, int]:
             years.append(year)
             amounts.append(amount)
         if p.ivsm is not None:
-            if p.istat in ivsm and ivsm[p.istat] != p.ivsm:
-                LOG.warning("%s: IVSM of %s given as %s and %s; keeping the first", p.path.name,
-                            p.istat, ivsm[p.istat], p.ivsm)
-            ivsm.setdefault(p.istat, p.ivsm)
+            best = precise(ivsm.get(p.istat), p.ivsm)
+            assert best is not None
+            if p.istat in ivsm and round(ivsm[p.istat], 2) != round(p.ivsm, 2):
+                LOG.warning("%s: IVSM of %s given as %s and %s; keeping %s", p.path.name,
+                            p.istat, ivsm[p.istat], p.ivsm, best)
+            ivsm[p.istat] = best
     written = 0
     if ids:
         cur.execute(STORE_ASSIGNMENTS, {"ids": ids, "years": years, "amounts": amounts})
         written = cur.rowcount
     updated = 0
     if ivsm:
-        cur.execute(STORE_IVSM, {"codes": list(ivsm), "values": list(ivsm.values())})
+        values = [v.quantize(IVSM_STEP, rounding=ROUND_HALF_UP) for v in ivsm.values()]
+        cur.execute(STORE_IVSM, {"codes": list(ivsm), "values": values})
         updated = cur.rowcount
     return written, updated
