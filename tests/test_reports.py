@@ -343,3 +343,57 @@ def test_pdf_in_english_over_http(rapi: httpx.Client) -> None:
     r = rapi.get("/api/reports/projects", params={"format": "pdf", "lang": "en", "comuni": "015209"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     assert r.content[:5] == b"%PDF-"
+
+
+def test_cli_report(rdb: str, tmp_path: Path) -> None:
+    import os
+    import sys
+
+    rigenera = str(Path(sys.executable).parent / "rigenera")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RIGENERA_DATABASE_URL")}
+    env.update(DATABASE_URL=rdb, RIGENERA_STATE_DIR=str(tmp_path / "state"), RIGENERA_LOG_LEVEL="warning")
+    out = tmp_path / "anni.json"
+    done = subprocess.run([rigenera, "report", "--by", "year", "--programme", "M5C2", "--format", "json",
+                           "-o", str(out)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(out.read_text(), parse_float=Decimal)
+    assert doc["filters"] == {"by": "year", "programme": "M5C2"}
+    assert Decimal(str(doc["totals"]["granted_eur"])) == expected(rdb, programme="M5C2")["granted_eur"]
+    bad = subprocess.run([rigenera, "report", "--comuni", "123", "-o", str(tmp_path / "x.pdf")], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "comuni:" in bad.stderr and not (tmp_path / "x.pdf").exists()
+
+
+def test_any_table_reaches_every_format(rdb: str, tmp_path: Path) -> None:
+    """A table of another room (registered in PRODUCERS) is written by every writer."""
+    from openpyxl import load_workbook
+
+    from rigenera.reports import aggregate
+    from rigenera.reports.model import Column, Table
+
+    def produce(cur: Any, req: Any) -> list[Table]:
+        cur.execute("SELECT istat_code, name, population FROM rigenera.comuni ORDER BY 1 LIMIT 3")
+        rows = [{"istat_code": c, "name": n, "population": p, "share": Decimal("0.5")}
+                for c, n, p in cur.fetchall()]
+        return [Table("evaluation_test", "Valutazione", "Evaluation",
+                      [Column("istat_code", "Codice", "Code"), Column("name", "Comune", "Comune"),
+                       Column("population", "Abitanti", "Inhabitants", "int"),
+                       Column("share", "Quota", "Share", "share")], rows)]
+
+    aggregate.PRODUCERS.append(produce)
+    try:
+        files = {name: tmp_path / f"r.{fmt.extension}" for name, fmt in FORMATS.items()}
+        for name, path in files.items():
+            make_report(rdb, parse(by="status"), FORMATS[name], path)
+    finally:
+        aggregate.PRODUCERS.remove(produce)
+    doc = json.loads(files["json"].read_text())
+    assert doc["tables"][-1]["name"] == "evaluation_test" and len(doc["tables"][-1]["rows"]) == 3
+    assert "evaluation_test.csv" in zipfile.ZipFile(files["csv"]).namelist()
+    assert "evaluation_test" in load_workbook(files["xlsx"]).sheetnames
+    import pyogrio
+
+    assert "evaluation_test" in {n for n, _ in pyogrio.list_layers(files["gpkg"])}
+    text = subprocess.run(["pdftotext", str(files["pdf"]), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Valutazione" in text and "50,0 %" in text

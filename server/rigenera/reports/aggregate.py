@@ -21,6 +21,7 @@ counts from the whole selection.
 from __future__ import annotations
 
 import string
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from importlib import resources
@@ -33,6 +34,11 @@ from rigenera.reports.model import Column, Report, Table
 from rigenera.reports.request import ReportRequest, bad
 
 STATEMENT_TIMEOUT_MS = 300_000
+# Other rooms' tables (evaluation...): each producer gets the report's cursor (same
+# read-only snapshot) and request and returns Tables, appended after the aggregates, so
+# they reach every format. Register with PRODUCERS.append(fn).
+Producer = Callable[[Any, ReportRequest], list[Table]]
+PRODUCERS: list[Producer] = []
 
 
 def _sql(name: str) -> str:
@@ -282,6 +288,8 @@ def build_report(dsn: str, req: ReportRequest, *, extra_by: tuple[str, ...] = ()
             tables = [group_table(cur, req, by, names, totals)
                       for by in dict.fromkeys((req.by, *extra_by))]
             tables += [sources_table(cur, req), assignments_table(cur, req)]
+            for produce in PRODUCERS:
+                tables += produce(cur, req)
     finally:
         conn.close()
     return Report(
