@@ -256,7 +256,8 @@ def test_bad_input_names_the_field(rapi: httpx.Client, params: dict[str, str], f
 def test_json_over_http(rapi: httpx.Client, rdb: str) -> None:
     r = rapi.get("/api/reports/projects", params={"by": "comune"})
     assert r.status_code == 200
-    assert r.headers["content-type"].startswith("application/json")
+    assert r.headers["content-type"] == "application/json; charset=utf-8"
+    assert r.headers["content-disposition"].startswith('inline; filename="rigenera-report-comune-')
     doc = json.loads(r.text, parse_float=Decimal)
     assert doc["filters"] == {"by": "comune"}
     groups = doc["groups"]
@@ -339,10 +340,27 @@ def test_pdf_renders_with_a_map(tmp_path: Path, rdb: str) -> None:
     assert "Mappa dei progetti" in text and "Totale" in text and "Progetti per programma" in text
 
 
-def test_pdf_in_english_over_http(rapi: httpx.Client) -> None:
+def test_pdf_in_english_over_http(rapi: httpx.Client, tmp_path: Path) -> None:
     r = rapi.get("/api/reports/projects", params={"format": "pdf", "lang": "en", "comuni": "015209"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert r.headers["content-disposition"].startswith('attachment; filename="rigenera-report-comune-')
+    assert r.headers["content-disposition"].endswith('.pdf"')
     assert r.content[:5] == b"%PDF-"
+    (tmp_path / "en.pdf").write_bytes(r.content)
+    text = subprocess.run(["pdftotext", str(tmp_path / "en.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Map of the projects" in text and "Projects by comune" in text and "Sesto San Giovanni" in text
+    assert "Mappa" not in text
+
+
+@pytest.mark.parametrize(("fmt", "media"), [
+    ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ("gpkg", "application/geopackage+sqlite3")])
+def test_binary_formats_over_http(rapi: httpx.Client, fmt: str, media: str) -> None:
+    r = rapi.get("/api/reports/projects", params={"format": fmt, "by": "phase"})
+    assert r.status_code == 200 and r.headers["content-type"] == media
+    assert r.headers["content-disposition"].endswith(f'.{fmt}"')
+    assert r.content[:4] == (b"PK\x03\x04" if fmt == "xlsx" else b"SQLi")
 
 
 def test_cli_report(rdb: str, tmp_path: Path) -> None:
