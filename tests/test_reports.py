@@ -415,3 +415,17 @@ def test_any_table_reaches_every_format(rdb: str, tmp_path: Path) -> None:
     text = subprocess.run(["pdftotext", str(files["pdf"]), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "Valutazione" in text and "50,0 %" in text
+
+
+@pytest.mark.parametrize("by", ["comune", "programme", "phase"])
+def test_an_empty_selection_is_a_report_of_zeros(rdb: str, tmp_path: Path, by: str) -> None:
+    """No project of programme M9: every format is still written, with zero totals."""
+    req = parse(by=by, programme="M9")
+    for name, fmt in FORMATS.items():
+        result = make_report(rdb, req, fmt, tmp_path / f"empty.{fmt.extension}")
+        assert (tmp_path / f"empty.{fmt.extension}").stat().st_size > 0, name
+        if name == "pdf":
+            assert result.pages is not None and result.pages < 10
+    doc = json.loads((tmp_path / "empty.json").read_text(), parse_float=Decimal)
+    assert doc["totals"]["projects"] == 0 and doc["totals"]["granted_eur"] == 0
+    assert all(g["projects"] == 0 for g in doc["groups"])

@@ -128,7 +128,7 @@ def _shown(t: Table, label: Column) -> list[Column]:
 def _table_pages(pdf: PdfPages, t: Table, lang: str, footer: str) -> None:
     label = _label_column(t)
     cols = _shown(t, label)
-    numeric = [c for c in cols if c.kind == "eur" or c.name == "projects"]
+    numeric = [c for c in t.columns if c.kind == "eur" or c.name == "projects"]
     # On paper, a row without projects or money (a comune without projects) is left out.
     kept = [r for r in t.rows if not numeric
             or any(r.get(c.name) not in (None, 0, Decimal(0)) for c in numeric)]
