@@ -41,7 +41,9 @@ TEXT = {
            "funding": "Finanziamenti per gruppo", "no_data": "nessun dato",
            "metro": "progetti dell'intera area metropolitana (senza punto sulla mappa)",
            "granted_comune": "Concesso per comune (€)", "page": "pagina", "notes": "Note",
-           "continued": "segue", "zero_rows": "righe a zero omesse"},
+           "continued": "segue", "zero_rows": "righe a zero omesse",
+           "by_status": "Finanziamenti per stato", "outcomes": "Esiti previsti e realizzati",
+           "planned": "Previsti", "achieved": "Realizzati"},
     "en": {"generated": "Generated on", "filters": "Filters", "all": "all projects",
            "summary": "Summary", "projects": "Projects", "cost": "Total cost",
            "granted": "Granted", "not_granted": "Not granted", "spent": "Spent",
@@ -50,7 +52,9 @@ TEXT = {
            "funding": "Funding by group", "no_data": "no data",
            "metro": "metro-area projects (no point on the map)",
            "granted_comune": "Granted per comune (€)", "page": "page", "notes": "Notes",
-           "continued": "continued", "zero_rows": "all-zero rows left out"},
+           "continued": "continued", "zero_rows": "all-zero rows left out",
+           "by_status": "Funding by status", "outcomes": "Outcomes planned and achieved",
+           "planned": "Planned", "achieved": "Achieved"},
 }
 
 
@@ -255,6 +259,37 @@ def _charts(fig: Figure, report: Report, lang: str) -> None:
            (tx["spent"], [float(r["spent_eur"]) for r in spent], GREEN)], tx["spending"])
 
 
+OUTCOMES = ("housing_units_fragile", "cultural_space_m2", "community_space_m2", "productive_space_m2",
+            "regenerated_m2")
+
+
+def _charts_more(fig: Figure, report: Report, lang: str) -> None:
+    """Funding by status and outcomes planned against achieved, from the main totals."""
+    tx = TEXT[lang]
+    fig.text(0.03, 0.94, f"{tx['charts']} ({tx['continued']})", fontsize=14, weight="bold", color=BLUE)
+    axes = fig.subplots(1, 2, gridspec_kw={"left": 0.2, "right": 0.97, "top": 0.85, "bottom": 0.3,
+                                           "wspace": 0.6})
+    main = report.tables[0] if report.tables else None
+    totals = (main.totals if main else None) or {}
+    columns = {c.name: c for c in (main.columns if main else [])}
+    status = [k for k in ("granted_eur", "not_granted_eur", "pending_eur", "revoked_eur") if k in columns]
+    _bars(axes[0], [columns[k].label(lang) for k in status],
+          [("€", [float(totals.get(k) or 0) for k in status], BLUE)], tx["by_status"])
+    ax = axes[1]
+    ax.set_title(tx["outcomes"], fontsize=10, color=BLUE, loc="left")
+    names = [k for k in OUTCOMES if k in columns]
+    planned = [float(totals.get(k) or 0) for k in names]
+    achieved = [float(totals.get(f"{k}_achieved") or 0) for k in names]
+    y = list(range(len(names)))
+    ax.barh([v - 0.2 for v in y], planned, height=0.4, color=GREY, label=tx["planned"])
+    ax.barh([v + 0.2 for v in y], achieved, height=0.4, color=GREEN, label=tx["achieved"])
+    ax.set_yticks(y, [columns[k].label(lang).split(" (")[0] for k in names], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xscale("symlog")
+    ax.tick_params(axis="x", labelsize=7)
+    ax.legend(fontsize=7, loc="lower right")
+
+
 def _polygons(wkb: bytes) -> list[Any]:
     geom = shapely.from_wkb(wkb)
     parts = getattr(geom, "geoms", [geom])
@@ -314,6 +349,7 @@ def write_pdf(report: Report, path: Path, lang: str, data: MapData) -> int:
         _page(pdf, lambda fig: _cover(fig, report, lang), footer)
         _page(pdf, lambda fig: _charts(fig, report, lang), footer)
         _page(pdf, lambda fig: _map(fig, report, data, lang), footer)
+        _page(pdf, lambda fig: _charts_more(fig, report, lang), footer)
         for t in report.tables:
             _table_pages(pdf, t, lang, footer)
         pages = int(pdf.get_pagecount())
