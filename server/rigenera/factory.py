@@ -36,7 +36,17 @@ from rigenera.ogc.openapi import describe_writes
 from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
 from rigenera.ogc.schema import load_schemas
 from rigenera.ogc.tiles import VectorTiles, load_tile_layers
-from rigenera.routes import api, evaluation, exports, health, imports, monitoring, projects, review
+from rigenera.routes import (
+    api,
+    evaluation,
+    exports,
+    health,
+    imports,
+    monitoring,
+    projects,
+    reports,
+    review,
+)
 from rigenera.routes.docs import install_openapi
 from rigenera.settings import Settings
 
@@ -126,6 +136,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.include_router(monitoring.router)  # documents, checklist, reporting calendar
     app.state.documents = storage_from_settings(settings)
     app.include_router(matching_http.router)  # needs matched to calls (issue 11)
+    app.include_router(reports.router)  # rendicontazione: JSON, CSV, XLSX, GPKG, PDF
     app.mount("/ogc", build_ogc_app(ogc_api, fast, tiles, WriteHandlers(editing, auth)),
               name="ogc")
     if fast is not None:
