@@ -32,6 +32,8 @@ from rigenera.reports.request import BY
 
 MONEY = [m.name for m in METRICS if m.kind == "eur"]
 QUANTITIES = [m.name for m in METRICS if m.kind == "number" or m.name == "housing_units_fragile"]
+# The evaluation's tables (rigenera.evaluation) follow the aggregates in every format.
+EVALUATION = ["evaluation_comuni", "evaluation_metro", "evaluation_vulnerability"]
 THREE = ("015146", "015209", "015077")  # Milano, Sesto San Giovanni, Cinisello Balsamo
 
 # The independent sums: plain SQL over the storage tables, no shares, no report SQL.
@@ -266,7 +268,8 @@ def test_json_over_http(rapi: httpx.Client, rdb: str) -> None:
     exp = expected(rdb)
     for name in ("total_cost_eur", "granted_eur", "requested_eur", "spent_eur"):
         assert sum(Decimal(str(g[name])) for g in groups) == exp[name] == Decimal(str(doc["totals"][name]))
-    assert [t["name"] for t in doc["tables"]] == ["by_comune", "funding_by_source", "assignments_by_year"]
+    assert [t["name"] for t in doc["tables"]] == ["by_comune", "funding_by_source",
+                                                  "assignments_by_year", *EVALUATION]
     n_comuni = query(rdb, "SELECT count(*) FROM rigenera.comuni")[0][0]
     assert len([g for g in groups if g["istat_code"]]) == n_comuni
 
@@ -276,8 +279,9 @@ def test_csv_zip_over_http(rapi: httpx.Client, rdb: str) -> None:
     assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
     assert 'attachment; filename="rigenera-report-status-' in r.headers["content-disposition"]
     archive = zipfile.ZipFile(io.BytesIO(r.content))
-    assert sorted(archive.namelist()) == ["README.txt", "assignments_by_year.csv", "by_status.csv",
-                                          "funding_by_source.csv"]
+    assert sorted(archive.namelist()) == sorted([
+        "README.txt", "assignments_by_year.csv", "by_status.csv", "funding_by_source.csv",
+        *(f"{t}.csv" for t in EVALUATION)])
     rows = list(csv.DictReader(io.StringIO(archive.read("by_status.csv").decode())))
     assert sum(Decimal(x["granted_eur"]) for x in rows) == expected(rdb)["granted_eur"]
 
@@ -288,7 +292,8 @@ def test_xlsx_opens_with_the_sheets(tmp_path: Path, rdb: str) -> None:
     path = tmp_path / "r.xlsx"
     make_report(rdb, parse(by="programme", programme_level="component"), FORMATS["xlsx"], path)
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Report", "by_programme", "funding_by_source", "assignments_by_year"]
+    assert wb.sheetnames == ["Report", "by_programme", "funding_by_source", "assignments_by_year",
+                             *EVALUATION]
     ws = wb["by_programme"]
     assert ws.freeze_panes == "C2" and ws.cell(1, 1).font.bold
     header = [c.value for c in ws[1]]
@@ -307,7 +312,7 @@ def test_gpkg_opens_with_gdal(tmp_path: Path, rdb: str) -> None:
     make_report(rdb, parse(by="status"), FORMATS["gpkg"], path)
     layers = {name: gtype for name, gtype in pyogrio.list_layers(path)}
     assert set(layers) == {"projects", "comuni", "by_status", "by_comune", "funding_by_source",
-                           "assignments_by_year"}
+                           "assignments_by_year", *EVALUATION}
     assert layers["comuni"] == "MultiPolygon" and layers["by_status"] is None
     info = subprocess.run(["ogrinfo", "-ro", "-so", "-al", str(path), "comuni"], capture_output=True,
                           text=True, check=True).stdout
@@ -429,3 +434,15 @@ def test_an_empty_selection_is_a_report_of_zeros(rdb: str, tmp_path: Path, by: s
     doc = json.loads((tmp_path / "empty.json").read_text(), parse_float=Decimal)
     assert doc["totals"]["projects"] == 0 and doc["totals"]["granted_eur"] == 0
     assert all(g["projects"] == 0 for g in doc["groups"])
+
+
+def test_evaluation_tables_are_the_evaluation_api(rapi: httpx.Client) -> None:
+    """The report's evaluation tables are GET /api/evaluation/*'s rows, same snapshot rules:
+    one computation, two doors; and a programme filter leaves them out."""
+    doc = json.loads(rapi.get("/api/reports/projects").text, parse_float=Decimal)
+    tables = {t["name"]: t for t in doc["tables"]}
+    for name in ("comuni", "metro"):
+        ev = json.loads(rapi.get(f"/api/evaluation/{name}").text, parse_float=Decimal)
+        assert tables[f"evaluation_{name}"]["rows"] == ev["rows"]
+    filtered = rapi.get("/api/reports/projects", params={"programme": "M5C2"}).json()
+    assert not [t for t in filtered["tables"] if t["name"].startswith("evaluation_")]

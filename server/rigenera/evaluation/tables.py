@@ -110,10 +110,10 @@ PROJECT_COLUMNS = [
     _c("physical_progress_pct", "Avanzamento fisico %", "Physical progress %", "number"),
     *_money_and_outcomes(), *_delays(),
     _c("pnrr_amount_unknown", "PNRR concesso senza importo pubblicato",
-       "PNRR granted without a published amount"),
+       "PNRR granted without a published amount", "bool"),
     _c("end_date", "Fine prevista", "Planned end", "date"),
-    _c("end_overdue", "Fine prevista superata", "Planned end passed"),
-    _c("near_transit", "Vicino al trasporto", "Near transit"),
+    _c("end_overdue", "Fine prevista superata", "Planned end passed", "bool"),
+    _c("near_transit", "Vicino al trasporto", "Near transit", "bool"),
 ]
 _AGGREGATE = [
     _c("projects", "Progetti", "Projects", "int"),
@@ -144,7 +144,7 @@ COMUNE_COLUMNS = [
     _c("istat_code", "Codice ISTAT", "ISTAT code"), _c("name", "Comune", "Comune"),
     *_AGGREGATE,
     _c("ivsm", "IVSM", "IVSM", "number"), _c("ivsm_year", "Anno IVSM", "IVSM year", "int"),
-    _c("underserved_vulnerable", "Vulnerabile sotto-servito", "Under-served vulnerable"),
+    _c("underserved_vulnerable", "Vulnerabile sotto-servito", "Under-served vulnerable", "bool"),
 ]
 METRO_COLUMNS = [
     _c("comuni", "Comuni", "Comuni", "int"), *_AGGREGATE,
@@ -235,7 +235,7 @@ VULNERABILITY_COLUMNS = [
     _c("pnrr_eur_per_inhabitant", "PNRR per abitante", "PNRR per inhabitant", "eur"),
     _c("projects_pnrr_amount_unknown", "Progetti PNRR senza importo pubblicato",
        "PNRR projects without a published amount", "int"),
-    _c("underserved_vulnerable", "Vulnerabile sotto-servito", "Under-served vulnerable"),
+    _c("underserved_vulnerable", "Vulnerabile sotto-servito", "Under-served vulnerable", "bool"),
 ]
 
 

@@ -30,6 +30,7 @@ from typing import Any
 import psycopg2
 
 from rigenera.domains import DOMAINS, FUNDING_SOURCE, PHASE
+from rigenera.evaluation.tables import evaluation_tables
 from rigenera.reports.model import Column, Report, Table
 from rigenera.reports.request import ReportRequest, bad
 
@@ -38,7 +39,20 @@ STATEMENT_TIMEOUT_MS = 300_000
 # read-only snapshot) and request and returns Tables, appended after the aggregates, so
 # they reach every format. Register with PRODUCERS.append(fn).
 Producer = Callable[[Any, ReportRequest], list[Table]]
-PRODUCERS: list[Producer] = []
+
+
+def evaluation_producer(cur: Any, req: ReportRequest) -> list[Table]:
+    """The evaluation's per-comune, metro and vulnerability tables (rigenera.evaluation),
+    in the same snapshot. They are not filtered by programme or status: a report filtered
+    that way leaves them out rather than print figures of another selection. The per-project
+    evaluation is GET /api/evaluation/projects (one row per project: too long for a PDF)."""
+    if req.programme or req.status:
+        return []
+    _projects, *tables = evaluation_tables(cur.connection, comuni=list(req.comuni) or None)
+    return tables
+
+
+PRODUCERS: list[Producer] = [evaluation_producer]
 
 
 def _sql(name: str) -> str:
@@ -308,6 +322,9 @@ NOTES = (
      "esiti nel programma principale del progetto (la sua linea PNRR maggiore).",
      "Linee senza importo pubblicato: ReGiS localizza il progetto sulla misura senza pubblicarne "
      "l'importo. Speso e pagato: dall'ultimo record di avanzamento.",
+     "Tabelle di valutazione (evaluation_*, senza filtri di programma o stato): contano i progetti "
+     "non respinti (stato o revisione); PNRR per abitante sugli importi pubblicati; vicinanza al "
+     "trasporto solo per i progetti localizzati da una geometria propria.",
      "Fonti: Italia Domani – Open Data PNRR (ReGiS), CC BY 4.0; DM 30/12/2021 rigenerazione urbana, "
      "dati #datiBeneComune, CC BY-SA 4.0."],
     ["Amounts in euros. A project of several comuni is counted in each; cost, funding, spending and "
@@ -317,6 +334,9 @@ NOTES = (
      "in the project's main programme (its largest NRRP line).",
      "Lines without published amount: ReGiS localises the project on the measure without publishing "
      "the amount. Spent and paid: from the latest progress record.",
+     "Evaluation tables (evaluation_*, without programme or status filters): they count the projects "
+     "not rejected (status or review); NRRP per inhabitant on the published amounts; nearness to "
+     "transit only for projects located by a geometry of their own.",
      "Sources: Italia Domani – Open Data PNRR (ReGiS), CC BY 4.0; DM 30/12/2021 urban regeneration, "
      "#datiBeneComune data, CC BY-SA 4.0."],
 )

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from rigenera.domains import DOMAINS
-from rigenera.reports.model import Column, Report, Table
+from rigenera.reports.model import Column, Report, Table, yes_no
 
 PAGE = (11.69, 8.27)  # A4 landscape, inches
 ROWS_PER_PAGE = 26
@@ -72,6 +72,8 @@ def fmt_number(value: Any, kind: str, lang: str) -> str:
     """Italian 1.234.567,89 / English 1,234,567.89; shares as %."""
     if value is None:
         return ""
+    if kind == "bool" or isinstance(value, bool):
+        return yes_no(bool(value), lang)
     if kind == "text" or isinstance(value, str):
         return str(value)
     if kind == "share":

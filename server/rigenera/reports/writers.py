@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from rigenera.reports.model import Column, Report, Table
+from rigenera.reports.model import Column, Report, Table, yes_no
 
 EUR_FORMAT = '#,##0.00 "€"'
 SHARE_FORMAT = "0.0%"
@@ -58,6 +58,8 @@ def report_json(report: Report, lang: str = "it") -> str:
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, date | datetime):
@@ -89,7 +91,9 @@ def write_csv_zip(report: Report, path: Path, lang: str) -> None:
         archive.writestr("README.txt", "\n".join([*readme, "", *report.notes]) + "\n")
 
 
-def _xlsx_value(value: Any) -> Any:
+def _xlsx_value(value: Any, lang: str) -> Any:
+    if isinstance(value, bool):
+        return yes_no(value, lang)
     if isinstance(value, Decimal):
         return float(value)
     return value
@@ -148,7 +152,7 @@ def write_xlsx(report: Report, path: Path, lang: str) -> None:
         rows = [*t.rows, *([t.totals] if t.totals else [])]
         for i, r in enumerate(rows, 2):
             for j, c in enumerate(t.columns, 1):
-                value = _xlsx_value(r.get(c.name))
+                value = _xlsx_value(r.get(c.name), lang)
                 cell = ws.cell(i, j, value)
                 fmt = _number_format(c)
                 if fmt and isinstance(value, int | float):
@@ -168,7 +172,7 @@ def _arrow_table(t: Table) -> Any:
     import pyarrow as pa
 
     kinds = {"eur": pa.float64(), "int": pa.int64(), "share": pa.float64(), "number": pa.float64(),
-             "text": pa.string(), "date": pa.string()}
+             "text": pa.string(), "date": pa.string(), "bool": pa.bool_()}
     arrays = []
     for c in t.columns:
         values = [t_r.get(c.name) for t_r in t.rows]
@@ -176,6 +180,8 @@ def _arrow_table(t: Table) -> Any:
             values = [None if v is None else int(v) for v in values]
         elif c.kind in ("eur", "share", "number"):
             values = [None if v is None else float(v) for v in values]
+        elif c.kind == "bool":
+            values = [None if v is None else bool(v) for v in values]
         else:
             values = [None if v is None else _cell_text(v) for v in values]
         arrays.append(pa.array(values, type=kinds[c.kind]))

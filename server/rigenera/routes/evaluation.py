@@ -16,7 +16,7 @@ import io
 import json
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 import psycopg2
@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from rigenera.evaluation import tables as ev
 from rigenera.evaluation.params import EvaluationParams, check_comuni, parse, parse_format
-from rigenera.reports.model import Table
+from rigenera.reports.model import Kind, Table
 from rigenera.routes import docs
 
 router = APIRouter(prefix="/api/evaluation", tags=["evaluation"])
@@ -40,7 +40,7 @@ class Labels(BaseModel):
 class EvaluationColumn(BaseModel):
     name: str
     label: Labels
-    kind: Literal["eur", "int", "share", "number", "text", "date"]
+    kind: Kind
 
 
 class EvaluationParameters(BaseModel):
