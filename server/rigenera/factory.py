@@ -34,7 +34,7 @@ from rigenera.ogc.openapi import describe_writes
 from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
 from rigenera.ogc.schema import load_schemas
 from rigenera.ogc.tiles import VectorTiles, load_tile_layers
-from rigenera.routes import api, exports, health, imports, projects, review
+from rigenera.routes import api, exports, health, imports, project_records, projects, review
 from rigenera.routes.docs import install_openapi
 from rigenera.settings import Settings
 
@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.include_router(projects.router)
     app.include_router(exports.router)
     app.include_router(imports.router)
+    app.include_router(project_records.router)  # issue 11: a project's records
     app.mount("/ogc", build_ogc_app(ogc_api, fast, tiles, WriteHandlers(editing, auth)),
               name="ogc")
     if fast is not None:
