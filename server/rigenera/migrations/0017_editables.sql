@@ -95,3 +95,10 @@ CREATE OR REPLACE FUNCTION rigenera.milestone_days_late(planned date, actual dat
 RETURNS integer LANGUAGE sql IMMUTABLE AS $$
   SELECT greatest(coalesce(actual, today) - planned, 0)
 $$;
+
+-- 6. A target of indicator 'other' names its unit ------------------------------------------
+-- 0016's rule `indicator IS DISTINCT FROM 'other' OR btrim(unit) <> ''` let a NULL unit
+-- through (NULL <> '' is NULL, and a CHECK passes on NULL).
+ALTER TABLE rigenera.milestones DROP CONSTRAINT milestones_unit_given,
+  ADD CONSTRAINT milestones_unit_given
+    CHECK (indicator IS DISTINCT FROM 'other' OR coalesce(btrim(unit), '') <> '');

@@ -88,7 +88,9 @@ async def _records(editing: EditingService, kind: str, pid: int,
             raise NotFound(f"progetto {pid} inesistente / no project {pid}",
                            errors=[problem("project_id", "no such project")])
         rows = await conn.fetch(_SQL[kind], pid, rid)
-    return [json.loads(r["record"]) for r in rows]
+    # The pools decode jsonb already (database.py); text when a connection has no codec.
+    return [r["record"] if isinstance(r["record"], dict) else json.loads(r["record"])
+            for r in rows]
 
 
 async def _one(editing: EditingService, kind: str, pid: int, rid: int) -> dict[str, Any]:
