@@ -299,7 +299,7 @@ def test_model_describes_calls_and_needs(api):
     assert fields["closes_on"]["label"] == {"it": "Data di chiusura", "en": "Closing date"}
     assert fields["closes_on"]["type"] == "date" and fields["themes"]["type"] == "text[]"
     assert fields["title"]["required"] and fields["version"]["read_only"]
-    assert [e["code"] for e in fields["funding_source"]["enum"]][0] == "pnrr"
+    assert next(e["code"] for e in fields["funding_source"]["enum"]) == "pnrr"
     needs = api.get("/api/collections/needs/model").json()
     assert needs["geometry_types"] == ["MULTIPOLYGON", "POINT", "POLYGON"]
     nf = {f["name"]: f for f in needs["fields"]}
@@ -392,3 +392,37 @@ def test_import_needs_csv_reach_and_duplicates(api, db):
     assert all(e["reason"] for e in r.json()["errors"])
     assert state(db) == before
     assert json.dumps(r.json())  # the report is JSON all through
+
+
+def test_cli_imports_calls_and_needs(db, tmp_path):
+    """`rigenera import FILE --collection calls|needs`, Italian spellings (semicolons,
+    decimal commas, labels), a bad row named by row, field and reason."""
+    import os
+    import subprocess
+    import sys
+
+    def rigenera(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "DATABASE_URL": db, "RIGENERA_LOG_LEVEL": "warning"}
+        return subprocess.run([sys.executable, "-m", "rigenera.cli", "import", *args], env=env,
+                              capture_output=True, text=True, timeout=300)
+
+    calls = tmp_path / "bandi.csv"
+    calls.write_text("title;funder;funding_source;opens_on;closes_on;budget_eur;source;source_id\n"
+                     "Bando CLI;Fondazione;Fondi privati;01/03/2026;31/05/2026;200000,50;cli;C1\n",
+                     encoding="utf-8")
+    out = rigenera(str(calls), "--collection", "calls", "--json")
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert json.loads(out.stdout)["counts"]["created"] == 1
+    assert query(db, "SELECT funding_source, budget_eur::text FROM rigenera.calls"
+                     " WHERE source = 'cli'") == [("private", "200000.50")]
+    needs = tmp_path / "bisogni.csv"
+    needs.write_text("istat_code;title;category;priority;lon;lat;source;source_id\n"
+                     f"{MILANO};Piazza;Verde;1;9,19;45,464;cli;N1\n"
+                     f"{MILANO};Troppo urgente;Verde;0;9,19;45,464;cli;N2\n", encoding="utf-8")
+    before = state(db)
+    out = rigenera(str(needs), "--collection", "needs", "--json")
+    assert out.returncode == 2, out.stderr
+    doc = json.loads(out.stdout)
+    assert [(e["row"], e["field"]) for e in doc["rejected"]] == [(2, "priority")]
+    assert "needs_priority_range" in doc["rejected"][0]["reason"]
+    assert state(db) == before

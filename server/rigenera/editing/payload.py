@@ -212,7 +212,8 @@ def parse_feature(doc: Any, coll: EditableCollection, *, partial: bool,
         geom_text = json.dumps(geometry)
     if errors:
         raise InvalidParameter(
-            "Feature non valida / invalid feature: " + "; ".join(f"{e['field']}: {e['reason']}" for e in errors),
+            "Feature non valida / invalid feature: "
+            + "; ".join(f"{e['field']}: {e['reason']}" for e in errors),
             errors=errors)
     return FeatureInput(values, geom_text, geometry_given)
 

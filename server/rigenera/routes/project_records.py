@@ -48,10 +48,11 @@ _TEMPLATE = Template(resources.files("rigenera.sql").joinpath("project_records.s
 _SQL = {kind: _TEMPLATE.substitute(table=table, order=order, extra=extra)
         for kind, (table, order, extra) in KINDS.items()}
 JSON_TYPES = {"application/json"}
-_RECORD: dict[int | str, dict[str, Any]] = {200: {"description": "Il record / the record (its fields, `id`, `version`)",
-                 "content": {"application/json": {"schema": {"type": "object"}}}}}
-_LIST: dict[int | str, dict[str, Any]] = {200: {"description": "I record del progetto / the project's records",
-               "content": {"application/json": {"schema": {"type": "object"}}}}}
+_OBJECT = {"application/json": {"schema": {"type": "object"}}}
+_RECORD: dict[int | str, dict[str, Any]] = {200: {
+    "description": "Il record / the record (its fields, `id`, `version`)", "content": _OBJECT}}
+_LIST: dict[int | str, dict[str, Any]] = {200: {
+    "description": "I record del progetto / the project's records", "content": _OBJECT}}
 
 
 def _body(description: str, media: set[str]) -> dict[str, Any]:
