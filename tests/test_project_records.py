@@ -235,6 +235,7 @@ def test_duplicates_and_unknown_project(api, db, projects):
     r = api.post("/ogc/collections/tenders/items", json=ops[0]["feature"],
                  headers={"Content-Type": "application/geo+json", **basic("coord")})
     assert r.status_code == 404
+    assert api.options("/ogc/collections/tenders/items", headers=basic("coord")).status_code == 404
 
 
 def test_changeset_of_every_record_kind_and_stale_base(api, db, projects):

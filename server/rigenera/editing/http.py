@@ -127,7 +127,7 @@ class WriteHandlers:
             who = await self.auth.principal(None)
         editable = cid in self.editing.collections and cid in BY_ID and (
             cid not in OFFICE_ONLY or who.edits_everywhere)
-        if cid not in self.editing.collections and cid != "comuni":
+        if cid not in BY_ID:  # a project's records are no OGC collection
             raise NotFound("Collection not found")
         if item and editable and who.may_edit and not who.edits_everywhere:
             fid = request.path_params["item_id"]
