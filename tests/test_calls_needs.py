@@ -426,3 +426,33 @@ def test_cli_imports_calls_and_needs(db, tmp_path):
     assert [(e["row"], e["field"]) for e in doc["rejected"]] == [(2, "priority")]
     assert "needs_priority_range" in doc["rejected"][0]["reason"]
     assert state(db) == before
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "geojson", "csv", "xlsx"])
+def test_exports_of_calls_and_needs(api, db, fmt, tmp_path):
+    """GET /api/exports/{calls,needs}: every format opens, with the rows of the view."""
+    import subprocess
+
+    create(api, "calls", call(title="Da esportare"))
+    create(api, "needs", need(MILANO_POINT, title="Da esportare"))
+    for cid in ("calls", "needs"):
+        r = api.get(f"/api/exports/{cid}", params={"format": fmt, "comuni": MILANO})
+        assert r.status_code == 200, r.text
+        expected = query(db, f"SELECT count(*) FROM pub.{cid} t WHERE "
+                             + ("t.istat_code = %s" if cid == "needs"
+                                else "%s = ANY(t.eligible_istat_codes)"), (MILANO,))[0][0]
+        if fmt == "geojson":
+            assert len(r.json()["features"]) == expected
+            continue
+        path = tmp_path / f"{cid}.{'zip' if fmt == 'csv' else fmt}"
+        path.write_bytes(r.content)
+        source = str(path)
+        if fmt == "csv":  # the CSV and its sources, zipped
+            import zipfile
+
+            member = next(n for n in zipfile.ZipFile(path).namelist() if n.endswith(".csv"))
+            source = f"/vsizip/{path}/{member}"
+        out = subprocess.run(["ogrinfo", "-ro", "-al", "-so", source], capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert f"Feature Count: {expected}" in out.stdout, out.stdout
