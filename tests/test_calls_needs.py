@@ -165,6 +165,11 @@ def test_call_with_a_geometry_is_refused(api, db):
 def test_need_crud_reach_history(api, db):
     fid = create(api, "needs", need(MILANO_POINT), user="tecnico")
     fid2 = create(api, "needs", need(None, title="Senza luogo"), user="tecnico")
+    # Without a comune, a need takes the comune of its place.
+    doc = need(MILANO_SQUARE, title="Comune dal luogo")
+    del doc["properties"]["istat_code"]
+    fid3 = create(api, "needs", doc, user="tecnico")
+    assert query(db, "SELECT istat_code FROM rigenera.needs WHERE id = %s", (fid3,)) == [(MILANO,)]
     assert query(db, "SELECT geometry_kind, source FROM rigenera.needs WHERE id = %s",
                  (fid,))[0] == ("point", "Rigenera")
     # The technician moves it to a square of Milano, then the coordinator edits it.
@@ -210,7 +215,7 @@ NEED_BAD = [
     ({"applicant": "alieni"}, None, 400, "applicant"),
     ({"estimated_cost_eur": -5}, None, 422, "estimated_cost_eur"),
     ({"istat_code": "999999"}, None, 422, "istat_code"),
-    ({"istat_code": None}, None, 400, "istat_code"),
+    ({"istat_code": None}, None, 422, "istat_code"),  # no comune and no place
     ({"referent_id": 987654}, None, 422, "referent_id"),
     ({}, TURIN_POINT, 422, "geometry"),
     ({}, {"type": "LineString", "coordinates": [[9.18, 45.46], [9.19, 45.47]]}, 400, "geometry"),
@@ -305,7 +310,8 @@ def test_model_describes_calls_and_needs(api):
     nf = {f["name"]: f for f in needs["fields"]}
     assert "referent_id" not in nf and nf["geometry_kind"]["read_only"]
     assert {e["code"] for e in nf["category"]["enum"]} >= {"housing", "green"}
-    assert nf["istat_code"]["required"] and not nf["priority"]["required"]
+    # The comune is not required: a need with a place takes the comune of its place.
+    assert not nf["istat_code"]["required"] and nf["title"]["required"]
 
 
 # -------------------------------------------------------------------------- imports

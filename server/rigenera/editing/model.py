@@ -96,7 +96,7 @@ async def load_editable(conn: asyncpg.Connection) -> dict[str, EditableCollectio
         cid = r["table_name"]
         # Filled in by the service when not given: a site's comune from its geometry,
         # the source from the account that writes.
-        derived = (cid == "sites" and name == "istat_code") or name == "source"
+        derived = (cid in ("sites", "needs") and name == "istat_code") or name == "source"
         required = r["is_nullable"] == "NO" and r["column_default"] is None and not derived
         choices = tuple(DOMAINS.get((cid, name), {}))
         max_abs = None

@@ -446,7 +446,9 @@ class EditingService:
         if geom is not None and geom != "NULL":
             cols.append("geom")
             exprs.append(geom)
-        if coll.id in ("sites", "transit_stops") and '"istat_code"' not in cols and geom:
+        # A need created with a place and no comune: the comune of its place (as imports do).
+        if coll.id in ("sites", "transit_stops", "needs") and '"istat_code"' not in cols \
+                and geom:
             cols.append("istat_code")
             exprs.append(f"rigenera.comune_of({geom})")
         if '"source"' not in cols:
