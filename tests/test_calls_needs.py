@@ -275,7 +275,22 @@ def test_published_as_ogc_collections(api, db):
                 if cid == "calls":
                     assert f["geometry"] is None
         assert "Mario Rossi" not in api.get(f"/ogc/collections/{cid}/items").text
-        assert api.get(f"/ogc/collections/{cid}/items", params={"f": "html"}).status_code == 200
+        # pygeoapi's own paths: HTML, JSON-LD, one item, queryables, schema, a CQL2 filter.
+        fid = fc["features"][0]["id"]
+        for path, params in ((f"/ogc/collections/{cid}/items", {"f": "html"}),
+                             (f"/ogc/collections/{cid}/items", {"f": "jsonld"}),
+                             (f"/ogc/collections/{cid}/items/{fid}", {"f": "html"}),
+                             (f"/ogc/collections/{cid}/items/{fid}", {"f": "jsonld"}),
+                             (f"/ogc/collections/{cid}/queryables", {"f": "json"}),
+                             (f"/ogc/collections/{cid}/schema", {"f": "json"}),
+                             (f"/ogc/collections/{cid}", {"f": "json"}),
+                             (f"/ogc/collections/{cid}/items", {"filter": "title LIKE 'B%'",
+                                                                "f": "html"})):
+            r = api.get(path, params=params)
+            assert r.status_code == 200, (path, params, r.text[:300])
+        r = api.get(f"/ogc/collections/{cid}/items", params={"filter": "title LIKE 'B%'"})
+        assert r.status_code == 200 and all(f["properties"]["title"].startswith("B")
+                                            for f in r.json()["features"])
         # No vector tiles for them: tiles stay with the collections that have them.
         assert api.get(f"/ogc/collections/{cid}/tiles").status_code == 404
         assert api.get(f"/ogc/collections/{cid}/tiles/WebMercatorQuad/12/1465/2148",
