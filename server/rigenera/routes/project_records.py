@@ -61,11 +61,11 @@ def _body(description: str, media: set[str]) -> dict[str, Any]:
         m: {"schema": schema} for m in sorted(media)}}}
 
 
-def record_kind(kind: str) -> str:
-    """The URL segment naming the records: an unknown one is a 404, like any unknown path."""
-    if kind not in KINDS:
-        raise NotFound(f"'{kind[:40]}': atteso progress, milestones o tenders / expected "
-                       "progress, milestones or tenders")
+def record_kind(request: Request) -> str:
+    """The records a route serves: the literal segment of its path (one route per kind, not a
+    `{kind}` parameter, so other rooms' /api/projects/{pid}/<word> routes stay theirs)."""
+    route = request.scope["route"]
+    kind: str = route.path.split("/")[4]  # /api/projects/{pid}/<kind>[/{rid}]
     return kind
 
 
@@ -138,7 +138,6 @@ def _operation(request: Request, body: bytes, kind: str, pid: int, action: str,
                      if_match(request) if rid is not None else None, feature)
 
 
-@router.get("/{pid}/{kind}", response_model=None, responses={**_LIST, **docs.errors(404)})
 async def list_records(pid: str, kind: KindDep, who: CallerDep,
                        editing: EditingDep) -> JSONResponse:
     """Public: a project's progress reports (latest first), milestones (by planned date, with
@@ -149,10 +148,6 @@ async def list_records(pid: str, kind: KindDep, who: CallerDep,
                         headers={"Cache-Control": "no-cache"})
 
 
-@router.post("/{pid}/{kind}", response_model=None, status_code=201,
-             responses={201: _RECORD[200], **docs.errors(400, 401, 403, 404, 409, 413, 415, 422,
-                                                         429)},
-             openapi_extra=_body("The record's fields (project_id: the URL's)", JSON_TYPES))
 async def create_record(pid: str, kind: KindDep, request: Request, who: CurrentUser,
                         editing: EditingDep) -> JSONResponse:
     """A new record of the project (admin, coordinator, or a technician of its comuni)."""
@@ -167,7 +162,6 @@ async def create_record(pid: str, kind: KindDep, request: Request, who: CurrentU
     return _answer(record, 201, Location=location)
 
 
-@router.get("/{pid}/{kind}/{rid}", response_model=None, responses={**_RECORD, **docs.errors(404)})
 async def get_record(pid: str, kind: KindDep, rid: str, who: CallerDep,
                      editing: EditingDep) -> JSONResponse:
     """Public: one record, its version as the ETag (send it back in If-Match)."""
@@ -192,26 +186,18 @@ async def _update(pid: str, kind: str, rid: str, request: Request, who: Principa
 _WRITE_ERRORS = docs.errors(400, 401, 403, 404, 409, 412, 413, 415, 422, 429)
 
 
-@router.put("/{pid}/{kind}/{rid}", response_model=None, responses={**_RECORD, **_WRITE_ERRORS},
-            openapi_extra=_body("Every field of the record (omitted ones are reset)", JSON_TYPES))
 async def replace_record(pid: str, kind: KindDep, rid: str, request: Request, who: CurrentUser,
                          editing: EditingDep) -> JSONResponse:
     """Replace a record; If-Match with its ETag, else a stale write is not detected."""
     return await _update(pid, kind, rid, request, who, editing, "replace")
 
 
-@router.patch("/{pid}/{kind}/{rid}", response_model=None, responses={**_RECORD, **_WRITE_ERRORS},
-              openapi_extra=_body("JSON merge patch (RFC 7396) of the record", PATCH_TYPES))
 async def patch_record(pid: str, kind: KindDep, rid: str, request: Request, who: CurrentUser,
                        editing: EditingDep) -> JSONResponse:
     """Change some fields of a record (`null` empties one)."""
     return await _update(pid, kind, rid, request, who, editing, "patch")
 
 
-@router.delete("/{pid}/{kind}/{rid}", response_model=None, status_code=204,
-               responses={204: {"description": "Eliminato / deleted"},
-                          **docs.errors(400, 401, 403, 404, 409, 412, 429)},
-               openapi_extra=docs.AUTHENTICATED)
 async def delete_record(pid: str, kind: KindDep, rid: str, request: Request, who: CurrentUser,
                         editing: EditingDep) -> Response:
     """Delete a record (its last state stays in its history)."""
@@ -221,3 +207,29 @@ async def delete_record(pid: str, kind: KindDep, rid: str, request: Request, who
     await _write(editing, who, Operation("delete", KINDS[kind][0], str(record_id),
                                          if_match(request)))
     return Response(status_code=204)
+
+
+# Each handler once per kind, on literal paths (see record_kind).
+_CREATED = {201: _RECORD[200], **docs.errors(400, 401, 403, 404, 409, 413, 415, 422, 429)}
+_DELETED: dict[int | str, dict[str, Any]] = {
+    204: {"description": "Eliminato / deleted"}, **docs.errors(400, 401, 403, 404, 409, 412, 429)}
+_ROUTES: tuple[tuple[str, str, Any, dict[str, Any]], ...] = (
+    ("GET", "", list_records, {"responses": {**_LIST, **docs.errors(404)}}),
+    ("POST", "", create_record, {
+        "status_code": 201, "responses": _CREATED,
+        "openapi_extra": _body("The record's fields (project_id: the URL's)", JSON_TYPES)}),
+    ("GET", "/{rid}", get_record, {"responses": {**_RECORD, **docs.errors(404)}}),
+    ("PUT", "/{rid}", replace_record, {
+        "responses": {**_RECORD, **_WRITE_ERRORS},
+        "openapi_extra": _body("Every field of the record (omitted ones are reset)", JSON_TYPES)}),
+    ("PATCH", "/{rid}", patch_record, {
+        "responses": {**_RECORD, **_WRITE_ERRORS},
+        "openapi_extra": _body("JSON merge patch (RFC 7396) of the record", PATCH_TYPES)}),
+    ("DELETE", "/{rid}", delete_record, {
+        "status_code": 204, "responses": _DELETED, "openapi_extra": docs.AUTHENTICATED}),
+)
+for _kind in KINDS:
+    for _method, _item, _handler, _options in _ROUTES:
+        router.add_api_route(f"/{{pid}}/{_kind}{_item}", _handler, methods=[_method],
+                             name=f"{_handler.__name__}_{_kind}", response_model=None,
+                             **_options)
