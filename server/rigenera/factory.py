@@ -43,6 +43,7 @@ from rigenera.routes import (
     health,
     imports,
     monitoring,
+    project_records,
     projects,
     reports,
     review,
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.include_router(projects.router)
     app.include_router(exports.router)
     app.include_router(imports.router)
+    app.include_router(project_records.router)  # issue 11: a project's records
     app.include_router(evaluation.router)  # issue 11: outcomes, spending, delays, IVSM
     app.include_router(monitoring.router)  # documents, checklist, reporting calendar
     app.state.documents = storage_from_settings(settings)

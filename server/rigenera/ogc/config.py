@@ -93,6 +93,7 @@ def _resource(c: Collection, db: dict[str, Any], bbox: list[float]) -> dict[str,
                 "storage_crs": STORAGE_CRS,
                 "crs": list(SUPPORTED_CRS),
             },
+        ] + ([
             {
                 # Describes the tilesets; the tile bytes come from rigenera.ogc.tiles.
                 "type": "tile",
@@ -105,7 +106,7 @@ def _resource(c: Collection, db: dict[str, Any], bbox: list[float]) -> dict[str,
                 "options": {"zoom": {"min": 0, "max": 22}},
                 "format": {"name": "pbf", "mimetype": "application/vnd.mapbox-vector-tile"},
             },
-        ],
+        ] if c.tiles else []),
     }
 
 

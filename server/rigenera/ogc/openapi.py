@@ -267,6 +267,8 @@ def _collection_paths(c: Any, generated: dict[str, Any]) -> dict[str, Any]:
             security=WRITE_SECURITY)
     paths[f"{base}/items/{{featureId}}"] = item
 
+    if not c.tiles:
+        return paths
     tms = _param("tileMatrixSetId")
     paths[f"{base}/tiles"] = {"get": _op(
         f"get{name}TileSetsList", f"{title}: vector tilesets", tags,
@@ -324,7 +326,8 @@ def build_openapi(generated: dict[str, Any], config: dict[str, Any],
                   settings: Settings) -> dict[str, Any]:
     """The document served at /ogc/openapi, from pygeoapi's generated one and our routes."""
     components = _components(settings)
-    for cid in EDITABLE:  # generic until describe_writes() knows the collection's fields
+    # Generic until describe_writes() knows the fields; only published collections.
+    for cid in (c.id for c in COLLECTIONS if c.id in EDITABLE):
         components["schemas"][f"{cid}Feature"] = _feature_schema(None, cid, partial=False)
         components["schemas"][f"{cid}Patch"] = _feature_schema(None, cid, partial=True)
     paths = _server_paths()
@@ -352,7 +355,10 @@ def _feature_schema(coll: EditableCollection | None, cid: str, *,
     """The GeoJSON Feature a client sends to create/replace (or merge-patch) a feature."""
     types = sorted(GEOMETRY_TYPES[cid])
     geometry: dict[str, Any] = {"oneOf": [_ref("schemas", _GEOMETRY_SCHEMAS[t]) for t in types]}
-    if partial or not GEOMETRY_REQUIRED[cid]:
+    if not types:  # no geometry column (calls): only null
+        geometry = {"type": "object", "nullable": True, "enum": [None],
+                    "description": "always null: this collection has no geometry"}
+    elif partial or not GEOMETRY_REQUIRED[cid]:
         geometry["nullable"] = True
     props: dict[str, Any] = {"type": "object", "description": (
         f"The properties of `{cid}` (see /ogc/collections/{cid}/schema and "
@@ -403,6 +409,8 @@ def describe_writes(doc: dict[str, Any], collections: dict[str, EditableCollecti
     database catalogue, read at start-up): property names, types, enumerations."""
     schemas = doc["components"]["schemas"]
     for cid, coll in collections.items():
+        if f"{cid}Feature" not in schemas:  # a project's records: not on /ogc
+            continue
         schemas[f"{cid}Feature"] = _feature_schema(coll, cid, partial=False)
         schemas[f"{cid}Patch"] = _feature_schema(coll, cid, partial=True)
 

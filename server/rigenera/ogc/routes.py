@@ -281,7 +281,15 @@ def build_ogc_app(
 
     pygeoapi_tilesets = endpoint(tiles_api.get_collection_tiles, cid)
 
+    def _has_tiles(resource: dict[str, Any] | None) -> None:
+        """Collections without tiles (calls, needs): a 404, like any missing resource
+        (pygeoapi answers 400 "Invalid collection tiles")."""
+        if resource is not None and not any(p.get("type") == "tile"
+                                            for p in resource.get("providers", [])):
+            raise NotFound("Nessuna tile per questa collezione / no tiles for this collection")
+
     async def tilesets(request: Request) -> Response:
+        _has_tiles(api.config["resources"].get(request.path_params["collection_id"]))
         return _corrected(await pygeoapi_tilesets(request), request,
                           tiles.tileset_list if tiles is not None else None)
 
@@ -305,6 +313,7 @@ def build_ogc_app(
         resource = api.config["resources"].get(cid)
         if resource is None or resource.get("type") != "collection":
             raise NotFound("Collection not found")
+        _has_tiles(resource)
         if tms != TILE_MATRIX_SET:
             raise unknown_tms(tms, [TILE_MATRIX_SET])
 
