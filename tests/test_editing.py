@@ -388,17 +388,30 @@ def test_referents_never_reach_anonymous_callers(api, db):
     query(db, "INSERT INTO rigenera.referents (istat_code, full_name, email, phone) VALUES"
               " (%s, %s, 'segreto.referente@example.org', '+39 02 0000000') RETURNING id",
           (MILANO, marker))
-    paths = ["/ogc/", "/ogc/collections", "/ogc/openapi?f=json", "/api/openapi.json",
-             "/ogc/conformance"]
-    for cid in ("comuni", "sites", "projects", "mobility_links", "transit_stops"):
+    query(db, "INSERT INTO rigenera.needs (istat_code, title, category, source, referent_id)"
+              " SELECT %s, 'Bisogno con referente', 'housing', 'test', id FROM rigenera.referents"
+              " WHERE full_name = %s RETURNING id", (MILANO, marker))
+    paths = ["/ogc/", "/ogc/collections", "/ogc/conformance",
+             "/api/deadlines/overdue", "/api/deadlines/overdue?f=csv",
+             "/api/deadlines?within=365d", "/api/evaluation/comuni", "/api/reports/projects",
+             f"/api/comuni/{MILANO}/matches"]
+    for cid in ("comuni", "sites", "projects", "mobility_links", "transit_stops", "calls",
+                "needs"):
         paths += [f"/ogc/collections/{cid}", f"/ogc/collections/{cid}/items?limit=10000",
                   f"/ogc/collections/{cid}/items?f=html", f"/ogc/collections/{cid}/queryables",
-                  f"/ogc/collections/{cid}/schema",
-                  f"/ogc/collections/{cid}/tiles/WebMercatorQuad/10/366/538"]
+                  f"/ogc/collections/{cid}/schema"]
+        if cid not in ("calls", "needs"):  # no tiles: calls have no place, needs are few
+            paths.append(f"/ogc/collections/{cid}/tiles/WebMercatorQuad/10/366/538")
     for path in paths:
         r = api.get(path)
         assert r.status_code in (200, 204), (path, r.status_code)
-        for secret in (marker, "segreto.referente", "referents"):
+        for secret in (marker, "segreto.referente", "referents", "referent_id"):
+            assert secret.encode() not in r.content, (path, secret)
+    # The API descriptions name the fields (a need's writable referent_id, the overdue list's
+    # referents for accounts), never a referent.
+    for path in ("/api/openapi.json", "/ogc/openapi?f=json"):
+        r = api.get(path)
+        for secret in (marker, "segreto.referente"):
             assert secret.encode() not in r.content, (path, secret)
     assert api.get("/ogc/collections/referents/items").status_code == 404
 
