@@ -108,7 +108,19 @@ def _resource(c: Collection, db: dict[str, Any], bbox: list[float]) -> dict[str,
 def _processes(dsn: str) -> dict[str, dict[str, Any]]:
     """Process resources: pygeoapi loads the processor by dotted path with this definition."""
     return {PROCESS_ID: {"type": "process",
-                         "processor": {"name": NEAR_TRANSIT_PROCESSOR, "data": dsn}}}
+                         "processor": {"name": NEAR_TRANSIT_PROCESSOR, "data": dsn}},
+            **_mobility_processes(dsn)}
+
+
+# Issue 11, mobility: mobility-coverage (rigenera/processes/coverage.py).
+COVERAGE_PROCESSOR = "rigenera.processes.coverage.MobilityCoverageProcessor"
+
+
+def _mobility_processes(dsn: str) -> dict[str, dict[str, Any]]:
+    from rigenera.processes.coverage import PROCESS_ID as COVERAGE_ID
+
+    return {COVERAGE_ID: {"type": "process",
+                          "processor": {"name": COVERAGE_PROCESSOR, "data": dsn}}}
 
 
 def build_config(settings: Settings, dsn: str, extents: dict[str, list[float]]) -> dict[str, Any]:
