@@ -62,8 +62,8 @@ INSERT INTO rigenera.project_comuni (project_id, istat_code)
 SELECT id, c FROM rigenera.projects, unnest(ARRAY[%(milano)s, %(sesto)s]) c
  WHERE source_id = 'nowhere' AND source = 'test-coverage';
 INSERT INTO rigenera.projects (title, source, source_id, geom, geom_source)
-SELECT 'Intervento al punto del comune', 'test-coverage', 'at-comune', rigenera.comune_point(ARRAY[%(milano)s]),
-       'comune_point';
+SELECT 'Intervento al punto del comune', 'test-coverage', 'at-comune',
+       rigenera.comune_point(ARRAY[%(milano)s]), 'comune_point';
 INSERT INTO rigenera.project_comuni (project_id, istat_code)
 SELECT id, %(milano)s FROM rigenera.projects WHERE source_id = 'at-comune' AND source = 'test-coverage';
 ANALYZE rigenera.sites; ANALYZE rigenera.projects; ANALYZE rigenera.transit_stops;

@@ -44,10 +44,10 @@ SQL = (resources.files("rigenera.sql").joinpath("mobility_coverage.sql").read_te
 SQL = re.sub(r"\$(\d)", lambda m: f"%({('d', 'modes', 'cycle', 'targets', 'istat')[int(m.group(1)) - 1]})s",
              SQL)
 
-_COUNTS = {"type": "object", "properties": {
+_COUNTS: dict[str, Any] = {"type": "object", "properties": {
     "total": {"type": "integer"}, "covered": {"type": "integer"},
     "uncovered": {"type": "integer"}}}
-_SUMMARY = {"type": "object", "properties": {
+_SUMMARY: dict[str, Any] = {"type": "object", "properties": {
     **_COUNTS["properties"],
     "share_covered": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
     "not_located": {"type": "integer"}}}
