@@ -72,7 +72,26 @@ KNN = """SELECT s.id, n.id AS stop_id, n.d AS dist
      WHERE ST_DWithin(s.geom_utm, t.geom_utm, %(distance_m)s)
        AND (%(modes)s::text[] IS NULL OR t.mode = ANY(%(modes)s))
      ORDER BY s.geom_utm <-> t.geom_utm LIMIT 1) n"""
-RENDER = near_transit.SQL[near_transit.SQL.index("SELECT count(*) AS returned"):]
+# The process's rendering of a found (id, stop_id, dist) set, expression for expression.
+RENDER = """SELECT count(*) AS returned,
+       convert_to('{"type":"FeatureCollection","features":[' || coalesce(string_agg(
+         '{"type":"Feature","id":' || p.id
+         || ',"geometry":' || ST_AsGeoJSON(p.geom, 7)
+         || ',"properties":{"id":' || p.id
+         || ',"name":' || coalesce(to_json(p.name)::text, 'null')
+         || ',"istat_code":' || coalesce(to_json(p.istat_code)::text, 'null')
+         || ',"state":' || coalesce(to_json(p.state)::text, 'null')
+         || ',"former_use":' || coalesce(to_json(p.former_use)::text, 'null')
+         || ',"surface_m2":' || coalesce(to_json(p.surface_m2)::text, 'null')
+         || ',"validation_status":' || coalesce(to_json(p.validation_status)::text, 'null')
+         || ',"nearest_stop_id":' || t.id
+         || ',"nearest_stop_name":' || coalesce(to_json(t.name)::text, 'null')
+         || ',"nearest_stop_mode":' || coalesce(to_json(t.mode)::text, 'null')
+         || ',"distance_m":' || round(f.dist::numeric, 1)
+         || '}}', ',' ORDER BY p.id), '') || ']}', 'UTF8') AS body
+  FROM found f
+  JOIN pub.sites p ON p.id = f.id
+  JOIN rigenera.transit_stops t ON t.id = f.stop_id""".replace("%", "%%")
 FLOOR_DOC = f"WITH found AS ({KNN})\n{RENDER}"
 FLOOR_ROWS = KNN
 OPTIONS = (f"-c jit=off -c max_parallel_workers_per_gather=0 -c work_mem={near_transit.WORK_MEM}")

@@ -102,16 +102,12 @@ outside AS (
      AND ($3::text[] IS NULL OR s.istat_code = ANY($3))
      AND ($4::text[] IS NULL OR s.state = ANY($4))
 ),
+-- The sites found, rendered: the distance each reports (and ST_DWithin for the ones
+-- the bound left open) measured on the published row the feature is rendered from.
 found AS (
-  SELECT r.id, r.stop_id,
-         coalesce(r.dist, ST_Distance(s.geom::geography, t.geom::geography)) AS dist
-    FROM k, (SELECT id, stop_id, est, NULL::float8 AS dist FROM first WHERE cls = 1
-             UNION ALL SELECT id, stop_id, NULL, dist FROM careful
-             UNION ALL SELECT id, stop_id, NULL, dist FROM outside) r
-    JOIN rigenera.sites s ON s.id = r.id
-    JOIN rigenera.transit_stops t ON t.id = r.stop_id
-   WHERE r.dist IS NOT NULL OR (r.est + k.a) / (1 - k.eps) <= k.d
-      OR ST_DWithin(s.geom::geography, t.geom::geography, k.d)
+  SELECT id, stop_id, est, NULL::float8 AS dist FROM first WHERE cls = 1
+  UNION ALL SELECT id, stop_id, NULL, dist FROM careful
+  UNION ALL SELECT id, stop_id, NULL, dist FROM outside
 )
 SELECT count(*) AS returned,
        convert_to('{"type":"FeatureCollection","features":[' || coalesce(string_agg(
@@ -127,8 +123,12 @@ SELECT count(*) AS returned,
          || ',"nearest_stop_id":' || t.id
          || ',"nearest_stop_name":' || coalesce(to_json(t.name)::text, 'null')
          || ',"nearest_stop_mode":' || coalesce(to_json(t.mode)::text, 'null')
-         || ',"distance_m":' || round(f.dist::numeric, 1)
+         || ',"distance_m":' || round(g.dist::numeric, 1)
          || '}}', ',' ORDER BY p.id), '') || ']}', 'UTF8') AS body
-  FROM found f
+  FROM k, found f
   JOIN pub.sites p ON p.id = f.id
   JOIN rigenera.transit_stops t ON t.id = f.stop_id
+  CROSS JOIN LATERAL (
+    SELECT coalesce(f.dist, ST_Distance(p.geom::geography, t.geom::geography)) AS dist) g
+ WHERE f.dist IS NOT NULL OR (f.est + k.a) / (1 - k.eps) <= k.d
+    OR ST_DWithin(p.geom::geography, t.geom::geography, k.d)
