@@ -82,7 +82,7 @@ PROCESS_METADATA: dict[str, Any] = {
             "description": {"it": "Distanza massima dalla rete, in metri (oltre 0, fino a 10000).",
                             "en": "Greatest distance from the network, in metres (above 0, up "
                                   "to 10000)."},
-            "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_DISTANCE_M,
+            "schema": {"type": "number", "minimum": 0, "maximum": MAX_DISTANCE_M,
                        "default": DEFAULT_DISTANCE_M},
             "minOccurs": 0,
             "maxOccurs": 1,
