@@ -137,6 +137,8 @@ plan_packages() {
     fi
     command -v ogr2ogr >/dev/null 2>&1 && command -v ogrinfo >/dev/null 2>&1 || APT_PKGS+=(gdal-bin)
     pkg_installed libpq5 || APT_PKGS+=(libpq5)
+    # reports: the PDF report's pages rendered to PNG by the tests
+    command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || APT_PKGS+=(poppler-utils)
 }
 
 # After `apt-get update`: the server packages for Debian's default PostgreSQL

@@ -81,7 +81,8 @@ def test_run_serves_demo_then_stop_stops_everything(embedded_env):
             assert time.monotonic() < deadline, "server did not come up"
             time.sleep(0.5)
         ids = {c["id"] for c in r.json()["collections"]}
-        assert ids == {"comuni", "sites", "projects", "mobility_links", "transit_stops"}
+        assert ids == {"comuni", "sites", "projects", "mobility_links", "transit_stops",
+                       "calls", "needs"}
         hits = httpx.get(f"{base}/ogc/collections/comuni/items?resulttype=hits").json()
         assert hits["numberMatched"] == 133
         out = cli(env, "stop").stdout

@@ -98,6 +98,18 @@ def _routes(site_id: str) -> dict[str, Request]:
                                    json={"version": 1}, headers={**JSON, **basic("admin")}),
         "review": lambda c: c.post(f"/api/review/sites/{site_id}", json={"decision": "accept"},
                                    headers={**JSON, **basic("volontario")}),
+        # Issue 11, matching: needs matched to calls, process jobs.
+        "matches-need": lambda c: c.get("/api/needs/1/matches"),
+        "matches-comune": lambda c: c.get("/api/comuni/015146/matches"),
+        "process-match-calls": lambda c: c.post("/ogc/processes/match-calls/execution",
+                                                json={"inputs": {"istat_code": "015146"}}),
+        "process-async": lambda c: c.post("/ogc/processes/sites-near-transit/execution",
+                                          json={"inputs": {}},
+                                          headers={"Prefer": "respond-async"}),
+        "jobs": lambda c: c.get("/ogc/jobs"),
+        "job": lambda c: c.get("/ogc/jobs/x"),
+        "job-results": lambda c: c.get("/ogc/jobs/x/results"),
+        "job-dismiss": lambda c: c.delete("/ogc/jobs/x"),
     }
 
 

@@ -305,7 +305,9 @@ def test_migration_0010_reconstructs_creations_and_scrubs_creators(
                       " da%%' OR after::text LIKE '%%inserito da%%'") == [(0,)]
 
     # Served: the feed shows only what was recorded (an old integer cursor included), and a
-    # loaded feature edited before the upgrade goes back to version 1.
+    # loaded feature edited before the upgrade goes back to version 1. The server needs the
+    # schema it was written for (the views it publishes), so the upgrade is completed first.
+    migrate(dsn)
     add_admin(dsn)
     server = LiveServer(dsn, tmp_path / "state").start()
     try:
@@ -317,7 +319,7 @@ def test_migration_0010_reconstructs_creations_and_scrubs_creators(
             r = api.post(f"/api/collections/sites/items/{imported}/revert",
                          json={"version": 1}, headers=basic("admin"))
             assert r.status_code == 200, r.text
-            skip = {"version", "updated_at", "updated_by"}
+            skip = {"version", "updated_at", "updated_by", "geometry_kind"}  # 0011 adds it
             (now, geom) = query(dsn, f"SELECT {DOC}, encode(ST_AsEWKB(geom), 'hex')"
                                      " FROM rigenera.sites t WHERE id = %s", (imported,))[0]
             assert {k: v for k, v in now.items() if k not in skip} == {

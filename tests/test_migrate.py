@@ -50,4 +50,8 @@ def test_referents_are_not_published(make_database):
     dsn = make_database()
     views = {r[0] for r in query(dsn, "SELECT table_name FROM information_schema.views"
                                       " WHERE table_schema = 'pub'")}
-    assert views == {"comuni", "sites", "projects", "mobility_links", "transit_stops"}
+    assert views == {"comuni", "sites", "projects", "mobility_links", "transit_stops", "calls",
+                     "needs"}
+    # A need's referent (migration 0016) is private too.
+    assert query(dsn, "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'pub'"
+                      " AND column_name LIKE 'referent%%'") == [(0,)]

@@ -214,10 +214,10 @@ def test_unknown_process_is_404(api):
 
 def test_description_and_list(api):
     listed = api.get("/ogc/processes").json()["processes"]
-    assert {"sites-near-transit", "mobility-coverage"} <= {p["id"] for p in listed}
+    assert {"sites-near-transit", "mobility-coverage", "match-calls"} <= {p["id"] for p in listed}
     d = api.get(PROCESS, headers={"Accept-Language": "en"}).json()
     assert d["title"] == "Sites near public transport"
-    assert d["jobControlOptions"] == ["sync-execute"]
+    assert d["jobControlOptions"] == ["sync-execute", "async-execute"]
     assert set(d["inputs"]) == {"distance_m", "modes", "istat_codes", "states"}
     assert d["inputs"]["distance_m"]["schema"] == {"type": "number", "minimum": 1.0,
                                                    "maximum": 5000.0, "default": 500.0}
@@ -243,9 +243,10 @@ def test_conformance_landing_page_and_openapi(api):
     for name in ("core", "json", "oas30", "ogc-process-description"):
         assert base + name in classes
     assert base + "callback" not in classes
+    assert base + "job-list" in classes and base + "dismiss" in classes  # jobs: test_process_jobs
     links = api.get("/ogc/").json()["links"]
     assert any(link["rel"].endswith("/processes") for link in links)
-    assert not any("job-list" in link["rel"] for link in links)  # synchronous only
+    assert any(link["rel"].endswith("/job-list") for link in links)
     paths = api.get("/ogc/openapi", params={"f": "json"}).json()["paths"]
     assert {"/processes", "/processes/sites-near-transit",
             "/processes/sites-near-transit/execution"} <= set(paths)

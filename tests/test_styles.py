@@ -67,7 +67,7 @@ def test_check_command_reports_stale_files(tmp_path, monkeypatch, capsys):
 
 
 def test_every_collection_is_styled_in_draw_order():
-    assert set(LAYERS) == {c.id for c in COLLECTIONS}
+    assert set(LAYERS) == {c.id for c in COLLECTIONS if c.tiles}
     assert [layer.id for layer in STYLE_SET.layers] == yaml.safe_load(styles.SOURCE.read_text())["order"]
 
 
@@ -241,7 +241,7 @@ def editable_model(dsn):
     return asyncio.run(read())
 
 
-@pytest.mark.parametrize("cid", [c.id for c in COLLECTIONS if c.editable])
+@pytest.mark.parametrize("cid", [c.id for c in COLLECTIONS if c.editable and c.tiles])
 def test_form_rules_are_the_databases(dsn, editable_model, cid):
     layer, model = LAYERS[cid], editable_model[cid]
     published = set(layer.fields)

@@ -18,9 +18,10 @@ class Collection:
     description: dict[str, str]
     keywords: dict[str, list[str]]
     title_field: str
-    geometry: str
+    geometry: str | None  # None: no place (calls), features with "geometry": null
     editable: bool = True
     links: list[dict[str, str]] = field(default_factory=list)
+    tiles: bool = True  # vector tiles need a view in schema `tiles` (migration 0004)
 
     @property
     def view(self) -> str:
@@ -113,6 +114,45 @@ COLLECTIONS: tuple[Collection, ...] = (
                   "en": ["stops", "metro", "tram", "bus", "rail"]},
         title_field="name",
         geometry="Point",
+    ),
+)
+
+# Issue 11: funding calls (no place) and the comuni's local needs (optional place); no
+# tiles (few features, read as features), no map style for calls.
+COLLECTIONS += (
+    Collection(
+        id="calls",
+        id_field="id",
+        title={"it": "Bandi di finanziamento", "en": "Funding calls"},
+        description={
+            "it": "Bandi e avvisi di finanziamento (PNRR, fondi europei, nazionali, regionali, "
+                  "comunali, privati): ente, fonte, codice di programma, temi, beneficiari e "
+                  "comuni ammessi, date di apertura e chiusura, dotazione e contributo massimo.",
+            "en": "Funding calls (NRRP, EU, national, regional, municipal and private funds): "
+                  "issuer, source, programme code, themes, eligible beneficiaries and "
+                  "municipalities, opening and closing dates, budget and maximum grant.",
+        },
+        keywords={"it": ["bandi", "finanziamenti", "PNRR", "avvisi pubblici"],
+                  "en": ["funding calls", "grants", "NRRP", "calls for proposals"]},
+        title_field="title",
+        geometry=None,
+        tiles=False,
+    ),
+    Collection(
+        id="needs",
+        id_field="id",
+        title={"it": "Bisogni dei comuni", "en": "Local needs of the municipalities"},
+        description={
+            "it": "Bisogni locali segnalati dai comuni: categoria, descrizione, priorità, costo "
+                  "stimato, stato e, dove nota, la localizzazione (punto o area).",
+            "en": "Local needs reported by the municipalities: category, description, priority, "
+                  "estimated cost, status and, where known, the location (point or area).",
+        },
+        keywords={"it": ["bisogni", "comuni", "fabbisogni", "priorità"],
+                  "en": ["needs", "municipalities", "priorities"]},
+        title_field="title",
+        geometry="Geometry",
+        tiles=False,
     ),
 )
 

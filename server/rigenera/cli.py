@@ -17,6 +17,8 @@
     rigenera token issue USERNAME [--days 90];  token list USERNAME;  token revoke ID
     rigenera styles [--check] [--lang it|en]   QML/SLD/MapLibre from styles/rigenera.yaml
     rigenera export COLLECTION --format gpkg|geojson|csv|xlsx [--filter CQL2] [--comuni ...] [-o FILE]
+    rigenera report [--by comune|programme|status|phase|year] [--comuni ...] [--programme CODE]
+                    [--lang it|en] --format json|csv|xlsx|gpkg|pdf [-o FILE]
 """
 
 from __future__ import annotations
@@ -325,6 +327,12 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     return run(_dsn(settings), args)
 
 
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from rigenera.reports.cli import run
+
+    return run(_dsn(settings), args)
+
+
 def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
     import uvicorn
 
@@ -417,6 +425,10 @@ def build_parser() -> argparse.ArgumentParser:
     from rigenera.exports.cli import add_parser as add_export_parser
 
     add_export_parser(sub).set_defaults(func=cmd_export)
+    # issue 11, reports
+    from rigenera.reports.cli import add_parser as add_report_parser
+
+    add_report_parser(sub).set_defaults(func=cmd_report)
     sub.add_parser("run", help="set up everything and serve").set_defaults(func=cmd_run)
     sub.add_parser("stop", help="stop server and embedded cluster").set_defaults(func=cmd_stop)
     return p

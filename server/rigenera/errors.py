@@ -260,6 +260,18 @@ _GEOMETRY_WORDS = ("geojson", "geometry", "lwgeom", "coordinates", "srid", "tran
                    "projection")
 
 
+# Issue 11 (calls, needs, a project's records): rules whose name does not shorten one
+# column, by their full name.
+_NAMED_CONSTRAINT_FIELDS = {
+    "calls_dates_order": "closes_on", "calls_max_grant_within_budget": "max_grant_eur",
+    "calls_pnrr_code_format": "programme_code",
+    "progress_reports_pct_range": "physical_progress_pct",
+    "progress_reports_period_unique": "reference_date",
+    "progress_reports_spent_nonneg": "spent_eur", "progress_reports_paid_nonneg": "paid_eur",
+    "milestones_target_measured": "planned_value", "milestones_unit_given": "unit",
+    "tenders_project_cig_unique": "cig",
+}
+
 # A project's comuni and sites are written as lists; their join tables' refusals
 # are about those lists.
 _LIST_FIELDS = {"project_comuni": "istat_codes", "project_sites": "site_ids"}
@@ -269,6 +281,8 @@ def _field_of_constraint(table: str | None, constraint: str | None) -> str:
     """`sites_state_check` -> `state`; geometry rules -> `geometry` (our naming convention)."""
     if table in _LIST_FIELDS:
         return _LIST_FIELDS[table]
+    if constraint in _NAMED_CONSTRAINT_FIELDS:
+        return _NAMED_CONSTRAINT_FIELDS[constraint]
     name = constraint or ""
     if table and name.startswith(table + "_"):
         name = name[len(table) + 1:]

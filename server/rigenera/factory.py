@@ -28,13 +28,26 @@ from rigenera.errors import install_error_handlers
 from rigenera.imports.jobs import ImportJobs
 from rigenera.inputs import RequestTextGuard
 from rigenera.limits import BodyLimitMiddleware, BodyLimits
+from rigenera.matching import http as matching_http
+from rigenera.monitoring.storage import storage_from_settings
 from rigenera.ogc.config import build_config, measure_extents, write_documents
 from rigenera.ogc.features import FastFeatures
 from rigenera.ogc.openapi import describe_writes
 from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
 from rigenera.ogc.schema import load_schemas
 from rigenera.ogc.tiles import VectorTiles, load_tile_layers
-from rigenera.routes import api, exports, health, imports, projects, review
+from rigenera.routes import (
+    api,
+    evaluation,
+    exports,
+    health,
+    imports,
+    monitoring,
+    project_records,
+    projects,
+    reports,
+    review,
+)
 from rigenera.routes.docs import install_openapi
 from rigenera.settings import Settings
 
@@ -93,6 +106,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
             yield
         finally:
             auth.close()
+            if hasattr(ogc_api.manager, "close"):  # process jobs (processes/manager.py)
+                await asyncio.to_thread(ogc_api.manager.close)
             await asyncio.to_thread(import_jobs.close)  # background imports: see jobs.py
             await app.state.pools.close()
 
@@ -118,6 +133,12 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.include_router(projects.router)
     app.include_router(exports.router)
     app.include_router(imports.router)
+    app.include_router(project_records.router)  # issue 11: a project's records
+    app.include_router(evaluation.router)  # issue 11: outcomes, spending, delays, IVSM
+    app.include_router(monitoring.router)  # documents, checklist, reporting calendar
+    app.state.documents = storage_from_settings(settings)
+    app.include_router(matching_http.router)  # needs matched to calls (issue 11)
+    app.include_router(reports.router)  # rendicontazione: JSON, CSV, XLSX, GPKG, PDF
     app.mount("/ogc", build_ogc_app(ogc_api, fast, tiles, WriteHandlers(editing, auth)),
               name="ogc")
     if fast is not None:

@@ -45,6 +45,7 @@ _ITEMS = re.compile(r"^/ogc/collections/[^/]+/items/?$")
 _ITEM = re.compile(r"^/ogc/collections/[^/]+/items/[^/]+/?$")
 _EXECUTION = re.compile(r"^/ogc/processes/[^/]+/execution/?$")
 QUERY_MEDIA_TYPE = b"application/query-cql-json"
+_DOCUMENTS = re.compile(r"^/api/projects/[^/]+/documents/?$")
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,13 @@ class BodyLimits:
     query_anonymous: int
     query: int
     upload: int = 0  # POST /api/imports: the file's limit plus the multipart envelope
+    document: int = 0  # POST /api/projects/{id}/documents: the file's limit plus the envelope
 
     @classmethod
     def from_settings(cls, s: Settings) -> BodyLimits:
         return cls(s.body_limit_default, s.body_limit_feature, s.body_limit_changeset,
                    s.body_limit_query_anonymous, s.body_limit_query,
-                   s.import_max_bytes + UPLOAD_ENVELOPE)
+                   s.import_max_bytes + UPLOAD_ENVELOPE, s.documents_max_bytes + UPLOAD_ENVELOPE)
 
     def of(self, method: str, path: str, content_type: bytes, credentials: bool) -> tuple[int, str]:
         """(limit, what the route is) for a request."""
@@ -79,6 +81,8 @@ class BodyLimits:
             return self.changeset, "changeset"
         if method == "POST" and path.rstrip("/") == "/api/imports":
             return self.upload, "import upload"
+        if method == "POST" and _DOCUMENTS.match(path):
+            return self.document, "document upload"
         return self.default, "default"
 
 

@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     password_workers: int = 1
     password_queue: int = 16
 
+    # Issue 11, monitoring: project documents (monitoring/storage.py). `documents_storage`
+    # chooses the backend ("folder": files under documents_dir, default STATE_DIR/documents);
+    # an upload is bounded by documents_max_bytes while it is received (413).
+    documents_storage: str = Field(default="folder", pattern="^folder$")
+    documents_dir: Path | None = None
+    documents_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+
     @property
     def base_url(self) -> str:
         """The URL prefix every link we emit starts with."""

@@ -317,7 +317,9 @@ def load(source: Path = SOURCE) -> StyleSet:
     doc = _mapping(yaml.safe_load(source.read_text(encoding="utf-8")), str(source))
     collections = _mapping(doc.get("collections"), "collections")
     order = list(doc.get("order") or [])
-    catalogue_ids = set(BY_ID)
+    # Map layers: the collections with vector tiles (calls have no place; needs are few and
+    # read as features, issue 11).
+    catalogue_ids = {cid for cid, c in BY_ID.items() if c.tiles}
     if set(order) != catalogue_ids or len(order) != len(catalogue_ids):
         raise StyleSourceError(f"order must list each collection once: {sorted(catalogue_ids)}")
     if set(collections) != catalogue_ids:

@@ -95,7 +95,7 @@ def describe(schema: ViewSchema, editable: EditableCollection | None,
         geometry_types = sorted(GEOMETRY_TYPES[cid])
         geometry_required = GEOMETRY_REQUIRED[cid]
     else:
-        geometry_types = [coll.geometry.upper()]
+        geometry_types = [coll.geometry.upper()] if coll.geometry else []
         geometry_required = True
     return {
         "id": cid,

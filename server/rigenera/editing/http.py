@@ -15,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from rigenera.auth import Authenticator, Principal, Role
+from rigenera.catalogue import BY_ID
+from rigenera.editing.model import OFFICE_ONLY
 from rigenera.editing.payload import (
     FEATURE_TYPES,
     PATCH_TYPES,
@@ -60,6 +62,13 @@ class WriteHandlers:
         who.require(Role.ADMIN, Role.COORDINATOR, Role.TECHNICIAN)
         return who
 
+    def _collection(self, cid: str) -> None:
+        """Part 4 writes what /ogc publishes; a project's records have their own routes
+        (routes/project_records.py), though they share the editing service."""
+        if cid not in BY_ID:
+            raise NotFound(f"La collezione '{cid}' non è pubblicata / not published")
+        self.editing.collection(cid)
+
     async def _apply(self, who: Principal, op: Operation) -> Any:
         try:
             (outcome,) = await self.editing.apply(who, [op])
@@ -79,7 +88,7 @@ class WriteHandlers:
     async def create(self, request: Request) -> Response:
         cid = request.path_params["collection_id"]
         who = await self._who(request)
-        self.editing.collection(cid)
+        self._collection(cid)
         media_type(request.headers.get("content-type"), FEATURE_TYPES)
         op = self._feature(request, await request.body(), cid, partial=False, url_id=None)
         out = await self._apply(who, op)
@@ -96,7 +105,7 @@ class WriteHandlers:
     async def _update(self, request: Request, *, partial: bool) -> Response:
         cid, fid = request.path_params["collection_id"], request.path_params["item_id"]
         who = await self._who(request)
-        self.editing.collection(cid)
+        self._collection(cid)
         media_type(request.headers.get("content-type"), PATCH_TYPES if partial else FEATURE_TYPES)
         op = self._feature(request, await request.body(), cid, partial=partial, url_id=fid)
         out = await self._apply(who, op)
@@ -105,7 +114,7 @@ class WriteHandlers:
     async def delete(self, request: Request) -> Response:
         cid, fid = request.path_params["collection_id"], request.path_params["item_id"]
         who = await self._who(request)
-        self.editing.collection(cid)
+        self._collection(cid)
         await self._apply(who, Operation("delete", cid, fid, if_match(request)))
         return Response(status_code=204)
 
@@ -116,8 +125,9 @@ class WriteHandlers:
             who = await self.auth.of_request(request)
         except RigeneraError:
             who = await self.auth.principal(None)
-        editable = cid in self.editing.collections
-        if cid not in self.editing.collections and cid != "comuni":
+        editable = cid in self.editing.collections and cid in BY_ID and (
+            cid not in OFFICE_ONLY or who.edits_everywhere)
+        if cid not in BY_ID:  # a project's records are no OGC collection
             raise NotFound("Collection not found")
         if item and editable and who.may_edit and not who.edits_everywhere:
             fid = request.path_params["item_id"]

@@ -24,9 +24,21 @@ GEOMETRY_TYPES: dict[str, frozenset[str]] = {
                            "MULTIPOLYGON", "GEOMETRYCOLLECTION"}),
     "mobility_links": frozenset({"LINESTRING", "MULTILINESTRING"}),
     "transit_stops": frozenset({"POINT"}),
+    # Issue 11: a need may have a place (a point or an area); calls and the records of a
+    # project (progress, milestones, tenders) have no geometry column at all.
+    "needs": frozenset({"POINT", "POLYGON", "MULTIPOLYGON"}),
+    "calls": frozenset(),
+    "progress_reports": frozenset(),
+    "milestones": frozenset(),
+    "tenders": frozenset(),
 }
 GEOMETRY_REQUIRED = {"sites": True, "projects": False, "mobility_links": True,
-                     "transit_stops": True}
+                     "transit_stops": True, "needs": False, "calls": False,
+                     "progress_reports": False, "milestones": False, "tenders": False}
+# Written by the office only (admin, coordinator): a technician's reach does not apply.
+OFFICE_ONLY = frozenset({"calls"})
+# A project's records: their reach is their project's (rigenera.project_reach_problems).
+PROJECT_RECORDS = ("progress_reports", "milestones", "tenders")
 EDITABLE = tuple(GEOMETRY_TYPES)
 # Relations of a project, written to their join tables.
 PROJECT_RELATIONS = {"istat_codes": "text[]", "site_ids": "bigint[]"}
@@ -58,6 +70,11 @@ class EditableCollection:
     def geometry_required(self) -> bool:
         return GEOMETRY_REQUIRED[self.id]
 
+    @property
+    def has_geometry(self) -> bool:
+        """False for tables without a geometry column (calls, a project's records)."""
+        return bool(GEOMETRY_TYPES[self.id])
+
 
 _CASTS = {"int2": "smallint", "int4": "integer", "int8": "bigint", "numeric": "numeric",
           "float8": "double precision", "text": "text", "date": "date", "bool": "boolean",
@@ -79,7 +96,7 @@ async def load_editable(conn: asyncpg.Connection) -> dict[str, EditableCollectio
         cid = r["table_name"]
         # Filled in by the service when not given: a site's comune from its geometry,
         # the source from the account that writes.
-        derived = (cid == "sites" and name == "istat_code") or name == "source"
+        derived = (cid in ("sites", "needs") and name == "istat_code") or name == "source"
         required = r["is_nullable"] == "NO" and r["column_default"] is None and not derived
         choices = tuple(DOMAINS.get((cid, name), {}))
         max_abs = None

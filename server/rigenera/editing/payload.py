@@ -181,7 +181,11 @@ def parse_feature(doc: Any, coll: EditableCollection, *, partial: bool,
         if (f.max_abs is not None and isinstance(coerced, int | float)
                 and not isinstance(coerced, bool) and abs(coerced) >= f.max_abs):
             errors.append(problem(name, f"out of range (|value| < {f.max_abs:.0f})"))
-        if value is not None and f.choices and coerced not in f.choices:
+        if value is not None and f.choices and isinstance(coerced, list):
+            # A list of codes (a call's themes, beneficiaries): each one of the domain.
+            if any(v not in f.choices for v in coerced):
+                errors.append(problem(name, f"each one of {', '.join(f.choices)}"))
+        elif value is not None and f.choices and coerced not in f.choices:
             errors.append(problem(name, f"one of {', '.join(f.choices)}"))
         values[name] = coerced
     if not partial:
@@ -197,6 +201,8 @@ def parse_feature(doc: Any, coll: EditableCollection, *, partial: bool,
     elif not isinstance(geometry, dict) or not isinstance(geometry.get("type"), str) \
             or geometry["type"] not in GEOMETRY_TYPES:
         errors.append(problem("geometry", "must be a GeoJSON geometry object"))
+    elif not coll.has_geometry:
+        errors.append(problem("geometry", "this collection has no geometry: send null or omit it"))
     elif geometry["type"].upper() not in coll.geometry_types:
         errors.append(problem("geometry", f"type {geometry['type']} not accepted here; accepted: "
                                           + ", ".join(sorted(coll.geometry_types))))
@@ -206,7 +212,8 @@ def parse_feature(doc: Any, coll: EditableCollection, *, partial: bool,
         geom_text = json.dumps(geometry)
     if errors:
         raise InvalidParameter(
-            "Feature non valida: " + "; ".join(f"{e['field']}: {e['reason']}" for e in errors),
+            "Feature non valida / invalid feature: "
+            + "; ".join(f"{e['field']}: {e['reason']}" for e in errors),
             errors=errors)
     return FeatureInput(values, geom_text, geometry_given)
 

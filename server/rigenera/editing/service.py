@@ -33,7 +33,7 @@ from typing import Any
 import asyncpg
 
 from rigenera.auth import Principal, Role
-from rigenera.editing.model import EditableCollection, load_editable
+from rigenera.editing.model import OFFICE_ONLY, EditableCollection, load_editable
 from rigenera.editing.payload import FeatureInput
 from rigenera.errors import (
     Forbidden,
@@ -242,6 +242,8 @@ class EditingService:
         versions: dict[tuple[str, int], int] = {}
         for cid, group in by_coll.items():
             coll = self.collection(cid)
+            if cid in OFFICE_ONLY and not who.edits_everywhere:
+                raise ValueError("the office's collection: the per-operation path refuses it")
             parsed = [parse_id(op.feature_id) for op in group]
             if None in parsed:
                 raise ValueError("an id that names no feature")
@@ -268,7 +270,7 @@ class EditingService:
             moved = False  # may the reach of a feature have changed?
             for (action, names, has_geom, geom_given, crs), sops in shapes.items():
                 moved = moved or has_geom or geom_given or action == "replace" \
-                    or "istat_code" in names
+                    or "istat_code" in names or "project_id" in names
                 for fid, version in await self._batch_update(
                         conn, coll, sops, action, names, has_geom, geom_given, crs):
                     versions[(cid, fid)] = version
@@ -316,7 +318,8 @@ class EditingService:
             if coll.id in _REVIEWED:
                 sets.append(f"validation_status = CASE WHEN t.geom IS DISTINCT FROM {geom}"
                             " THEN 'to_validate' ELSE t.validation_status END")
-        elif geom_given or (action == "replace" and not coll.geometry_required):
+        elif coll.has_geometry and (geom_given or (action == "replace"
+                                                   and not coll.geometry_required)):
             sets.append("geom = NULL")
         unnest = ", ".join(f"${i + 1}::{c}" for i, c in enumerate(casts))
         rows = await conn.fetch(
@@ -327,6 +330,7 @@ class EditingService:
     # ----------------------------------------------------------------- one op
     async def _one(self, conn: asyncpg.Connection, who: Principal, op: Operation) -> Outcome:
         coll = self.collection(op.collection)
+        _check_office(who, coll.id)
         try:
             if op.action == "create":
                 out = await self._create(conn, who, coll, op)
@@ -404,8 +408,8 @@ class EditingService:
             reason = "outside the metropolitan area of Milan (50 m tolerance)"
         else:
             return
-        raise ValidationFailed(f"geometry: {reason}", errors=[{"field": "geometry",
-                                                               "reason": reason}])
+        raise ValidationFailed(f"geometria non accettata / geometry: {reason}",
+                               errors=[{"field": "geometry", "reason": reason}])
 
     def _assignments(self, coll: EditableCollection, op: Operation, args: list[Any],
                      replace: bool) -> tuple[list[str], list[str], str | None]:
@@ -429,7 +433,8 @@ class EditingService:
         if feat.geometry is not None:
             args.append(feat.geometry)
             geom = geometry_sql(f"${len(args)}", op.crs, coll.id == "mobility_links")
-        elif feat.geometry_given or (replace and not coll.geometry_required):
+        elif coll.has_geometry and (feat.geometry_given or (replace
+                                                            and not coll.geometry_required)):
             geom = "NULL"
         return cols, exprs, geom
 
@@ -441,7 +446,9 @@ class EditingService:
         if geom is not None and geom != "NULL":
             cols.append("geom")
             exprs.append(geom)
-        if coll.id in ("sites", "transit_stops") and '"istat_code"' not in cols and geom:
+        # A need created with a place and no comune: the comune of its place (as imports do).
+        if coll.id in ("sites", "transit_stops", "needs") and '"istat_code"' not in cols \
+                and geom:
             cols.append("istat_code")
             exprs.append(f"rigenera.comune_of({geom})")
         if '"source"' not in cols:
@@ -502,6 +509,8 @@ class EditingService:
             return False
         if who.edits_everywhere:
             return True
+        if cid in OFFICE_ONLY:
+            return False
         fid_int = parse_id(fid)
         if fid_int is None:
             return False
@@ -538,7 +547,15 @@ def _moves(op: Operation) -> bool:
     if op.feature is None:
         return False
     return op.feature.geometry_given or op.feature.geometry is not None or bool(
-        {"istat_code", "istat_codes", "site_ids"} & set(op.feature.values))
+        {"istat_code", "istat_codes", "site_ids", "project_id"} & set(op.feature.values))
+
+
+def _check_office(who: Principal, cid: str) -> None:
+    """Calls are the office's: only admins and coordinators write them."""
+    if cid in OFFICE_ONLY and not who.edits_everywhere:
+        raise Forbidden(f"'{cid}': solo amministratori e coordinatori possono modificarla / "
+                        "only admins and coordinators may write it",
+                        errors=[{"field": "collection", "reason": "admin or coordinator only"}])
 
 
 def _out_of_reach(who: Principal, problems: list[dict[str, Any]], *, after: bool) -> Forbidden:

@@ -54,6 +54,9 @@ _BY_COMUNI = {
     "projects": "t.istat_codes && %(_comuni)s::text[]",
     "mobility_links": "EXISTS (SELECT 1 FROM rigenera.comuni c WHERE c.istat_code = "
                       "ANY(%(_comuni)s::text[]) AND c.geom && t.geom AND ST_Intersects(c.geom, t.geom))",
+    # Issue 11: a need is its comune's; a call, of the comuni it admits.
+    "needs": "t.istat_code = ANY(%(_comuni)s::text[])",
+    "calls": "t.eligible_istat_codes && %(_comuni)s::text[]",
 }
 _ARROW = {"int2": pa.int32(), "int4": pa.int32(), "int8": pa.int64(), "float4": pa.float64(),
           "float8": pa.float64(), "numeric": pa.float64(), "bool": pa.bool_(),

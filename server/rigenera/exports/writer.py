@@ -37,7 +37,9 @@ from rigenera.exports.formats import XLSX_MAX_ROWS, Format
 
 # GDAL geometry types of the layers; collections mixing types are "Unknown" (any).
 _GEOMETRY_TYPES = {"comuni": "MultiPolygon", "mobility_links": "MultiLineString",
-                   "transit_stops": "Point", "sites": "Unknown", "projects": "Unknown"}
+                   "transit_stops": "Point", "sites": "Unknown", "projects": "Unknown",
+                   # Issue 11: needs mix points and areas; calls have none (NULL geometries).
+                   "needs": "Unknown", "calls": "Unknown"}
 SOURCES_SHEET = "Fonti"
 
 

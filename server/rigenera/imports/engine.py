@@ -29,7 +29,9 @@ import psycopg2
 from psycopg2.extensions import cursor as Cursor
 from psycopg2.extras import execute_values
 
+from rigenera.editing.model import OFFICE_ONLY
 from rigenera.errors import (
+    Forbidden,
     ImportDataError,
     ImportOutOfReach,
     ImportRefused,
@@ -59,6 +61,10 @@ LOG = logging.getLogger(__name__)
 DEG_PER_M = 1 / 70_000
 
 
+# Collections whose comune a row may leave out: the comune its geometry lies in.
+DERIVED_COMUNE = ("sites", "transit_stops", "needs")
+
+
 def run(cur: Cursor, query: str, params: dict[str, Any] | None = None) -> None:
     """Execute with a parameter dict always (so '%%' in templates means '%')."""
     cur.execute(query, {"_": None, **(params or {})})
@@ -74,6 +80,10 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
     check_frame(frame)
     if options.collection not in COLLECTIONS:
         raise ImportDataError(f"collezione sconosciuta / unknown collection {options.collection}")
+    if options.collection in OFFICE_ONLY and options.reach is not None:
+        raise Forbidden(f"{options.collection}: solo amministratori e coordinatori la importano / "
+                        "only admins and coordinators import it",
+                        errors=[{"field": "collection", "reason": "admin or coordinator only"}])
     target = describe(cur, options.collection)
     extra = [c for c in frame.column_names if c not in (ROW, GEOM) and c not in target.columns
              and not (options.collection == "projects" and c in PROJECT_CHILDREN)]
@@ -122,7 +132,7 @@ def import_frame(cur: Cursor, frame: Frame, errors: list[RowError], options: Imp
     clock("stage")
     # 2. derive
     derived: list[str] = []
-    if options.collection in ("sites", "transit_stops"):
+    if options.collection in DERIVED_COMUNE:
         run(cur, sql("derive_istat"))
         if "istat_code" not in present:
             present.append("istat_code")
@@ -274,7 +284,7 @@ def _check(cur: Cursor, target: Target, options: ImportOptions, present: list[st
         if col.name not in present:
             cond += " AND m.key_id IS NULL AND m.cup_id IS NULL AND m.geom_id IS NULL"
         reason = _msg("obbligatorio", "required")
-        if col.name == "istat_code" and coll in ("sites", "transit_stops"):
+        if col.name == "istat_code" and coll in DERIVED_COMUNE:
             reason = _msg("obbligatorio: non è nel file e la geometria non cade in alcun comune",
                           "required: not in the file, and the geometry lies in no comune")
         rules.append((cond, col.name, reason, "NULL::text"))
@@ -298,12 +308,14 @@ def _check(cur: Cursor, target: Target, options: ImportOptions, present: list[st
                  " WHERE cardinality(q.failed) > 0 AND e.i = ANY (q.failed)")
     # Geometry.
     gtype = target.geom_type
-    if gtype == "Geometry":
+    if not target.has_geom:  # calls: no place; a geometry in the file is refused
+        type_ok, allowed = "false", _lit("none: this collection has no geometry")
+    elif gtype == "Geometry":
         type_ok, allowed = "true", "NULL"
         for chk in target.checks:
             if "geometrytype" in chk.expr.lower():
                 type_ok = re.sub(r"\bgeom\b", "s.geom", chk.expr)
-        if coll == "sites":
+        if coll in ("sites", "needs"):
             allowed = _lit("Point, Polygon, MultiPolygon")
     else:
         type_ok = f"GeometryType(s.geom) = {_lit(gtype.upper())}"
@@ -367,7 +379,7 @@ def _reach(cur: Cursor, target: Target, options: ImportOptions) -> list[RowError
         new = ("rigenera.reach_problems(%(codes)s::text[], s.geom, NULL, "
                "coalesce(s._codes, (SELECT array_agg(istat_code) FROM rigenera.project_comuni pc"
                " WHERE pc.project_id = p.target_id)), s._site_ids)")
-    elif coll in ("sites", "transit_stops"):
+    elif coll in ("sites", "transit_stops", "needs"):
         new = "rigenera.reach_problems(%(codes)s::text[], s.geom, s.istat_code)"
     else:
         new = "rigenera.reach_problems(%(codes)s::text[], s.geom)"

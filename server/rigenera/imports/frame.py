@@ -33,7 +33,7 @@ import pyarrow as pa
 type Frame = pa.Table
 """A ``pyarrow.Table`` with ``_row``, ``_geom`` and one column per target field."""
 
-COLLECTIONS = ("sites", "projects", "mobility_links", "transit_stops")
+COLLECTIONS = ("sites", "projects", "mobility_links", "transit_stops", "calls", "needs")
 
 ROW = "_row"
 GEOM = "_geom"

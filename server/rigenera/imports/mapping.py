@@ -312,8 +312,13 @@ _TARGET_TYPES = {
     "community_space_m2": "number", "productive_space_m2": "number", "regenerated_m2": "number",
     "housing_units_fragile": "integer", "start_date": "date", "end_date": "date",
     "istat_codes": "list", "site_ids": "list", "lines": "list",
+    # Issue 11: calls and needs.
+    "budget_eur": "number", "max_grant_eur": "number", "estimated_cost_eur": "number",
+    "priority": "integer", "opens_on": "date", "closes_on": "date", "needed_by": "date",
+    "themes": "list", "eligible_beneficiaries": "list", "eligible_istat_codes": "list",
 }
-_ENUM_FIELDS = {"cup_status", "scope", "geom_source", "status", "mode", "kind"}
+_ENUM_FIELDS = {"cup_status", "scope", "geom_source", "status", "mode", "kind", "category",
+                "applicant", "funding_source"}
 # Spellings of the open data (ReGiS "Stato CUP": ATTIVO / Attivo / Chiuso) that are no label.
 _EXTRA_SYNONYMS = {
     "cup_status": {"active": "active", "attivo": "active", "closed": "closed", "chiuso": "closed",

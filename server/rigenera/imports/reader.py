@@ -57,7 +57,15 @@ _TARGETS = {
     "mobility_links": {"kind", "name", "status", "operator", "network", "typology", "source",
                        "source_id"},
     "transit_stops": {"mode", "name", "lines", "operator", "istat_code", "source", "source_id"},
+    # Issue 11.
+    "calls": {"title", "funder", "funding_source", "programme_code", "description", "themes",
+              "eligible_beneficiaries", "eligible_istat_codes", "opens_on", "closes_on",
+              "budget_eur", "max_grant_eur", "url", "source", "source_id"},
+    "needs": {"istat_code", "title", "description", "category", "applicant", "priority", "status",
+              "estimated_cost_eur", "needed_by", "source", "source_id"},
 }
+# Collections whose rows need no place: a call has none (a need has its comune at least).
+_PLACELESS = ("projects", "calls")
 
 
 def _msg(it: str, en: str) -> str:
@@ -142,7 +150,7 @@ def _read(src: SafeSource, layer: str | None, collection: str, m: mp.Mapping,
             file_crs = meta.get("crs")
             columns = [f for f in meta.get("fields", [])]
             loc = _location_columns(columns, m) if table_format else {}
-            if table_format and not loc and collection != "projects":
+            if table_format and not loc and collection not in _PLACELESS:
                 raise _refuse(src.file_name, "nessuna colonna di posizione (lon/lat, WKT o codice "
                               "ISTAT)", "no location column (lon/lat, WKT or ISTAT code)",
                               "geometry")

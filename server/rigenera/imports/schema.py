@@ -68,6 +68,7 @@ class Target:
     foreign_keys: tuple[ForeignKey, ...]
     geom_type: str        # typmod of geom: 'Geometry', 'MultiLineString', 'Point'
     geom_not_null: bool
+    has_geom: bool = True  # False: no geometry column (calls)
 
     @property
     def writable(self) -> tuple[str, ...]:
@@ -92,11 +93,11 @@ def describe(cur: Cursor, collection: str) -> Target:
         " WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped"
         " ORDER BY a.attnum", (table,))
     columns: dict[str, Column] = {}
-    geom_type, geom_not_null = "Geometry", False
+    geom_type, geom_not_null, has_geom = "Geometry", False, False
     for name, typ, not_null, default, generated in cur.fetchall():
         if name == "geom":
             geom_type = typ.split("(")[1].split(",")[0] if "(" in typ else "Geometry"
-            geom_not_null = bool(not_null)
+            geom_not_null, has_geom = bool(not_null), True
         if generated:
             continue
         columns[name] = Column(name, typ, bool(not_null), default)
@@ -117,6 +118,7 @@ def describe(cur: Cursor, collection: str) -> Target:
         " WHERE c.conrelid = %s::regclass AND c.contype = 'f' AND cardinality(c.conkey) = 1"
         " ORDER BY c.conname", (table,))
     fks = tuple(ForeignKey(*row) for row in cur.fetchall())
-    target = Target(collection, table, columns, tuple(checks), fks, geom_type, geom_not_null)
+    target = Target(collection, table, columns, tuple(checks), fks, geom_type, geom_not_null,
+                    has_geom)
     _CACHE[dbkey] = target
     return target

@@ -153,7 +153,8 @@ def classify(cur: Cursor, target: Target, present: list[str], children: list[str
     """_imp_plan: each row's action and the id it writes (new ids drawn in row order)."""
     same = [f"{_new_value(target, c, update=True, derived=derived)} IS NOT DISTINCT FROM t.{c}"
             for c in _columns(target, present)]
-    same.append(f"{_geom_value(target, update=True)} IS NOT DISTINCT FROM t.geom")
+    if target.has_geom:
+        same.append(f"{_geom_value(target, update=True)} IS NOT DISTINCT FROM t.geom")
     if target.collection == "projects":
         same.append(f"{_geom_source_value(update=True, present='geom_source' in present)}"
                     " IS NOT DISTINCT FROM t.geom_source")
@@ -176,9 +177,10 @@ def write(cur: Cursor, target: Target, present: list[str], children: list[str],
     """Creates and updates; returns how many features were written."""
     cols = _columns(target, present)
     is_projects = target.collection == "projects"
-    ins_cols = ["id", *cols, "geom"] + (["geom_source"] if is_projects else [])
+    geom = ["geom"] if target.has_geom else []  # calls have no geometry column
+    ins_cols = ["id", *cols, *geom] + (["geom_source"] if is_projects else [])
     ins_vals = (["p.target_id"] + [_new_value(target, c, update=False) for c in cols]
-                + [_geom_value(target, update=False)]
+                + [_geom_value(target, update=False) for _ in geom]
                 + ([_geom_source_value(update=False, present="geom_source" in present)]
                    if is_projects else []))
     _run(cur, f"INSERT INTO {target.table} ({', '.join(ins_cols)})"
@@ -186,7 +188,8 @@ def write(cur: Cursor, target: Target, present: list[str], children: list[str],
               " WHERE p.action = 'create' ORDER BY p.target_id")
     created = cur.rowcount
     sets = [f"{c} = {_new_value(target, c, update=True, derived=derived)}" for c in cols]
-    sets.append(f"geom = {_geom_value(target, update=True)}")
+    if target.has_geom:
+        sets.append(f"geom = {_geom_value(target, update=True)}")
     if is_projects:
         sets.append(f"geom_source = {_geom_source_value(update=True, present='geom_source' in present)}")
     _run(cur, f"UPDATE {target.table} t SET {', '.join(sets)}"

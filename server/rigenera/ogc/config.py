@@ -18,14 +18,20 @@ import yaml
 
 from rigenera.catalogue import COLLECTIONS, Collection
 from rigenera.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED_CRS
+from rigenera.processes.coverage import PROCESS_ID as COVERAGE_ID
 from rigenera.processes.near_transit import PROCESS_ID
 from rigenera.settings import Settings
 
 PROVIDER = "rigenera.ogc.provider.RigeneraPostgreSQLProvider"
 TILE_PROVIDER = "rigenera.ogc.provider.RigeneraMVTProvider"
-# OGC API Processes: synchronous execution, no job store (rigenera/processes/manager.py).
-PROCESS_MANAGER = "rigenera.processes.manager.SyncManager"
+# OGC API Processes: synchronous by default, asynchronous jobs stored in PostgreSQL
+# (rigenera/processes/manager.py, migration 0018).
+PROCESS_MANAGER = "rigenera.processes.manager.JobManager"
 NEAR_TRANSIT_PROCESSOR = "rigenera.processes.near_transit.SitesNearTransitProcessor"
+# Matching needs to funding calls (issue 11, rigenera/matching).
+MATCH_CALLS_ID = "match-calls"
+MATCH_CALLS_PROCESSOR = "rigenera.matching.process.MatchCallsProcessor"
+COVERAGE_PROCESSOR = "rigenera.processes.coverage.MobilityCoverageProcessor"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # The metropolitan city's bounding box: the extent of an empty collection.
 METRO_BBOX = [8.70, 45.16, 9.56, 45.65]
@@ -89,6 +95,7 @@ def _resource(c: Collection, db: dict[str, Any], bbox: list[float]) -> dict[str,
                 "storage_crs": STORAGE_CRS,
                 "crs": list(SUPPORTED_CRS),
             },
+        ] + ([
             {
                 # Describes the tilesets; the tile bytes come from rigenera.ogc.tiles.
                 "type": "tile",
@@ -101,7 +108,7 @@ def _resource(c: Collection, db: dict[str, Any], bbox: list[float]) -> dict[str,
                 "options": {"zoom": {"min": 0, "max": 22}},
                 "format": {"name": "pbf", "mimetype": "application/vnd.mapbox-vector-tile"},
             },
-        ],
+        ] if c.tiles else []),
     }
 
 
@@ -109,17 +116,9 @@ def _processes(dsn: str) -> dict[str, dict[str, Any]]:
     """Process resources: pygeoapi loads the processor by dotted path with this definition."""
     return {PROCESS_ID: {"type": "process",
                          "processor": {"name": NEAR_TRANSIT_PROCESSOR, "data": dsn}},
-            **_mobility_processes(dsn)}
-
-
-# Issue 11, mobility: mobility-coverage (rigenera/processes/coverage.py).
-COVERAGE_PROCESSOR = "rigenera.processes.coverage.MobilityCoverageProcessor"
-
-
-def _mobility_processes(dsn: str) -> dict[str, dict[str, Any]]:
-    from rigenera.processes.coverage import PROCESS_ID as COVERAGE_ID
-
-    return {COVERAGE_ID: {"type": "process",
+            MATCH_CALLS_ID: {"type": "process",
+                             "processor": {"name": MATCH_CALLS_PROCESSOR, "data": dsn}},
+            COVERAGE_ID: {"type": "process",
                           "processor": {"name": COVERAGE_PROCESSOR, "data": dsn}}}
 
 
@@ -147,8 +146,8 @@ def build_config(settings: Settings, dsn: str, extents: dict[str, list[float]]) 
                 "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                 "attribution": "&copy; OpenStreetMap contributors",
             },
-            # Dummy-like: synchronous only, so pygeoapi advertises no /jobs.
-            "manager": {"name": PROCESS_MANAGER, "connection": None, "output_dir": None},
+            # Jobs in rigenera.process_jobs: pygeoapi advertises /jobs (is_async).
+            "manager": {"name": PROCESS_MANAGER, "connection": dsn, "output_dir": None},
         },
         "logging": {"level": settings.log_level.upper()},
         "metadata": {

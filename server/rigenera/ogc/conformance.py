@@ -6,8 +6,10 @@ client-side. Part 4 (create, replace, update with PATCH, delete, ETags) is
 served by our editing service (rigenera.editing), not by pygeoapi's
 unauthenticated handlers, which are never routed. OGC API Processes: pygeoapi's
 classes when a process is configured, without callbacks (not supported by our
-synchronous manager, rigenera/processes/manager.py). We answer with pygeoapi's
-list corrected accordingly, rendered by pygeoapi's own template for HTML.
+manager, rigenera/processes/manager.py), with job-list and dismiss when the manager
+runs asynchronous jobs (pygeoapi omits both although it serves /jobs and DELETE). We
+answer with pygeoapi's list corrected accordingly, rendered by pygeoapi's own template
+for HTML.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pygeoapi.api import API, F_HTML, APIRequest, all_apis
 from pygeoapi.api import CONFORMANCE_CLASSES as CORE_CLASSES
 from pygeoapi.util import render_j2_template, to_json
 
-# Callbacks (subscriber URLs) are not supported by our synchronous manager.
+# Callbacks (subscriber URLs) are not supported by our manager.
 NOT_IMPLEMENTED: set[str] = {"http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/callback"}
 ADDED = [
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
@@ -31,6 +33,11 @@ ADDED = [
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags",
+]
+# OGC API - Processes - Part 1: asynchronous execution, the job list and dismissing a job.
+JOB_CLASSES = [
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss",
 ]
 
 
@@ -45,6 +52,8 @@ def conformance_classes(api: API) -> list[str]:
                 classes.update(apis[provider["type"]].CONFORMANCE_CLASSES)
     if any(r.get("type") == "process" for r in api.config["resources"].values()):
         classes.update(apis["process"].CONFORMANCE_CLASSES)
+        if getattr(api.manager, "is_async", False):
+            classes.update(JOB_CLASSES)
     classes.update(ADDED)
     return sorted(classes - NOT_IMPLEMENTED)
 

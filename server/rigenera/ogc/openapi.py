@@ -29,6 +29,7 @@ from rigenera import __version__
 from rigenera.catalogue import COLLECTIONS
 from rigenera.editing.model import EDITABLE, GEOMETRY_REQUIRED, GEOMETRY_TYPES, EditableCollection
 from rigenera.ogc.crs import SUPPORTED_CRS
+from rigenera.ogc.jobs import JOB_CREATED, PREFER, job_paths
 from rigenera.settings import Settings
 
 OPENAPI_VERSION = "3.0.3"
@@ -266,6 +267,8 @@ def _collection_paths(c: Any, generated: dict[str, Any]) -> dict[str, Any]:
             security=WRITE_SECURITY)
     paths[f"{base}/items/{{featureId}}"] = item
 
+    if not c.tiles:
+        return paths
     tms = _param("tileMatrixSetId")
     paths[f"{base}/tiles"] = {"get": _op(
         f"get{name}TileSetsList", f"{title}: vector tilesets", tags,
@@ -305,13 +308,14 @@ def _process_paths(config: dict[str, Any]) -> dict[str, Any]:
             ["processes"], [_param("f"), *cached],
             _responses({"200": _resp("Process")}, "400", "404", cached=True))}
         paths[f"/processes/{pid}/execution"] = {"post": _op(
-            f"execute{_camel(pid.replace('-', '_'))}", f"{title}: run (synchronously)",
-            ["processes"], [],
+            f"execute{_camel(pid.replace('-', '_'))}", f"{title}: run",
+            ["processes"], [PREFER],
             _responses({"200": {
                 "description": "The output itself (GeoJSON), or with `response: document` "
                                "{\"outputs\": {...}}.",
                 "content": {GEOJSON: {"schema": _ref("schemas", "featureCollectionGeoJSON")},
-                            "application/json": {"schema": {"type": "object"}}}}},
+                            "application/json": {"schema": {"type": "object"}}}},
+                "201": JOB_CREATED},
                 "400", "404", "413"),
             requestBody={"required": True, "content": {"application/json": {
                 "schema": body_schema, "example": meta.get("example", {"inputs": {}})}}})}
@@ -322,13 +326,15 @@ def build_openapi(generated: dict[str, Any], config: dict[str, Any],
                   settings: Settings) -> dict[str, Any]:
     """The document served at /ogc/openapi, from pygeoapi's generated one and our routes."""
     components = _components(settings)
-    for cid in EDITABLE:  # generic until describe_writes() knows the collection's fields
+    # Generic until describe_writes() knows the fields; only published collections.
+    for cid in (c.id for c in COLLECTIONS if c.id in EDITABLE):
         components["schemas"][f"{cid}Feature"] = _feature_schema(None, cid, partial=False)
         components["schemas"][f"{cid}Patch"] = _feature_schema(None, cid, partial=True)
     paths = _server_paths()
     for c in COLLECTIONS:
         paths.update(_collection_paths(c, generated))
     paths.update(_process_paths(config))
+    paths.update(job_paths(components))  # asynchronous jobs (ogc/jobs.py)
     tags = [t for t in generated.get("tags", [])
             if t.get("name") == "server" or t.get("name") in {c.id for c in COLLECTIONS}]
     tags += [{"name": "tiles"}, {"name": "processes"}]
@@ -349,7 +355,10 @@ def _feature_schema(coll: EditableCollection | None, cid: str, *,
     """The GeoJSON Feature a client sends to create/replace (or merge-patch) a feature."""
     types = sorted(GEOMETRY_TYPES[cid])
     geometry: dict[str, Any] = {"oneOf": [_ref("schemas", _GEOMETRY_SCHEMAS[t]) for t in types]}
-    if partial or not GEOMETRY_REQUIRED[cid]:
+    if not types:  # no geometry column (calls): only null
+        geometry = {"type": "object", "nullable": True, "enum": [None],
+                    "description": "always null: this collection has no geometry"}
+    elif partial or not GEOMETRY_REQUIRED[cid]:
         geometry["nullable"] = True
     props: dict[str, Any] = {"type": "object", "description": (
         f"The properties of `{cid}` (see /ogc/collections/{cid}/schema and "
@@ -400,6 +409,8 @@ def describe_writes(doc: dict[str, Any], collections: dict[str, EditableCollecti
     database catalogue, read at start-up): property names, types, enumerations."""
     schemas = doc["components"]["schemas"]
     for cid, coll in collections.items():
+        if f"{cid}Feature" not in schemas:  # a project's records: not on /ogc
+            continue
         schemas[f"{cid}Feature"] = _feature_schema(coll, cid, partial=False)
         schemas[f"{cid}Patch"] = _feature_schema(coll, cid, partial=True)
 

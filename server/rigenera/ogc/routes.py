@@ -6,7 +6,7 @@ built by our factory owns its ``pygeoapi.api.API`` instance and hands it to
 pygeoapi's official ``execute_from_starlette(..., alternative_api=...)``. The
 behaviour (HTML, JSON, CQL2, CRS, paging, OpenAPI) is pygeoapi's; the table
 below only decides which of its endpoints we publish (features, tiles, and the
-synchronous processes of rigenera.processes). Writes are not routed
+processes of rigenera.processes and their jobs). Writes are not routed
 here: they go through our editing service (issue #4), so pygeoapi's
 unauthenticated PUT/POST/DELETE are never reachable. Around pygeoapi's answers:
 validators and Cache-Control (caching.py), valid tiles metadata (tiles.py), the
@@ -47,6 +47,7 @@ from rigenera.ogc.caching import ConditionalJsonMiddleware
 from rigenera.ogc.conformance import conformance
 from rigenera.ogc.crs import normalise_query_string
 from rigenera.ogc.features import FastFeatures
+from rigenera.ogc.jobs import job_routes
 from rigenera.ogc.params import parse_bbox, query_int
 from rigenera.ogc.provider import cql2_json_functions
 from rigenera.ogc.tiles import TILE_MATRIX_SET, VectorTiles, unknown_tms
@@ -280,7 +281,15 @@ def build_ogc_app(
 
     pygeoapi_tilesets = endpoint(tiles_api.get_collection_tiles, cid)
 
+    def _has_tiles(resource: dict[str, Any] | None) -> None:
+        """Collections without tiles (calls, needs): a 404, like any missing resource
+        (pygeoapi answers 400 "Invalid collection tiles")."""
+        if resource is not None and not any(p.get("type") == "tile"
+                                            for p in resource.get("providers", [])):
+            raise NotFound("Nessuna tile per questa collezione / no tiles for this collection")
+
     async def tilesets(request: Request) -> Response:
+        _has_tiles(api.config["resources"].get(request.path_params["collection_id"]))
         return _corrected(await pygeoapi_tilesets(request), request,
                           tiles.tileset_list if tiles is not None else None)
 
@@ -304,6 +313,7 @@ def build_ogc_app(
         resource = api.config["resources"].get(cid)
         if resource is None or resource.get("type") != "collection":
             raise NotFound("Collection not found")
+        _has_tiles(resource)
         if tms != TILE_MATRIX_SET:
             raise unknown_tms(tms, [TILE_MATRIX_SET])
 
@@ -325,14 +335,20 @@ def build_ogc_app(
 
         A plain POST of {"inputs": {...}} answers 200 with the process output itself:
         pygeoapi's default is `response: raw`; `"response": "document"` wraps it in
-        {"outputs": [...]}. Execution is always synchronous (rigenera/processes/manager.py).
+        {"outputs": [...]}. With `Prefer: respond-async`: 201, Location of the job
+        (rigenera/processes/manager.py).
         """
         doc = await query_body(request, "body")
         if not isinstance(doc, dict) or not isinstance(doc.get("inputs", {}), dict):
             raise InvalidParameter(
                 "Atteso un oggetto JSON {\"inputs\": {...}} / expected a JSON object "
                 "{\"inputs\": {...}}", errors=[{"field": "inputs", "reason": "JSON object"}])
-        return await pygeoapi_execute(request)
+        response = await pygeoapi_execute(request)
+        if response.status_code != 201 and "location" in response.headers:
+            # pygeoapi names a job for every execution of an asynchronous manager; a
+            # synchronous run is not stored (processes/manager.py): no job to point at.
+            del response.headers["location"]
+        return response
 
     routes = [
         Route("/", endpoint(core_api.landing_page)),
@@ -356,11 +372,13 @@ def build_ogc_app(
               tiles.tile if tiles is not None else
               endpoint(tiles_api.get_collection_tiles_data, cid, "tileMatrixSetId",
                        "tileMatrix", "tileRow", "tileCol", skip_valid_check=True)),
-        # OGC API Processes (synchronous only: pygeoapi advertises no /jobs then).
+        # OGC API Processes: synchronous by default, jobs on Prefer: respond-async.
         Route("/processes", endpoint(processes_api.describe_processes)),
         Route("/processes/{process_id}",
               endpoint(processes_api.describe_processes, "process_id")),
         Route("/processes/{process_id}/execution", execute, methods=["POST"]),
+        # Asynchronous jobs (Prefer: respond-async), stored in PostgreSQL (ogc/jobs.py).
+        *job_routes(api, endpoint),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(

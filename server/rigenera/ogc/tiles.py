@@ -90,7 +90,8 @@ class VectorTiles:
               layers: dict[str, TileLayer]) -> None:
         self.pool = pool
         self.schemas = schemas
-        self.layers = {cid: layers[cid] for cid in schemas}
+        # Collections without tiles (calls, needs: no view in schema `tiles`) are left out.
+        self.layers = {cid: layers[cid] for cid in schemas if cid in layers}
         self.sql = {cid: layer.sql for cid, layer in self.layers.items()}
 
     async def tilejson(self, request: Request, bounds: list[float]) -> Response:

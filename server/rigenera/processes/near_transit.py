@@ -2,7 +2,8 @@
 transport stop, each with its nearest stop.
 
 Run by pygeoapi (``resources.sites-near-transit``, type ``process``, built by
-``rigenera.ogc.config``) through our ``SyncManager``: synchronous, answered as
+``rigenera.ogc.config``) through our ``JobManager``: synchronous (a stored job with
+``Prefer: respond-async``), answered as
 the GeoJSON FeatureCollection itself (pygeoapi's default ``response: raw``).
 The inputs are checked here, before the database is touched; a bad one is a
 400 naming it. The query (``sql/near_transit.sql``) runs in a read-only
@@ -66,7 +67,7 @@ PROCESS_METADATA: dict[str, Any] = {
               "ellipsoid) of at least one stop of the chosen modes, each with its nearest stop "
               "and the distance to it. Optional filters by municipality and state of use.",
     },
-    "jobControlOptions": ["sync-execute"],
+    "jobControlOptions": ["sync-execute", "async-execute"],
     "outputTransmission": ["value"],
     "keywords": {"it": ["aree dismesse", "trasporto pubblico", "accessibilità"],
                  "en": ["brownfields", "public transport", "accessibility"]},

@@ -12,8 +12,14 @@ from decimal import Decimal
 from typing import Any, Literal
 
 # How a column is written: money (EUR, 2 decimals, reconciles to the cent), an integer
-# count, a share 0..1 (shown as %), a decimal quantity (m², index), plain text, a date.
-Kind = Literal["eur", "int", "share", "number", "text", "date"]
+# count, a share 0..1 (shown as %), a decimal quantity (m², index), plain text, a date,
+# a yes/no (sì/no in Italian documents, true/false in JSON and CSV).
+Kind = Literal["eur", "int", "share", "number", "text", "date", "bool"]
+
+
+def yes_no(value: bool, lang: str) -> str:
+    """A yes/no cell as a person reads it (PDF, XLSX)."""
+    return ("yes" if value else "no") if lang == "en" else ("sì" if value else "no")
 
 
 @dataclass(frozen=True)

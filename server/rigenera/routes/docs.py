@@ -451,3 +451,25 @@ def install_openapi(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+# Issue 11, monitoring: POST /api/projects/{id}/documents (routes/monitoring.py).
+REQUEST_SCHEMAS["DocumentUpload"] = {
+    "type": "object", "title": "DocumentUpload",
+    "description": "multipart/form-data: a project's document and what it is",
+    "required": ["file", "kind"],
+    "properties": {
+        "file": {"type": "string", "format": "binary",
+                 "description": "PDF (.pdf), JPEG (.jpg, .jpeg) or PNG (.png); its content "
+                                "must match the extension"},
+        "kind": {"type": "string", "enum": ["progress_report", "dnsh_checklist",
+                                            "expense_statement", "photo", "tender_act",
+                                            "testing_certificate", "other"]},
+        "phase": {"type": "string", "enum": ["design", "tender", "works", "testing",
+                                             "completed"],
+                  "description": "default: the project's current phase"},
+        "reference_date": {"type": "string", "format": "date",
+                           "description": "the period the document covers"},
+        "title": {"type": "string", "maxLength": 300, "description": "default: the file name"},
+    },
+}

@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from rigenera.auth import Principal, Role
 from rigenera.dependencies import CurrentUser
+from rigenera.editing.model import OFFICE_ONLY
 from rigenera.editing.service import parse_id
 from rigenera.errors import Forbidden, InvalidParameter, NotFound
 from rigenera.imports import COLLECTIONS, ImportOptions, Report, SourceInfo, record
@@ -73,6 +74,10 @@ def _options(upload: Upload, who: Principal) -> ImportOptions:
         raise InvalidParameter(
             f"collection: una di / one of {', '.join(COLLECTIONS)}",
             errors=[{"field": "collection", "reason": "one of " + ", ".join(COLLECTIONS)}])
+    if collection in OFFICE_ONLY and not who.edits_everywhere:
+        raise Forbidden(f"{collection}: solo amministratori e coordinatori la importano / only "
+                        "admins and coordinators import it",
+                        errors=[{"field": "collection", "reason": "admin or coordinator only"}])
     external = _flag(upload.fields, "external")
     if external and not who.edits_everywhere:
         raise Forbidden("external: solo coordinatori e amministratori importano fuori dall'area "
@@ -216,7 +221,7 @@ async def list_imports(
         before: int | None = Query(None, ge=1, le=2**63 - 1,
                                    description="cursor: imports older than this id"),
         collection: str | None = Query(None, pattern="^(sites|projects|mobility_links|"
-                                                     "transit_stops)$"),
+                                                     "transit_stops|calls|needs)$"),
         status: str | None = Query(None, pattern="^(running|succeeded|failed|refused|dry_run)$"),
 ) -> dict[str, Any]:
     """Imports newest first (technicians: their own; coordinators and admins: all), paged

@@ -65,6 +65,7 @@ class LoadResult:
     demo_removed: dict[str, int] = field(default_factory=dict)
     demo_kept: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    extras: tuple[int, int] = (0, 0)  # decree: yearly assignments written, comuni IVSM set
 
     def counts(self) -> dict[str, int]:
         """Rows read per table (the old loader's summary): only tables with a file."""
@@ -104,6 +105,8 @@ def load_open_data(dsn: str, directory: Path, *, keep_demo: bool = False,
             for src in sources:
                 for batch in src.build(cur, directory, regis_scope):
                     result.reports.append((batch, _import(cur, src, batch, dry_run)))
+                if src.name == "regis":  # issue 11: the decree's yearly assignments and IVSM
+                    result.extras = dm2021.store_extras(cur, directory)
             if dry_run:
                 conn.rollback()
     finally:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ SOURCE = ("Ministero dell'Interno, DM 30/12/2021 rigenerazione urbana; "
 MAPPING = "dm2021.yml"
 CUP_RE = re.compile(r"^[A-Z][0-9]{2}[A-Z][0-9]{11}$")
 ISTAT_RE = re.compile(r"^[0-9]{6}$")
+IVSM_STEP = Decimal("0.000001")
 ASSIGNMENT_YEARS = tuple(f"Assegnazione {y}" for y in range(2021, 2027))
 
 
@@ -52,6 +53,10 @@ class DmProject:
     funded: bool
     path: Path
     row: int
+    # all. 3: the yearly assignments 2021-2026 of the PNRR contribution (as the decree
+    # rounds them: they add up to the grant give or take a cent a year)
+    assignments: dict[int, Decimal] = field(default_factory=dict)
+    ivsm: Decimal | None = None  # the comune's IVSM (2018), on every row of its applications
 
     @property
     def status(self) -> str:
@@ -104,11 +109,29 @@ def _amount(path: Path, r: CsvRow, col: str, label: str, *, required: bool) -> D
     return None if d is None else d.quantize(CENT)
 
 
+def _ivsm(path: Path, r: CsvRow) -> Decimal | None:
+    """The IVSM as the file gives it: all. 1 with 8 decimals (99.40010698), all. 3 rounded
+    to 2 (99.40); ``precise`` keeps the finer one, ``store_extras`` rounds to comuni.ivsm's
+    numeric(9,6)."""
+    value = r.get("ivsm") or ""
+    try:
+        return parse_amount(value)
+    except ValueError:
+        fail(path, f"line {r.row + 1}: IVSM (2018) {value!r} is not a non-negative number")
+
+
+def precise(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    """Of two spellings of one IVSM, the one with more decimals (the other its rounding)."""
+    if a is None or b is None:
+        return a if b is None else b
+    return a if -a.as_tuple().exponent >= -b.as_tuple().exponent else b  # type: ignore[operator]
+
+
 def _rows(path: Path, *, funded: bool) -> dict[str, DmProject]:
     cfg = config()
     columns = {k: tuple(v) for k, v in cfg["columns"].items()}
     admitted = vocabulary(MAPPING, "admitted")
-    rows, header = read_csv(path, columns, optional=("reason", "type", "cofin", "target"))
+    rows, header = read_csv(path, columns, optional=("reason", "type", "cofin", "target", "ivsm"))
     by_norm = {norm_header(h): h for h in header}
     if funded:
         missing = [y for y in ASSIGNMENT_YEARS if norm_header(y) not in by_norm]
@@ -132,12 +155,16 @@ def _rows(path: Path, *, funded: bool) -> dict[str, DmProject]:
             fail(path, f"{at}: Ente is empty")
         requested = _amount(path, r, "requested", columns["requested"][0], required=True)
         assert requested is not None
+        assignments: dict[int, Decimal] = {}
         if funded:
             # The yearly assignments add up to the grant, give or take the cent each
             # yearly share was rounded to (15 of the 32 rows are off by 0.01): catches
             # a column shifted by the PDF extraction.
-            total = sum((_amount(path, r, "@" + by_norm[norm_header(y)], y, required=False)
-                         or Decimal(0) for y in ASSIGNMENT_YEARS), Decimal(0))
+            for y in ASSIGNMENT_YEARS:
+                amount = _amount(path, r, "@" + by_norm[norm_header(y)], y, required=False)
+                if amount is not None:
+                    assignments[int(y[-4:])] = amount
+            total = sum(assignments.values(), Decimal(0))
             if abs(total - requested) > CENT * len(ASSIGNMENT_YEARS):
                 fail(path, f"{at}: Assegnazione 2021–2026 add up to {total}, "
                            f"not the requested contribution {requested}")
@@ -149,7 +176,8 @@ def _rows(path: Path, *, funded: bool) -> dict[str, DmProject]:
             requested=requested,
             target_m2=_amount(path, r, "target", columns["target"][0], required=False),
             admitted=code, admitted_text=r["admitted"], reason=r.get("reason") or None,
-            kind=r.get("type") or None, funded=funded, path=path, row=r.row)
+            kind=r.get("type") or None, funded=funded, path=path, row=r.row,
+            assignments=assignments, ivsm=_ivsm(path, r))
     return out
 
 
@@ -167,9 +195,60 @@ def read(directory: Path) -> tuple[dict[str, DmProject], list[Path]]:
             if cup in projects and projects[cup].requested != p.requested:
                 LOG.warning("%s: %s requested %s in all. 1, %s in all. 3; using all. 3",
                             all3.name, cup, projects[cup].requested, p.requested)
+            if cup in projects:
+                p.ivsm = precise(projects[cup].ivsm, p.ivsm)
             projects[cup] = p
     return projects, read_paths
 
 
 def ranking_known(directory: Path) -> bool:
     return (directory / ALL3_FILE).exists()
+
+
+# --- After the projects are written: yearly assignments and IVSM (issue 11) ----------------
+
+STORE_ASSIGNMENTS = """
+INSERT INTO rigenera.funding_assignments AS fa (funding_line_id, year, amount_eur)
+SELECT fl.id, a.year, a.amount
+  FROM unnest(%(ids)s::text[], %(years)s::int[], %(amounts)s::numeric[]) a (source_id, year, amount)
+  JOIN rigenera.funding_lines fl ON fl.source_id = a.source_id AND fl.funding_source = 'pnrr'
+ ON CONFLICT (funding_line_id, year) DO UPDATE SET amount_eur = EXCLUDED.amount_eur
+ WHERE fa.amount_eur IS DISTINCT FROM EXCLUDED.amount_eur"""
+STORE_IVSM = """
+UPDATE rigenera.comuni c SET ivsm = v.ivsm, ivsm_year = 2018
+  FROM unnest(%(codes)s::text[], %(values)s::numeric[]) v (istat_code, ivsm)
+ WHERE c.istat_code = v.istat_code
+   AND (c.ivsm, c.ivsm_year) IS DISTINCT FROM (v.ivsm, 2018::smallint)"""
+
+
+def store_extras(cur: Any, directory: Path) -> tuple[int, int]:
+    """The decree's yearly assignments (all. 3) into rigenera.funding_assignments, on the
+    project's PNRR line of the decree (source_id CUP-pnrr, whichever source holds the
+    project), and each comune's IVSM (2018) into rigenera.comuni (no history: the index of
+    one year). Only what differs is written, so a re-run changes nothing. Returns
+    (assignments written, comuni updated)."""
+    projects, _paths = read(directory)
+    ids, years, amounts = [], [], []
+    ivsm: dict[str, Decimal] = {}
+    for p in projects.values():
+        for year, amount in sorted(p.assignments.items()):
+            ids.append(f"{p.cup}-pnrr")
+            years.append(year)
+            amounts.append(amount)
+        if p.ivsm is not None:
+            best = precise(ivsm.get(p.istat), p.ivsm)
+            assert best is not None
+            if p.istat in ivsm and round(ivsm[p.istat], 2) != round(p.ivsm, 2):
+                LOG.warning("%s: IVSM of %s given as %s and %s; keeping %s", p.path.name,
+                            p.istat, ivsm[p.istat], p.ivsm, best)
+            ivsm[p.istat] = best
+    written = 0
+    if ids:
+        cur.execute(STORE_ASSIGNMENTS, {"ids": ids, "years": years, "amounts": amounts})
+        written = cur.rowcount
+    updated = 0
+    if ivsm:
+        values = [v.quantize(IVSM_STEP, rounding=ROUND_HALF_UP) for v in ivsm.values()]
+        cur.execute(STORE_IVSM, {"codes": list(ivsm), "values": values})
+        updated = cur.rowcount
+    return written, updated

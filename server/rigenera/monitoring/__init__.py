@@ -1,0 +1,1 @@
+"""Monitoring a project (issue 11): documents, checklist, reporting calendar, summary."""
