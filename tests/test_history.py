@@ -33,7 +33,7 @@ MERGE = {"Content-Type": "application/merge-patch+json"}
 SQUARE = {"type": "Polygon", "coordinates": [[[9.180, 45.460], [9.182, 45.460], [9.182, 45.461],
                                               [9.180, 45.461], [9.180, 45.460]]]}
 # A feature as the history trigger records it: the row as JSON, geometries apart.
-DOC = "to_jsonb(t) - 'geom' - 'geom_3857'"
+DOC = "to_jsonb(t) - 'geom' - 'geom_3857' - 'geom_utm'"
 
 
 def add_admin(dsn: str, username: str = "admin") -> None:

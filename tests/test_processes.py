@@ -214,7 +214,7 @@ def test_unknown_process_is_404(api):
 
 def test_description_and_list(api):
     listed = api.get("/ogc/processes").json()["processes"]
-    assert {"sites-near-transit", "match-calls"} <= {p["id"] for p in listed}
+    assert {"sites-near-transit", "mobility-coverage", "match-calls"} <= {p["id"] for p in listed}
     d = api.get(PROCESS, headers={"Accept-Language": "en"}).json()
     assert d["title"] == "Sites near public transport"
     assert d["jobControlOptions"] == ["sync-execute", "async-execute"]

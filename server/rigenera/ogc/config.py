@@ -18,6 +18,7 @@ import yaml
 
 from rigenera.catalogue import COLLECTIONS, Collection
 from rigenera.ogc.crs import CRS84, STORAGE_CRS, SUPPORTED_CRS
+from rigenera.processes.coverage import PROCESS_ID as COVERAGE_ID
 from rigenera.processes.near_transit import PROCESS_ID
 from rigenera.settings import Settings
 
@@ -30,6 +31,7 @@ NEAR_TRANSIT_PROCESSOR = "rigenera.processes.near_transit.SitesNearTransitProces
 # Matching needs to funding calls (issue 11, rigenera/matching).
 MATCH_CALLS_ID = "match-calls"
 MATCH_CALLS_PROCESSOR = "rigenera.matching.process.MatchCallsProcessor"
+COVERAGE_PROCESSOR = "rigenera.processes.coverage.MobilityCoverageProcessor"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # The metropolitan city's bounding box: the extent of an empty collection.
 METRO_BBOX = [8.70, 45.16, 9.56, 45.65]
@@ -115,7 +117,9 @@ def _processes(dsn: str) -> dict[str, dict[str, Any]]:
     return {PROCESS_ID: {"type": "process",
                          "processor": {"name": NEAR_TRANSIT_PROCESSOR, "data": dsn}},
             MATCH_CALLS_ID: {"type": "process",
-                             "processor": {"name": MATCH_CALLS_PROCESSOR, "data": dsn}}}
+                             "processor": {"name": MATCH_CALLS_PROCESSOR, "data": dsn}},
+            COVERAGE_ID: {"type": "process",
+                          "processor": {"name": COVERAGE_PROCESSOR, "data": dsn}}}
 
 
 def build_config(settings: Settings, dsn: str, extents: dict[str, list[float]]) -> dict[str, Any]:

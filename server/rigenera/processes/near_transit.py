@@ -13,15 +13,12 @@ never builds a feature.
 Semantics: exactly ``ST_DWithin(site::geography, stop::geography, distance_m)``
 over rigenera.sites x rigenera.transit_stops, nearest stop by geography
 ``ST_Distance`` then lowest stop id (tests/test_processes.py compares with that
-SQL). Measured on 100,000 synthetic sites x 5,010 random stops (2 cores,
-PostgreSQL 15; the 100k sites of bench/run.py), the direct LATERAL query given the
-same bounding-box help but without rendering anything:
-- 500 m, all modes: 98,262 sites, 53 MB of GeoJSON: 6.7 s in SQL, 6.8-7.0 s over
-  HTTP; the direct query 9.2 s;
-- 5 km, all modes, Milano: 16,879 sites: 2.6 s over HTTP; direct 88 s;
-- 5 km, rail only, two states: 49,641 sites: 18 s; direct 61 s (the GIST index
-  cannot filter by mode; an index per mode would be the next step);
-- demo data: 0.05 s over HTTP.
+SQL). The query decides in the plane on the stored UTM 32N copies (migration 0019)
+within a proven error bound and measures on the ellipsoid only what the bound leaves
+open and the distance each returned site reports (sql/near_transit.sql).
+Measured on 100,000 synthetic sites x 5,000 random stops against the plain-SQL floor
+(KNN ``<->`` + ``ST_DWithin`` on the indexed UTM column): bench/processes.py, numbers
+in NOTES-mobility.md.
 """
 
 from __future__ import annotations
@@ -44,8 +41,10 @@ MODES = tuple(codes("transit_stops", "mode"))
 STATES = tuple(codes("sites", "state"))
 ISTAT_CODE = re.compile(r"^[0-9]{6}$")
 INPUTS = ("distance_m", "modes", "istat_codes", "states")
-# A slow plan must not hold a connection for ever (the slowest case above: 18 s).
+# A slow plan must not hold a connection for ever (100,000 sites: a few seconds).
 STATEMENT_TIMEOUT_MS = 120_000
+# The per-site pairs (~3 a site) sort in memory: 100,000 sites need ~35 MB.
+WORK_MEM = "64MB"
 
 
 def _load_sql() -> str:
@@ -178,7 +177,7 @@ def sites_near_transit(dsn: str, params: dict[str, Any]) -> bytes:
     """Run the query in a read-only transaction; the FeatureCollection as UTF-8 bytes."""
     conn = psycopg2.connect(
         dsn, application_name="rigenera-process",
-        options=f"-c jit=off -c max_parallel_workers_per_gather=0"
+        options=f"-c jit=off -c max_parallel_workers_per_gather=0 -c work_mem={WORK_MEM}"
                 f" -c statement_timeout={STATEMENT_TIMEOUT_MS}")
     try:
         conn.set_session(readonly=True)

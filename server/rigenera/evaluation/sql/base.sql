@@ -12,7 +12,8 @@
 --     evidence recorded by as_of;
 --   * end overdue: end_date before as_of, no 'completed' progress record by as_of and the
 --     project's status is neither completed nor in_use;
---   * near transit: ST_DWithin(geography) to at least one stop of the modes; a project
+--   * near transit: the geodesic distance to the nearest stop of the modes
+--     (rigenera.transit_distance_m, migration 0019) within the distance; a project
 --     with no geometry or drawn only at its comuni's points is "not located" (NULL).
 -- alloc: one row per project and comune it is allotted to (project_comuni; else the comune
 --     holding its geometry; else one row with istat_code NULL: "metro area, not split"),
@@ -50,21 +51,10 @@ ev AS (
                            WHERE c.project_id = p.id AND c.phase = 'completed'
                              AND c.reference_date <= %(as_of)s)) AS end_overdue,
          CASE WHEN p.geom IS NULL OR p.geom_source = 'comune_point' THEN NULL
-              ELSE EXISTS (
-                SELECT 1 FROM rigenera.transit_stops t
-                 WHERE t.mode = ANY(%(modes)s::text[])
-                   AND t.geom && ST_Expand(box2d(p.geom), %(distance)s * b.kx, %(distance)s * b.ky)
-                   AND ST_DWithin(t.geom::geography, p.geom::geography, %(distance)s))
+              ELSE coalesce(rigenera.transit_distance_m(p.geom, %(modes)s::text[])
+                            <= %(distance)s, false)
          END AS near_transit
     FROM rigenera.projects p
-    -- A box safely larger than the radius for the geometry index: degrees per metre at
-    -- the highest latitude the box can reach, +1 %% (near the poles: no box).
-    CROSS JOIN LATERAL (
-      SELECT CASE WHEN lat < 89 THEN 1.01 / (111000.0 * cos(radians(lat))) ELSE 360 END AS kx,
-             1.01 / 110000.0 AS ky
-        FROM (SELECT greatest(abs(ST_YMin(p.geom)), abs(ST_YMax(p.geom)))
-                     + %(distance)s * 1.01 / 110000.0 AS lat) l
-    ) b
     LEFT JOIN LATERAL (
       SELECT array_agg(c.istat_code ORDER BY c.istat_code) AS codes
         FROM rigenera.project_comuni c WHERE c.project_id = p.id

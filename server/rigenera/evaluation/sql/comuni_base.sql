@@ -10,17 +10,9 @@
 , site AS (
   SELECT s.istat_code, s.state,
          round(coalesce(s.surface_m2::numeric, s.surface_declared_m2), 2) AS m2,
-         EXISTS (SELECT 1 FROM rigenera.transit_stops t
-                  WHERE t.mode = ANY(%(modes)s::text[])
-                    AND t.geom && ST_Expand(box2d(s.geom), %(distance)s * b.kx, %(distance)s * b.ky)
-                    AND ST_DWithin(t.geom::geography, s.geom::geography, %(distance)s)) AS near_transit
+         coalesce(rigenera.transit_distance_m(s.geom, %(modes)s::text[]) <= %(distance)s,
+                  false) AS near_transit
     FROM rigenera.sites s
-    CROSS JOIN LATERAL (
-      SELECT CASE WHEN lat < 89 THEN 1.01 / (111000.0 * cos(radians(lat))) ELSE 360 END AS kx,
-             1.01 / 110000.0 AS ky
-        FROM (SELECT greatest(abs(ST_YMin(s.geom)), abs(ST_YMax(s.geom)))
-                     + %(distance)s * 1.01 / 110000.0 AS lat) l
-    ) b
    WHERE s.validation_status <> 'rejected'
 ),
 site_c AS (
