@@ -88,6 +88,8 @@ bench: bootstrap
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/writes.py
 	$(BIN)/python bench/import_gpkg.py
+	$(BIN)/python bench/processes.py
+	$(BIN)/python bench/reports.py
 	@$(MAKE) --no-print-directory bench-plugin
 
 # The plugin's benchmark (load + draw the metro area with 100k sites, sync 1,000 edits).
