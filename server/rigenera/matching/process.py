@@ -19,8 +19,8 @@ import psycopg2
 import psycopg2.extras
 from pygeoapi.process.base import BaseProcessor
 
-from rigenera.inputs import shown
 from rigenera.matching import service
+from rigenera.processes.inputs import inputs_object
 from rigenera.processes.manager import InvalidInput
 
 PROCESS_ID = "match-calls"
@@ -119,16 +119,8 @@ def _invalid(exc: service.BadInput) -> InvalidInput:
 
 def parse_inputs(data: Any) -> dict[str, Any]:
     """need_id or istat_code (exactly one), as_of, include_near_misses; or InvalidInput."""
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise InvalidInput(user_msg="inputs: atteso un oggetto / expected an object")
-    unknown = sorted(set(data) - set(INPUTS))
+    data = inputs_object(data, INPUTS)
     try:
-        if unknown:
-            raise service.BadInput(shown(unknown[0]), f"input sconosciuto, ammessi: "
-                                   f"{', '.join(INPUTS)}", f"unknown input, allowed: "
-                                   f"{', '.join(INPUTS)}")
         given = [k for k in ("need_id", "istat_code") if data.get(k) is not None]
         if len(given) != 1:
             raise service.BadInput("need_id", "indicare need_id oppure istat_code (uno solo)",

@@ -27,8 +27,7 @@ import psycopg2
 from pygeoapi.process.base import BaseProcessor
 
 from rigenera.domains import codes
-from rigenera.inputs import finite_number, shown
-from rigenera.processes.manager import InvalidInput
+from rigenera.processes.inputs import code_list, distance, inputs_object, invalid
 from rigenera.processes.near_transit import ISTAT_CODE
 
 PROCESS_ID = "mobility-coverage"
@@ -141,45 +140,11 @@ PROCESS_METADATA: dict[str, Any] = {
 }
 
 
-def _invalid(name: str, it: str, en: str) -> InvalidInput:
-    return InvalidInput(user_msg=f"{name}: {it} / {en}")
-
-
-def _codes(data: dict[str, Any], name: str, allowed: tuple[str, ...] | None) -> list[str] | None:
-    """An optional list of codes (None when absent, null or empty)."""
-    value = data.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        raise _invalid(name, "atteso un elenco", "expected an array")
-    for item in value:
-        ok = isinstance(item, str) and (ISTAT_CODE.match(item) if allowed is None
-                                        else item in allowed)
-        if not ok:
-            quoted = shown(item) if isinstance(item, str) else ascii(item)[:40]
-            listed = ", ".join(allowed) if allowed else "6 cifre / 6 digits"
-            raise _invalid(name, f"valore non valido {quoted}, ammessi: {listed}",
-                           f"invalid value {quoted}, allowed: {listed}")
-    return sorted(set(value)) or None
-
-
 def parse_inputs(data: Any) -> dict[str, Any]:
     """The query parameters from the execute request's ``inputs``, or InvalidInput."""
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise _invalid("inputs", "atteso un oggetto", "expected an object")
-    unknown = sorted(set(data) - set(INPUTS))
-    if unknown:
-        raise _invalid(shown(unknown[0]), f"input sconosciuto, ammessi: {', '.join(INPUTS)}",
-                       f"unknown input, allowed: {', '.join(INPUTS)}")
-    distance = data.get("distance_m")
-    if distance is None:
-        distance = DEFAULT_DISTANCE_M
-    if not finite_number(distance) or not 0 < distance <= MAX_DISTANCE_M:
-        raise _invalid("distance_m", f"atteso un numero oltre 0 e fino a {MAX_DISTANCE_M:g}",
-                       f"expected a number above 0 and up to {MAX_DISTANCE_M:g}")
-    modes = _codes(data, "modes", MODES) or list(MODES)
+    data = inputs_object(data, INPUTS)
+    d = distance(data, "distance_m", DEFAULT_DISTANCE_M, 0, MAX_DISTANCE_M, low_inclusive=False)
+    modes = code_list(data, "modes", MODES.__contains__, ", ".join(MODES)) or list(MODES)
     targets: Any = data.get("targets")
     if targets is None or targets == "both":
         targets = list(TARGETS)
@@ -187,14 +152,14 @@ def parse_inputs(data: Any) -> dict[str, Any]:
         targets = [targets]
     if not isinstance(targets, list) or not targets or any(
             not isinstance(t, str) or t not in TARGETS for t in targets):
-        raise _invalid("targets", "atteso sites, projects, both o un elenco di sites/projects",
-                       "expected sites, projects, both or an array of sites/projects")
+        raise invalid("targets", "atteso sites, projects, both o un elenco di sites/projects",
+                      "expected sites, projects, both or an array of sites/projects")
     return {
-        "d": float(distance),
+        "d": d,
         "modes": [m for m in TRANSIT_MODES if m in modes],
         "cycle": CYCLE in modes,
         "targets": sorted(set(targets)),
-        "istat": _codes(data, "istat_codes", None),
+        "istat": code_list(data, "istat_codes", ISTAT_CODE.match, "6 cifre / 6 digits"),
     }
 
 
@@ -216,7 +181,7 @@ def mobility_coverage(dsn: str, params: dict[str, Any]) -> dict[str, Any]:
                             (params["istat"],))
                 (missing,) = cur.fetchone() or (None,)
                 if missing:
-                    raise _invalid("istat_codes", f"comune sconosciuto {', '.join(missing)}",
+                    raise invalid("istat_codes", f"comune sconosciuto {', '.join(missing)}",
                                    f"unknown municipality {', '.join(missing)}")
             cur.execute(SQL, params)
             row = cur.fetchone()

@@ -32,8 +32,7 @@ import psycopg2
 from pygeoapi.process.base import BaseProcessor
 
 from rigenera.domains import codes
-from rigenera.inputs import finite_number, shown
-from rigenera.processes.manager import InvalidInput
+from rigenera.processes.inputs import code_list, distance, inputs_object
 
 PROCESS_ID = "sites-near-transit"
 MIN_DISTANCE_M, MAX_DISTANCE_M, DEFAULT_DISTANCE_M = 1.0, 5000.0, 500.0
@@ -130,46 +129,15 @@ PROCESS_METADATA: dict[str, Any] = {
 }
 
 
-def _invalid(name: str, it: str, en: str) -> InvalidInput:
-    return InvalidInput(user_msg=f"{name}: {it} / {en}")
-
-
-def _code_list(data: dict[str, Any], name: str, valid: Any, allowed: str) -> list[str] | None:
-    """An optional list of codes; None (no filter) when absent, null or empty."""
-    value = data.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        raise _invalid(name, "atteso un elenco", "expected an array")
-    for item in value:
-        if not isinstance(item, str) or not valid(item):
-            quoted = shown(item) if isinstance(item, str) else ascii(item)[:40]
-            raise _invalid(name, f"valore non valido {quoted}, ammessi: {allowed}",
-                           f"invalid value {quoted}, allowed: {allowed}")
-    return sorted(set(value)) or None
-
-
 def parse_inputs(data: Any) -> dict[str, Any]:
     """The query parameters from the execute request's ``inputs``, or InvalidInput."""
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise _invalid("inputs", "atteso un oggetto", "expected an object")
-    unknown = sorted(set(data) - set(INPUTS))
-    if unknown:
-        raise _invalid(shown(unknown[0]), f"input sconosciuto, ammessi: {', '.join(INPUTS)}",
-                       f"unknown input, allowed: {', '.join(INPUTS)}")
-    distance = data.get("distance_m")
-    if distance is None:
-        distance = DEFAULT_DISTANCE_M
-    if not finite_number(distance) or not MIN_DISTANCE_M <= distance <= MAX_DISTANCE_M:
-        raise _invalid("distance_m", f"atteso un numero da {MIN_DISTANCE_M:g} a {MAX_DISTANCE_M:g}",
-                       f"expected a number from {MIN_DISTANCE_M:g} to {MAX_DISTANCE_M:g}")
+    data = inputs_object(data, INPUTS)
     return {
-        "distance_m": float(distance),
-        "modes": _code_list(data, "modes", MODES.__contains__, ", ".join(MODES)),
-        "istat_codes": _code_list(data, "istat_codes", ISTAT_CODE.match, "6 cifre / 6 digits"),
-        "states": _code_list(data, "states", STATES.__contains__, ", ".join(STATES)),
+        "distance_m": distance(data, "distance_m", DEFAULT_DISTANCE_M, MIN_DISTANCE_M,
+                               MAX_DISTANCE_M),
+        "modes": code_list(data, "modes", MODES.__contains__, ", ".join(MODES)),
+        "istat_codes": code_list(data, "istat_codes", ISTAT_CODE.match, "6 cifre / 6 digits"),
+        "states": code_list(data, "states", STATES.__contains__, ", ".join(STATES)),
     }
 
 
