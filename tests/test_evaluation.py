@@ -180,7 +180,9 @@ def test_per_comune_split_and_sums_equal_the_metro(client, evdb):
     assert comuni[B]["pnrr_granted_eur"] == 250000.00  # 50,000.00 + 200,000
     assert comuni[A]["planned_community_space_m2"] == 16.67
     assert comuni[B]["planned_community_space_m2"] == 16.66
-    assert comuni[A]["planned_housing_units_fragile"] == 11.5  # 10 + 3/2
+    # housing units are shared whole (the reports' rule): 3 in two comuni = 2 + 1
+    assert comuni[A]["planned_housing_units_fragile"] == 12  # 10 + 2
+    assert comuni[B]["planned_housing_units_fragile"] == 1
     assert comuni[None]["pnrr_granted_eur"] == 50000.00 and comuni[None]["planned_regenerated_m2"] == 500
     assert comuni[A]["projects"] == 2 and comuni[B]["projects"] == 2
     metro = get(client, "metro")["rows"][0]

@@ -111,13 +111,13 @@ alloc AS (
         FROM unnest(CASE WHEN cardinality(e.istat_codes) > 0 THEN e.istat_codes
                          ELSE ARRAY[NULL]::text[] END) WITH ORDINALITY AS u(code, k)
     ) a
-    -- The k-th of n equal shares of each value, in hundredths (cents, 0.01 m2, 0.01
-    -- housing units) by largest remainder: the first (100 v mod n) shares get one
-    -- hundredth more, so the n shares add up to v exactly. NULL stays NULL.
+    -- The k-th of n equal shares of each value by rigenera.share (0020), the reports'
+    -- rule: in cents and 0.01 m2, housing units whole, the units left over one each to
+    -- the first comuni, so the n shares add up to v exactly. NULL stays NULL.
     CROSS JOIN LATERAL (
-      SELECT array_agg((floor(x.v * 100 / a.n)
-                        + CASE WHEN a.k <= x.v * 100 - floor(x.v * 100 / a.n) * a.n THEN 1 ELSE 0 END)
-                       / 100 ORDER BY x.i) AS sh
+      SELECT array_agg(rigenera.share(x.v, a.n, a.k - 1,
+                                      CASE WHEN x.i IN (6, 11) THEN 1 ELSE 0.01 END)
+                       ORDER BY x.i) AS sh
         FROM unnest(ARRAY[e.total_cost_eur, e.granted_eur, e.pnrr_granted_eur, e.spent_eur,
                           e.paid_eur, e.planned_housing_units_fragile, e.planned_cultural_space_m2,
                           e.planned_community_space_m2, e.planned_productive_space_m2,

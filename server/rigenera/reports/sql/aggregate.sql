@@ -38,7 +38,7 @@ $line_groups
          sum(rigenera.share(s.community_space_m2, pg.n, pg.k)) AS community_space_m2,
          sum(rigenera.share(s.productive_space_m2, pg.n, pg.k)) AS productive_space_m2,
          sum(rigenera.share(s.regenerated_m2, pg.n, pg.k)) AS regenerated_m2,
-         sum(rigenera.share(a.housing, pg.n, pg.k)) AS housing_units_fragile_achieved,
+         sum(rigenera.share(a.housing, pg.n, pg.k, 1)) AS housing_units_fragile_achieved,
          sum(rigenera.share(a.cultural, pg.n, pg.k)) AS cultural_space_m2_achieved,
          sum(rigenera.share(a.community, pg.n, pg.k)) AS community_space_m2_achieved,
          sum(rigenera.share(a.productive, pg.n, pg.k)) AS productive_space_m2_achieved,
