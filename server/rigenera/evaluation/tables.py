@@ -48,11 +48,11 @@ NOTES = [
     "Progetti valutati: tutti tranne quelli respinti (stato o revisione). / Evaluated "
     "projects: all but rejected ones (status or review).",
     "Progetti di più comuni: importi, superfici e alloggi ripartiti in parti uguali tra i "
-    "comuni (al centesimo, alloggi interi, resto ai primi codici ISTAT), così la somma dei comuni è il totale "
-    "metropolitano; i conteggi contano il progetto in ogni suo comune. / Multi-comune "
+    "comuni (al centesimo, alloggi interi, resto ai primi codici ISTAT), così la somma dei "
+    "comuni è il totale metropolitano; i conteggi contano il progetto in ogni suo comune. / Multi-comune "
     "projects: amounts, areas and housing units split in equal shares (to the cent, housing "
-    "units whole, the remainder to the first ISTAT codes), so the comuni add up to the metro total; counts "
-    "count the project in each of its comuni.",
+    "units whole, the remainder to the first ISTAT codes), so the comuni add up to the metro "
+    "total; counts count the project in each of its comuni.",
     "Vicino al trasporto: ST_DWithin sull'ellissoide; progetti senza geometria o disegnati "
     "solo al punto del comune sono \"non localizzati\", esclusi dalla quota. / Near transit: "
     "ST_DWithin on the ellipsoid; projects without a geometry or drawn only at their comuni's "
