@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 
 from rigenera.auth import Authenticator, Principal
@@ -51,3 +52,15 @@ def collection_models(request: Request) -> dict[str, dict[str, Any]]:
 
 
 ModelsDep = Annotated[dict[str, dict[str, Any]], Depends(collection_models)]
+
+
+def worker_limiter(request: Request, name: str, size: int) -> anyio.CapacityLimiter:
+    """The app's capacity limiter `name` (created on first use): heavy file work (exports,
+    reports) runs in worker threads, at most `size` at a time per app."""
+    limiters: dict[str, anyio.CapacityLimiter] | None = getattr(
+        request.app.state, "worker_limiters", None)
+    if limiters is None:
+        limiters = request.app.state.worker_limiters = {}
+    if name not in limiters:
+        limiters[name] = anyio.CapacityLimiter(size)
+    return limiters[name]

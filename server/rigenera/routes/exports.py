@@ -25,6 +25,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
+from rigenera.dependencies import worker_limiter
 from rigenera.exports import FORMATS, check_format
 from rigenera.exports.formats import XLSX_API_MAX_ROWS, Format
 from rigenera.exports.query import ExportQuery, parse_request
@@ -33,13 +34,6 @@ from rigenera.routes import docs
 router = APIRouter(prefix="/api", tags=["exports"])
 CONCURRENT_EXPORTS = 2
 ZIP = "application/zip"
-
-
-def _limiter(request: Request) -> anyio.CapacityLimiter:
-    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "export_limiter", None)
-    if limiter is None:
-        limiter = request.app.state.export_limiter = anyio.CapacityLimiter(CONCURRENT_EXPORTS)
-    return limiter
 
 
 def _media_types() -> dict[str, Any]:
@@ -88,7 +82,8 @@ async def export(request: Request, collection: str,
         # GDAL, psycopg2 and zip all block: the whole file is made in a worker thread.
         features, path, media_type = await anyio.to_thread.run_sync(
             _make_file, request.app.state.dsn, q, fmt,
-            folder / f"rigenera-{collection}-{stamp}.{fmt.extension}", limiter=_limiter(request))
+            folder / f"rigenera-{collection}-{stamp}.{fmt.extension}",
+            limiter=worker_limiter(request, "exports", CONCURRENT_EXPORTS))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -19,18 +19,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
+from rigenera.dependencies import worker_limiter
 from rigenera.reports import FORMATS, check_format, make_report, parse
 from rigenera.routes import docs
 
 router = APIRouter(prefix="/api", tags=["reports"])
 CONCURRENT_REPORTS = 2
-
-
-def _limiter(request: Request) -> anyio.CapacityLimiter:
-    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "report_limiter", None)
-    if limiter is None:
-        limiter = request.app.state.report_limiter = anyio.CapacityLimiter(CONCURRENT_REPORTS)
-    return limiter
 
 
 def _media_types() -> dict[str, Any]:
@@ -63,7 +57,8 @@ async def report(request: Request,
     path = folder / f"rigenera-report-{req.by}-{stamp}.{fmt.extension}"
     try:
         result = await anyio.to_thread.run_sync(make_report, request.app.state.dsn, req, fmt, path,
-                                                limiter=_limiter(request))
+                                                limiter=worker_limiter(request, "reports",
+                                                                       CONCURRENT_REPORTS))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
