@@ -396,12 +396,15 @@ def test_any_table_reaches_every_format(rdb: str, tmp_path: Path) -> None:
 
     def produce(cur: Any, req: Any) -> list[Table]:
         cur.execute("SELECT istat_code, name, population FROM rigenera.comuni ORDER BY 1 LIMIT 3")
-        rows = [{"istat_code": c, "name": n, "population": p, "share": Decimal("0.5")}
-                for c, n, p in cur.fetchall()]
+        rows = [{"istat_code": c, "name": n, "population": p, "share": Decimal("0.5"),
+                 "flag": i == 0, "ivsm_year": 2018}
+                for i, (c, n, p) in enumerate(cur.fetchall())]
         return [Table("evaluation_test", "Valutazione", "Evaluation",
                       [Column("istat_code", "Codice", "Code"), Column("name", "Comune", "Comune"),
                        Column("population", "Abitanti", "Inhabitants", "int"),
-                       Column("share", "Quota", "Share", "share")], rows)]
+                       Column("share", "Quota", "Share", "share"),
+                       Column("flag", "Segnalato", "Flagged", "bool"),
+                       Column("ivsm_year", "Anno IVSM", "IVSM year", "year")], rows)]
 
     aggregate.PRODUCERS.append(produce)
     try:
@@ -420,6 +423,12 @@ def test_any_table_reaches_every_format(rdb: str, tmp_path: Path) -> None:
     text = subprocess.run(["pdftotext", str(files["pdf"]), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "Valutazione" in text and "50,0 %" in text
+    # a year is a year (2018, not 2.018); a yes/no is sì/no in the PDF, true/false in JSON
+    assert "2018" in text and "2.018" not in text and "sì" in text
+    assert [r["flag"] for r in doc["tables"][-1]["rows"]] == [True, False, False]
+    sheet = load_workbook(files["xlsx"])["evaluation_test"]
+    assert [c.value for c in sheet[2]][-2:] == ["sì", 2018]
+    assert sheet.cell(2, 6).number_format == "0"
 
 
 @pytest.mark.parametrize("by", ["comune", "programme", "phase"])

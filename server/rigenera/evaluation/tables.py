@@ -143,7 +143,7 @@ _AGGREGATE = [
 COMUNE_COLUMNS = [
     _c("istat_code", "Codice ISTAT", "ISTAT code"), _c("name", "Comune", "Comune"),
     *_AGGREGATE,
-    _c("ivsm", "IVSM", "IVSM", "number"), _c("ivsm_year", "Anno IVSM", "IVSM year", "int"),
+    _c("ivsm", "IVSM", "IVSM", "number"), _c("ivsm_year", "Anno IVSM", "IVSM year", "year"),
     _c("underserved_vulnerable", "Vulnerabile sotto-servito", "Under-served vulnerable", "bool"),
 ]
 METRO_COLUMNS = [
@@ -176,7 +176,7 @@ def _value(col: Column, v: Any) -> Any:
         return None
     if col.kind == "eur":
         return Decimal(str(v)).quantize(CENT)
-    if col.kind == "int":
+    if col.kind in ("int", "year"):
         return int(v)
     if col.kind == "number":  # m2, housing units, % to 0.01; IVSM to its 6 decimals
         return Decimal(str(v)).quantize(IVSM if col.name.startswith("ivsm") else CENT)
@@ -230,7 +230,7 @@ def comuni_table(conn: Any, params: EvaluationParams, metro: Table | None = None
 VULNERABILITY_COLUMNS = [
     _c("istat_code", "Codice ISTAT", "ISTAT code"), _c("name", "Comune", "Comune"),
     _c("population", "Abitanti", "Inhabitants", "int"),
-    _c("ivsm", "IVSM", "IVSM", "number"), _c("ivsm_year", "Anno IVSM", "IVSM year", "int"),
+    _c("ivsm", "IVSM", "IVSM", "number"), _c("ivsm_year", "Anno IVSM", "IVSM year", "year"),
     _c("pnrr_granted_eur", "PNRR concesso", "PNRR granted", "eur"),
     _c("pnrr_eur_per_inhabitant", "PNRR per abitante", "PNRR per inhabitant", "eur"),
     _c("projects_pnrr_amount_unknown", "Progetti PNRR senza importo pubblicato",

@@ -138,7 +138,7 @@ KEYS: dict[str, list[Column]] = {
                   Column("funding_source", "Fonte", "Source", "text")],
     "status": [Column("status", "Stato", "Status", "text")],
     "phase": [Column("phase", "Fase", "Phase", "text")],
-    "year": [Column("year", "Anno di avvio", "Start year", "int")],
+    "year": [Column("year", "Anno di avvio", "Start year", "year")],
 }
 TITLES = {
     "comune": ("Progetti per comune", "Projects by comune"),
@@ -284,7 +284,7 @@ def assignments_table(cur: Any, req: ReportRequest) -> Table:
     rows = _fetch(cur, _template("assignments"), _params(req))
     totals = {"year": None, "assigned_eur": sum((r["assigned_eur"] for r in rows), Decimal(0)),
               "funding_lines": None, "projects": None}
-    cols = [Column("year", "Anno", "Year", "int"),
+    cols = [Column("year", "Anno", "Year", "year"),
             Column("projects", "Progetti", "Projects", "int"),
             Column("funding_lines", "Linee di finanziamento", "Funding lines", "int"),
             Column("assigned_eur", "Assegnato", "Assigned", "eur")]

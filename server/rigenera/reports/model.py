@@ -13,8 +13,9 @@ from typing import Any, Literal
 
 # How a column is written: money (EUR, 2 decimals, reconciles to the cent), an integer
 # count, a share 0..1 (shown as %), a decimal quantity (m², index), plain text, a date,
-# a yes/no (sì/no in Italian documents, true/false in JSON and CSV).
-Kind = Literal["eur", "int", "share", "number", "text", "date", "bool"]
+# a yes/no (sì/no in Italian documents, true/false in JSON and CSV), a year (an integer
+# written without thousands separators: 2021, not 2.021).
+Kind = Literal["eur", "int", "share", "number", "text", "date", "bool", "year"]
 
 
 def yes_no(value: bool, lang: str) -> str:

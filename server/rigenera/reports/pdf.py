@@ -74,7 +74,7 @@ def fmt_number(value: Any, kind: str, lang: str) -> str:
         return ""
     if kind == "bool" or isinstance(value, bool):
         return yes_no(bool(value), lang)
-    if kind == "text" or isinstance(value, str):
+    if kind in ("text", "year") or isinstance(value, str):
         return str(value)
     if kind == "share":
         text = f"{float(value) * 100:,.1f} %"

@@ -101,7 +101,7 @@ def _xlsx_value(value: Any, lang: str) -> Any:
 
 def _number_format(c: Column) -> str | None:
     return {"eur": EUR_FORMAT, "share": SHARE_FORMAT, "number": NUMBER_FORMAT,
-            "int": "#,##0"}.get(c.kind)
+            "int": "#,##0", "year": "0"}.get(c.kind)
 
 
 def sheet_name(name: str, used: set[str]) -> str:
@@ -171,12 +171,12 @@ def write_xlsx(report: Report, path: Path, lang: str) -> None:
 def _arrow_table(t: Table) -> Any:
     import pyarrow as pa
 
-    kinds = {"eur": pa.float64(), "int": pa.int64(), "share": pa.float64(), "number": pa.float64(),
-             "text": pa.string(), "date": pa.string(), "bool": pa.bool_()}
+    kinds = {"eur": pa.float64(), "int": pa.int64(), "year": pa.int64(), "share": pa.float64(),
+             "number": pa.float64(), "text": pa.string(), "date": pa.string(), "bool": pa.bool_()}
     arrays = []
     for c in t.columns:
         values = [t_r.get(c.name) for t_r in t.rows]
-        if c.kind == "int":
+        if c.kind in ("int", "year"):
             values = [None if v is None else int(v) for v in values]
         elif c.kind in ("eur", "share", "number"):
             values = [None if v is None else float(v) for v in values]
