@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg2
-from shapely.geometry import shape
+from shapely.geometry import Point, shape
 
 from rigenera.loaders.common import begin_import, comuni_of, upsert, wkb
 from rigenera.loaders.comuni import load_comuni_from_geopop
@@ -110,8 +110,48 @@ def load_demo(dsn: str, path: Path = DEMO_FILE, *, with_comuni: bool = True) -> 
                    ["mode", "name", "lines", "operator", "istat_code", "source", "source_id"],
                    stops)
             counts["transit_stops"] = len(stops)
+            counts.update(_monitoring(cur, doc, source))
     finally:
         conn.close()
+    return counts
+
+
+# What issue 11 added to the demo: calls and needs (so match-calls has something to match),
+# and a few projects' progress records, milestones/targets and tenders (so the map, the
+# monitoring summary, the calendar and the reports show a project under way).
+_CALL_COLUMNS = ["title", "funder", "funding_source", "programme_code", "description", "themes",
+                 "eligible_beneficiaries", "opens_on", "closes_on", "budget_eur", "max_grant_eur",
+                 "eligible_istat_codes", "url"]
+_NEED_COLUMNS = ["istat_code", "title", "description", "category", "priority", "status",
+                 "estimated_cost_eur", "applicant", "needed_by"]
+_RECORD_COLUMNS = {
+    "progress_reports": ["reference_date", "phase", "physical_progress_pct", "spent_eur",
+                         "paid_eur", "notes"],
+    "milestones": ["kind", "title", "planned_date", "actual_date", "indicator", "unit",
+                   "planned_value", "achieved_value"],
+    "tenders": ["cig", "description", "amount_eur", "award_date", "contractor"],
+}
+
+
+def _monitoring(cur: Any, doc: dict[str, Any], source: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    calls = [(*(c.get(k) for k in _CALL_COLUMNS), source, c["source_id"])
+             for c in doc.get("calls", [])]
+    upsert(cur, "rigenera.calls", [*_CALL_COLUMNS, "source", "source_id"], calls,
+           geom_column=None)
+    needs = [(*(n.get(k) for k in _NEED_COLUMNS), source, n["source_id"],
+              wkb(Point(n["point"])) if n.get("point") else None)
+             for n in doc.get("needs", [])]
+    upsert(cur, "rigenera.needs", [*_NEED_COLUMNS, "source", "source_id"], needs)
+    counts.update(calls=len(calls), needs=len(needs))
+    cur.execute("SELECT source_id, id FROM rigenera.projects WHERE source = %s", (source,))
+    project_ids = dict(cur.fetchall())
+    for table, columns in _RECORD_COLUMNS.items():
+        rows = [(project_ids[r["project"]], *(r.get(k) for k in columns), source, r["source_id"])
+                for r in doc.get(table, [])]
+        upsert(cur, f"rigenera.{table}", ["project_id", *columns, "source", "source_id"], rows,
+               geom_column=None)
+        counts[table] = len(rows)
     return counts
 
 
