@@ -18,6 +18,9 @@ from rigenera.matching.http import ComuneMatches, NeedMatches
 AS_OF = "2026-06-15"
 SETUP_SQL = """
 SELECT set_config('rigenera.import', 'on', true);
+-- The module's own database: only the calls and needs built here, not the demo's.
+DELETE FROM rigenera.needs WHERE source LIKE 'Demo%%';
+DELETE FROM rigenera.calls WHERE source LIKE 'Demo%%';
 INSERT INTO rigenera.referents (istat_code, full_name, email, notes)
 VALUES (%(milano)s, 'Maria Referente', 'maria@example.org', 'test-matching');
 INSERT INTO rigenera.calls (title, funder, funding_source, themes, eligible_beneficiaries,

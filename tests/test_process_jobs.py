@@ -28,6 +28,9 @@ NEAR = "/ogc/processes/sites-near-transit/execution"
 MATCH = "/ogc/processes/match-calls/execution"
 DATA_SQL = """
 SELECT set_config('rigenera.import', 'on', true);
+-- The module's own database: only the calls and needs built here, not the demo's.
+DELETE FROM rigenera.needs WHERE source LIKE 'Demo%%';
+DELETE FROM rigenera.calls WHERE source LIKE 'Demo%%';
 INSERT INTO rigenera.calls (title, funder, funding_source, themes, eligible_beneficiaries,
                             closes_on, budget_eur, max_grant_eur, source, source_id) VALUES
  ('Cultura', 'Regione', 'regional', '{culture}', '{comune}', '2026-09-30', 1000000, 500000,

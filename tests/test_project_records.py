@@ -28,9 +28,15 @@ def state(db: str) -> object:
 
 @pytest.fixture(scope="module")
 def projects(db: str) -> dict[str, int]:
-    """A project wholly in Milano (the technician's) and one that is not."""
-    mine = query(db, "SELECT min(id) FROM rigenera.projects p"
-                     " WHERE rigenera.reach_problems(p, ARRAY[%s]) = '[]'", (MILANO,))[0][0]
+    """A project wholly in Milano (the technician's), of its own (the demo's Milano project
+    has progress records of its own), and one that is not."""
+    mine = query(db, "WITH p AS (INSERT INTO rigenera.projects (title, status, source, source_id)"
+                     "           VALUES ('Progetto di prova, Milano', 'works', 'test', 'records')"
+                     "           RETURNING id),"
+                     " c AS (INSERT INTO rigenera.project_comuni SELECT id, %s FROM p)"
+                     " SELECT id FROM p", (MILANO,))[0][0]
+    assert query(db, "SELECT rigenera.reach_problems(p, ARRAY[%s]) FROM rigenera.projects p"
+                     " WHERE id = %s", (MILANO, mine)) == [([],)]
     other = query(db, "SELECT min(id) FROM rigenera.projects p"
                       " WHERE rigenera.reach_problems(p, ARRAY[%s]) <> '[]'", (MILANO,))[0][0]
     assert mine and other
