@@ -88,8 +88,11 @@ ev AS (
         FROM (SELECT ms.indicator,
                      CASE WHEN ms.kind = 'target' AND (ms.actual_date IS NULL OR ms.actual_date <= %(as_of)s)
                           THEN ms.achieved_value END AS achieved,
-                     CASE WHEN ms.actual_date <= %(as_of)s THEN ms.actual_date - ms.planned_date
-                          ELSE %(as_of)s::date - ms.planned_date END AS late
+                     -- lateness as of as_of: a milestone reached after as_of is open then
+                     rigenera.milestone_days_late(
+                       ms.planned_date,
+                       CASE WHEN ms.actual_date <= %(as_of)s THEN ms.actual_date END,
+                       %(as_of)s) AS late
                 FROM rigenera.milestones ms WHERE ms.project_id = p.id) q
     ) m ON true
     LEFT JOIN dl d ON d.project_id = p.id
