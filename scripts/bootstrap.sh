@@ -6,7 +6,8 @@
 #      PostgreSQL server + PostGIS (not when DATABASE_URL is set), GDAL, libpq;
 #   2. a Python >= 3.12 (pygeoapi 0.24 needs it; plain Debian 12 has 3.11);
 #   3. the virtual environment .venv with `pip install -e '.[dev]'`, redone only
-#      when pyproject.toml changed since the last successful install.
+#      when pyproject.toml changed since the last successful install;
+#   4. the website's front-end libraries from npm (scripts/build-web.sh).
 #
 # Environment:
 #   RIGENERA_PYTHON=/path/to/python3.12   use this interpreter for a new .venv
@@ -139,6 +140,8 @@ plan_packages() {
     pkg_installed libpq5 || APT_PKGS+=(libpq5)
     # reports: the PDF report's pages rendered to PNG by the tests
     command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || APT_PKGS+=(poppler-utils)
+    # the website: MapLibre GL JS and axe-core come from npm (scripts/build-web.sh)
+    command -v npm >/dev/null 2>&1 || APT_PKGS+=(nodejs npm)
 }
 
 # After `apt-get update`: the server packages for Debian's default PostgreSQL
@@ -274,3 +277,6 @@ else
     touch "$stamp"
     say "python packages installed ($(( SECONDS - start )) s)"
 fi
+
+# The website's front end (MapLibre GL JS from npm, served by the service) -------
+bash "$ROOT/scripts/build-web.sh"

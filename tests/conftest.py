@@ -256,3 +256,36 @@ def fingerprint(db: str) -> Iterator[Callable[[], tuple[object, object]]]:
 
     yield take
     conn.close()
+
+
+# ----------------------------------------------------------------- the website in a browser
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """Debian's chromium under Playwright, one per test session (tests/webtools.py)."""
+    from webtools import CHROMIUM, launch
+
+    if not CHROMIUM.exists():
+        if os.environ.get("RIGENERA_SKIP_APT") == "1":
+            pytest.skip(f"{CHROMIUM} not installed (RIGENERA_SKIP_APT=1)")
+        pytest.fail(f"{CHROMIUM} missing: scripts/bootstrap-browser.sh installs it (make test)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium: object) -> Iterator[object]:
+    """A fresh browser context (no cookies) and page; console errors on page.errors."""
+    from webtools import watch
+
+    context = chromium.new_context(locale="it-IT", viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+    page = watch(context.new_page())
+    try:
+        yield page
+    finally:
+        context.close()

@@ -34,7 +34,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from argon2 import PasswordHasher
@@ -48,6 +48,9 @@ from rigenera.errors import (
     Unauthorized,
 )
 from rigenera.settings import Settings
+
+if TYPE_CHECKING:
+    from rigenera.sessions import SessionStore
 
 _HASHER = PasswordHasher()
 TOKEN_PREFIX = "rg_"  # noqa: S105 (a prefix that marks our tokens, not a secret)
@@ -258,6 +261,9 @@ class Authenticator:
         self._verified: dict[bytes, tuple[int, float]] = {}
         self._inflight: dict[bytes, asyncio.Future[bool]] = {}
         self._attempts: dict[str, int] = {}  # checks under way per account+address, per address
+        # The website's login sessions (sessions.py): a request with no Authorization header
+        # but a session cookie is that session's account.
+        self.sessions: SessionStore | None = None
 
     def start(self, pool: asyncpg.Pool, write_pool: asyncpg.Pool | None = None) -> None:
         self.pool = pool
@@ -267,8 +273,19 @@ class Authenticator:
         self.passwords.close()
 
     async def of_request(self, request: HTTPConnection) -> Principal:
-        return await self.principal(request.headers.get("authorization"),
-                                    client_address(request.scope))
+        authorization = request.headers.get("authorization")
+        if not authorization and self.sessions is not None:
+            from rigenera.sessions import COOKIE
+
+            if COOKIE in request.cookies:
+                return await self.sessions.principal_of(request)
+        return await self.principal(authorization, client_address(request.scope))
+
+    async def login(self, username: str, password: str, address: str) -> Principal:
+        """The website's login form: the same checks, throttle and remembered verifications
+        as Basic credentials (so both doors share one failure count)."""
+        value = base64.b64encode(f"{username}:{password}".encode()).decode()
+        return await self._basic(value, address)
 
     async def principal(self, authorization: str | None, address: str | None = None) -> Principal:
         if not authorization:

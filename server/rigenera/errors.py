@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 LOG = logging.getLogger(__name__)
 
@@ -434,11 +434,21 @@ _STARLETTE_CODES = {
 }
 
 
-def rigenera_error_response(request: Request, exc: Exception) -> JSONResponse:
+def _html_page(request: Request, status: int, description: str,
+               errors: list[dict[str, Any]] | None = None) -> Response | None:
+    """The website's error page, when the request is for a page of the website
+    (web/errors_html.py decides); None everywhere else (the API answers JSON)."""
+    render = getattr(request.app.state, "html_error_page", None)
+    return render(request, status, description, errors or []) if render is not None else None
+
+
+def rigenera_error_response(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RigeneraError)
     if exc.status >= 500:
         LOG.log(logging.WARNING if isinstance(exc, DatabaseUnavailable) else logging.ERROR,
                 "%s: %s", type(exc).__name__, exc)
+    if (html := _html_page(request, exc.status, exc.description, exc.errors)) is not None:
+        return html
     headers = exc.headers
     if exc.status == HTTPStatus.UNAUTHORIZED and request.headers.get("x-requested-with"):
         # A program that handles 401 itself (our QGIS plugin, scripts; the XHR convention):
@@ -448,7 +458,7 @@ def rigenera_error_response(request: Request, exc: Exception) -> JSONResponse:
                               exc.body)
 
 
-def http_exception_response(_: Request, exc: Exception) -> JSONResponse:
+def http_exception_response(request: Request, exc: Exception) -> Response:
     """Starlette's HTTP errors (404, 405...) as OGC exception documents."""
     assert isinstance(exc, StarletteHTTPException)
     code, default = _STARLETTE_CODES.get(
@@ -457,13 +467,15 @@ def http_exception_response(_: Request, exc: Exception) -> JSONResponse:
     description = exc.detail if isinstance(exc.detail, str) and exc.detail else default
     if description in {"Not Found", "Method Not Allowed"}:
         description = default
+    if (html := _html_page(request, exc.status_code, description)) is not None:
+        return html
     response = exception_document(exc.status_code, code, description)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
 
 
-def database_error_response(request: Request, exc: Exception) -> JSONResponse:
+def database_error_response(request: Request, exc: Exception) -> Response:
     """A driver's exception that reached a route: 503 when the database is away, 409 for a
     deadlock; anything else is a bug of ours."""
     if database_unavailable(exc) is None and _sqlstate(exc) not in _RETRYABLE_SQLSTATES:
@@ -471,7 +483,7 @@ def database_error_response(request: Request, exc: Exception) -> JSONResponse:
     return rigenera_error_response(request, translate_db_error(exc))  # logs a 503
 
 
-def unexpected_error_response(request: Request, exc: Exception) -> JSONResponse:
+def unexpected_error_response(request: Request, exc: Exception) -> Response:
     """A bug of ours: logged with its traceback, answered without internals."""
     if database_unavailable(exc) is not None:  # however it got here
         return database_error_response(request, exc)
@@ -484,11 +496,11 @@ def install_error_handlers(app: FastAPI) -> None:
     """The single place where exceptions become HTTP answers."""
 
     @app.exception_handler(RigeneraError)
-    async def _rigenera(request: Request, exc: RigeneraError) -> JSONResponse:
+    async def _rigenera(request: Request, exc: RigeneraError) -> Response:
         return rigenera_error_response(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         return http_exception_response(request, exc)
 
     @app.exception_handler(RequestValidationError)

@@ -19,7 +19,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from rigenera import __version__
+from rigenera import __version__, web
 from rigenera.auth import Authenticator, LoginPolicy
 from rigenera.editing.describe import describe_all, load_patterns
 from rigenera.editing.http import WriteHandlers
@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
             fast.start(app.state.pools.read, schemas)
         tiles.start(app.state.pools.read, schemas, tile_layers)
         auth.start(app.state.pools.read, app.state.pools.write)
+        app.state.sessions.start(app.state.pools.read, app.state.pools.write)
         await editing.start(app.state.pools.write)
         app.state.models = describe_all(schemas, editing.collections, patterns)
         describe_writes(ogc_api.openapi, editing.collections)
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     install_openapi(app)
     app.include_router(health.router)
     app.state.auth = auth
+    web.install(app, settings)  # issue 12: the website, its sessions and error pages
     app.state.editing = editing
     app.include_router(api.router)
     app.include_router(review.router)

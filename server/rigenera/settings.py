@@ -53,6 +53,16 @@ class Settings(BaseSettings):
         description="Serve GeoJSON items from SQL-built pages (False: pygeoapi for everything).",
     )
     log_level: str = "info"
+    # Issue 12, the website (web/): login sessions last `web_session_hours` (a working day);
+    # the session cookie is Secure when the public URL is https (or when forced).
+    web_session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    web_cookie_secure: bool | None = Field(
+        default=None, description="Secure cookies (default: when public_url starts with https).")
+    web_basemap_url: str | None = Field(
+        default=None, pattern=r"^https?://\S+\{z\}\S*$",
+        description="Optional raster background for the public map, an XYZ template "
+        "(https://.../{z}/{x}/{y}.png). Unset: only our own layers, no outside request.")
+    web_basemap_attribution: str | None = None
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="Addresses of reverse proxies whose X-Forwarded-For names the client "

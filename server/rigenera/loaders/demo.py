@@ -86,6 +86,17 @@ def load_demo(dsn: str, path: Path = DEMO_FILE, *, with_comuni: bool = True) -> 
                 upsert(cur, "rigenera.funding_lines",
                        ["project_id", "funding_source", "programme_code", "call_title", "status",
                         "amount_eur", "source", "source_id"], lines, geom_column=None)
+            # The website shows published projects only: the demo's are published, but
+            # those marked "publication": "draft" (so the reserved area has one to publish).
+            cur.execute("SELECT to_regclass('rigenera.project_publication') IS NOT NULL")
+            if cur.fetchone()[0]:  # type: ignore[index]  # absent below migration 0024
+                drafts = [_props(f)["source_id"] for f in doc["projects"]["features"]
+                          if _props(f).get("publication") == "draft"]
+                cur.execute(
+                    "INSERT INTO rigenera.project_publication (project_id, state, published_by,"
+                    " published_at) SELECT id, 'published', 'demo', now() FROM rigenera.projects"
+                    " WHERE source = %s AND NOT source_id = ANY(%s)"
+                    " ON CONFLICT (project_id) DO NOTHING", (source, drafts))
 
             links = [
                 (p["kind"], p["name"], p["status"], p["operator"], source, p["source_id"],
