@@ -342,7 +342,8 @@ def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
     pid_file = _pid_file(settings)
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     pid_file.write_text(str(os.getpid()))
-    print(f"Rigenera: {settings.base_url}/ogc  (Ctrl-C per fermare / to stop)", flush=True)
+    print(f"Rigenera: sito / website {settings.base_url}/  ·  OGC API {settings.base_url}/ogc  "
+          "(Ctrl-C per fermare / to stop)", flush=True)
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
                     loop="uvloop", http="httptools", access_log=False,
