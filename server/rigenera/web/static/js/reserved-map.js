@@ -84,6 +84,8 @@ export function makeMap(container, workerUrl, lang) {
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
+  // When the first view is fully drawn (tests and measurements wait for it).
+  map.once("idle", () => { map.getContainer().dataset.ready = String(Math.round(performance.now())); });
   return map;
 }
 

@@ -50,6 +50,7 @@ function done(result) {
     link.textContent = text.next;
     link.className = "button";
     document.getElementById("rv-result").append(link);
+    link.focus();
   }
 }
 
