@@ -193,6 +193,8 @@ def test_filters_narrow_the_queue_to_a_comune_and_a_collection(live: LiveServer,
     started = time.perf_counter()
     for _ in range(20):
         assert volunteer.get("/area-riservata/revisione", headers=HTML).status_code == 200
+    english = volunteer.get("/area-riservata/revisione", params={"lang": "en"}, headers=HTML)
+    assert "Geometry review" in english.text and "To reject, write a comment" in english.text
     print(f"review page served in {(time.perf_counter() - started) / 20 * 1000:.1f} ms")
 
 
