@@ -240,6 +240,9 @@ def test_technician_sees_only_the_projects_of_their_comuni(live: LiveServer, api
         page = tecnico.get("/area-riservata/da-localizzare", headers=HTML)
         assert "Centro civico da localizzare" in page.text
         assert "Ludoteca da localizzare" not in page.text
+        # their comuni in the filter; a project's other comune named, not coded
+        assert re.findall(r'<option value="(\d{6})"', page.text) == [MILANO]
+        assert "Milano, Sesto San Giovanni" in page.text
         # selecting another comune's project by URL shows the first of theirs instead
         other = tecnico.get("/area-riservata/da-localizzare",
                             params={"id": to_locate["sesto"]}, headers=HTML)

@@ -94,9 +94,9 @@ def check_rows(checks: dict[str, Any], lang: str) -> list[CheckRow]:
     return rows
 
 
-async def _comuni(request: Request, only: list[str] | None = None) -> list[dict[str, str]]:
+async def _comuni(request: Request) -> list[dict[str, str]]:
     pool = request.app.state.editing.pool
-    rows = await pool.fetch(sql("review_comuni"), only)
+    rows = await pool.fetch(sql("review_comuni"))
     return [dict(r) for r in rows]
 
 
@@ -141,10 +141,11 @@ async def locate_page(request: Request, who: LocatorUser,
     matched = int(rows[0]["matched"]) if rows else 0
     features = [json.loads(r["feature"]) for r in rows if r["id"] is not None]
     selected = next((f for f in features if f["id"] == id), features[0] if features else None)
-    choices = await _comuni(request, comuni)
+    every = await _comuni(request)  # a project may span comuni outside the caller's
+    choices = every if comuni is None else [c for c in every if c["istat_code"] in comuni]
     ctx: dict[str, Any] = {
         "istat": istat, "features": features, "selected": selected, "matched": matched,
-        "comuni": choices, "names": {c["istat_code"]: c["name"] for c in choices},
+        "comuni": choices, "names": {c["istat_code"]: c["name"] for c in every},
         "limit": QUEUE_LIMIT, "script_json": script_json,
     }
     if wants_json(request):

@@ -1,6 +1,5 @@
--- The comuni offered by the review pages' filter, by name. $1: only these ISTAT codes
--- (NULL = all 133; a technician's own comuni on the page "Da localizzare").
+-- The comuni of the metropolitan area, by name: the review pages' comune filter and the
+-- names shown in their queues (a technician's filter keeps only their own, in Python).
 SELECT istat_code, name
   FROM rigenera.comuni
- WHERE $1::text[] IS NULL OR istat_code = ANY($1::text[])
  ORDER BY name
