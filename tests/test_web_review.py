@@ -247,6 +247,7 @@ def test_technician_sees_only_the_projects_of_their_comuni(live: LiveServer, api
         other = tecnico.get("/area-riservata/da-localizzare",
                             params={"id": to_locate["sesto"]}, headers=HTML)
         assert "Ludoteca" not in other.text
+        assert f"{to_locate['sesto']} non è (più) in questa coda" in other.text
     volunteer = _client(live, "volontario")
     with closing(volunteer):
         assert volunteer.get("/area-riservata/da-localizzare", headers=HTML).status_code == 403

@@ -121,6 +121,7 @@ async def review_page(request: Request, who: OfficeUser,
         "checks": check_rows(selected["checks"], lang) if selected else [],
         "comuni": choices, "names": {c["istat_code"]: c["name"] for c in choices},
         "limit": QUEUE_LIMIT, "script_json": script_json,
+        "gone": id if id is not None and (selected is None or selected["id"] != id) else None,
     }
     if wants_json(request):
         return twin(request, {k: ctx[k] for k in ("collection", "istat", "items")},
@@ -147,6 +148,7 @@ async def locate_page(request: Request, who: LocatorUser,
         "istat": istat, "features": features, "selected": selected, "matched": matched,
         "comuni": choices, "names": {c["istat_code"]: c["name"] for c in every},
         "limit": QUEUE_LIMIT, "script_json": script_json,
+        "gone": id if id is not None and (selected is None or selected["id"] != id) else None,
     }
     if wants_json(request):
         return twin(request, {"istat": istat, "matched": matched, "features": features},
