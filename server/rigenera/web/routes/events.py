@@ -82,7 +82,9 @@ async def event_list(request: Request) -> Response:
 def _minimap(row: asyncpg.Record, outline: bytes | None, lang: str) -> Any:
     shapes = []
     if outline:
-        shapes.append(MapShape(shapely.from_wkb(outline), "context", row["comune"] or ""))
+        # Drawn as a shape of its own (not "context"), so the map shows the whole comune
+        # with the event's point in it, not 600 m of white around the point.
+        shapes.append(MapShape(shapely.from_wkb(outline), "comune", row["comune"] or ""))
     if row["longitude"] is not None:
         shapes.append(MapShape(shapely.Point(row["longitude"], row["latitude"]), "event",
                                row["venue"] or row["title"]))
@@ -164,7 +166,7 @@ async def registration_page(request: Request, token: str) -> Response:
     ctx = await _detail_context(request, reg["event_id"])
     ensure_csrf(request)
     ctx.update(registration=reg, token=token, new=request.query_params.get("nuova") == "1",
-               link=str(request.url.replace(query="")))
+               link=_site(request) + f"/eventi/iscrizione/{token}")
     return page(request, "events/registration.html", ctx, public=False, headers=NO_REFERRER)
 
 
@@ -179,7 +181,7 @@ async def cancel_registration(request: Request, token: str, form: FormDep) -> Re
 @router.get("/eventi/{event_id}/calendario.ics")
 async def calendar_file(request: Request, event_id: int) -> Response:
     row = await _event(request, event_id)
-    base = str(request.base_url)
+    base = _site(request)
     body = ev.ics(row, base, urlsplit(base).hostname or "rigenera")
     return Response(body, media_type="text/calendar; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="evento-{event_id}.ics"',
@@ -209,6 +211,12 @@ async def material_file(request: Request, event_id: int, material_id: int) -> Re
                 yield block
 
     return StreamingResponse(chunks(), media_type=m["media_type"], headers=headers)
+
+
+def _site(request: Request) -> str:
+    """The site's public address (settings.base_url, right behind a proxy too)."""
+    base: str = request.app.state.settings.base_url
+    return base.rstrip("/")
 
 
 def _ascii_name(name: str) -> str:
