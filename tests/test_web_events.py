@@ -521,3 +521,9 @@ def test_demo_events_load_again_unchanged_and_go_with_demo_remove(db: str) -> No
         conn.rollback()  # the other tests keep the demo
     finally:
         conn.close()
+
+
+def test_out_of_range_ids_are_client_errors(web: httpx.Client) -> None:
+    for url in ("/eventi/99999999999999999999", "/eventi/0/calendario.ics",
+                "/eventi/1/materiali/99999999999999999999"):
+        assert web.get(url).status_code == 400, url  # the app's answer to a bad parameter

@@ -18,9 +18,10 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
+from fastapi import Path as PathParam
 from starlette.datastructures import FormData
 
 from rigenera.domains import DOMAINS
@@ -38,6 +39,7 @@ AUDIENCES: dict[str, tuple[str, str]] = {
     "administrators": ("Amministratori", "Local administrators"),
     "all": ("Aperto a tutti", "Open to everyone"),
 }
+RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]  # a bigint id in a URL (else 422)
 SOURCE = "area-riservata"  # events created on the website
 TITLE_MAX, TEXT_MAX, LONG_MAX = 300, 200, 5000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

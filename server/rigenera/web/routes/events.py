@@ -112,7 +112,7 @@ def _registration_ctx(values: dict[str, Any] | None = None,
 
 
 @router.get("/eventi/{event_id}")
-async def event_page(request: Request, event_id: int) -> Response:
+async def event_page(request: Request, event_id: ev.RowId) -> Response:
     ctx = await _detail_context(request, event_id)
     if wants_json(request):
         return twin(request, ctx["event"])
@@ -123,7 +123,7 @@ async def event_page(request: Request, event_id: int) -> Response:
 
 
 @router.post("/eventi/{event_id}/iscrizione")
-async def register(request: Request, event_id: int, form: FormDep) -> Response:
+async def register(request: Request, event_id: ev.RowId, form: FormDep) -> Response:
     """A registration: 422 naming the wrong field, 409 when the database refuses (full,
     closed, already registered); otherwise 303 to the registrant's own page."""
     lang = language(request)
@@ -179,7 +179,7 @@ async def cancel_registration(request: Request, token: str, form: FormDep) -> Re
 
 
 @router.get("/eventi/{event_id}/calendario.ics")
-async def calendar_file(request: Request, event_id: int) -> Response:
+async def calendar_file(request: Request, event_id: ev.RowId) -> Response:
     row = await _event(request, event_id)
     base = _site(request)
     body = ev.ics(row, base, urlsplit(base).hostname or "rigenera")
@@ -189,7 +189,7 @@ async def calendar_file(request: Request, event_id: int) -> Response:
 
 
 @router.get("/eventi/{event_id}/materiali/{material_id}")
-async def material_file(request: Request, event_id: int, material_id: int) -> Response:
+async def material_file(request: Request, event_id: ev.RowId, material_id: ev.RowId) -> Response:
     """A stored material (PDF, JPEG, PNG, checked when uploaded), served as a download."""
     m = await request.app.state.pools.read.fetchrow(sql("event_material_file"), event_id,
                                                     material_id)

@@ -109,7 +109,7 @@ async def _event_extras(request: Request, event_id: int) -> dict[str, Any]:
 
 
 @router.get("/{event_id}")
-async def edit_event_form(request: Request, event_id: int, who: OfficeUser) -> Response:
+async def edit_event_form(request: Request, event_id: ev.RowId, who: OfficeUser) -> Response:
     row = await _stored(request, event_id)
     return _form_page(request, ev.event_form_of(row), event=row, version=row["version"],
                       errors={}, comuni=await _comuni(request),
@@ -132,7 +132,7 @@ def _version(form: Any) -> int | None:
 
 
 @router.post("/{event_id}")
-async def update_event(request: Request, event_id: int, who: OfficeUser, form: FormDep) -> Response:
+async def update_event(request: Request, event_id: ev.RowId, who: OfficeUser, form: FormDep) -> Response:
     lang = language(request)
     row = await _stored(request, event_id)
     comuni = await _comuni(request)
@@ -161,7 +161,7 @@ async def update_event(request: Request, event_id: int, who: OfficeUser, form: F
 
 
 @router.post("/{event_id}/stato")
-async def set_status(request: Request, event_id: int, who: OfficeUser, form: FormDep) -> Response:
+async def set_status(request: Request, event_id: ev.RowId, who: OfficeUser, form: FormDep) -> Response:
     """Cancel an event (or schedule it again): registrations stay, new ones are refused."""
     lang = language(request)
     row = await _stored(request, event_id)
@@ -183,7 +183,7 @@ async def set_status(request: Request, event_id: int, who: OfficeUser, form: For
 
 
 @router.get("/{event_id}/iscritti.csv")
-async def registrants_csv(request: Request, event_id: int, who: OfficeUser) -> Response:
+async def registrants_csv(request: Request, event_id: ev.RowId, who: OfficeUser) -> Response:
     """The registrants as CSV (UTF-8 with BOM, so a spreadsheet reads the accents)."""
     row = await _stored(request, event_id)
     out = io.StringIO()
@@ -208,7 +208,7 @@ def _csv_cell(value: Any) -> Any:
 
 
 @router.post("/{event_id}/presenze")
-async def attendance(request: Request, event_id: int, who: OfficeUser, form: FormDep) -> Response:
+async def attendance(request: Request, event_id: ev.RowId, who: OfficeUser, form: FormDep) -> Response:
     await _stored(request, event_id)
     present = []
     for value in form.getlist("attended"):
@@ -221,7 +221,7 @@ async def attendance(request: Request, event_id: int, who: OfficeUser, form: For
 
 
 @router.post("/{event_id}/materiali/link")
-async def add_link(request: Request, event_id: int, who: OfficeUser, form: FormDep) -> Response:
+async def add_link(request: Request, event_id: ev.RowId, who: OfficeUser, form: FormDep) -> Response:
     lang = language(request)
     row = await _stored(request, event_id)
     title, url = form_text(form, "title"), form_text(form, "url")
@@ -248,7 +248,7 @@ async def add_link(request: Request, event_id: int, who: OfficeUser, form: FormD
 
 
 @router.post("/{event_id}/materiali/file")
-async def add_file(request: Request, event_id: int, who: OfficeUser,
+async def add_file(request: Request, event_id: ev.RowId, who: OfficeUser,
                    session: SessionDep) -> Response:
     """Upload a PDF, JPEG or PNG: streamed to disk within documents_max_bytes (413), its
     type proved by its first bytes (monitoring.documents.sniff: 415/422), stored with the
@@ -302,7 +302,7 @@ async def add_file(request: Request, event_id: int, who: OfficeUser,
 
 
 @router.post("/{event_id}/materiali/{material_id}/elimina")
-async def delete_material(request: Request, event_id: int, material_id: int, who: OfficeUser,
+async def delete_material(request: Request, event_id: ev.RowId, material_id: ev.RowId, who: OfficeUser,
                           form: FormDep) -> Response:
     async with request.app.state.pools.write.acquire() as conn, conn.transaction():
         await _act(conn, who)
