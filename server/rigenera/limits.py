@@ -45,7 +45,8 @@ _ITEMS = re.compile(r"^/ogc/collections/[^/]+/items/?$")
 _ITEM = re.compile(r"^/ogc/collections/[^/]+/items/[^/]+/?$")
 _EXECUTION = re.compile(r"^/ogc/processes/[^/]+/execution/?$")
 QUERY_MEDIA_TYPE = b"application/query-cql-json"
-_DOCUMENTS = re.compile(r"^/api/projects/[^/]+/documents/?$")
+_DOCUMENTS = re.compile(r"^/api/projects/[^/]+/documents/?$"
+                        r"|^/area-riservata/eventi/[0-9]+/materiali/file$")  # event materials
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,13 @@ their ``source`` field.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
+import secrets
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg2
 from shapely.geometry import Point, shape
@@ -122,6 +126,7 @@ def load_demo(dsn: str, path: Path = DEMO_FILE, *, with_comuni: bool = True) -> 
                    stops)
             counts["transit_stops"] = len(stops)
             counts.update(_monitoring(cur, doc, source))
+            counts.update(_events(cur, doc, source))
     finally:
         conn.close()
     return counts
@@ -164,6 +169,75 @@ def _monitoring(cur: Any, doc: dict[str, Any], source: str) -> dict[str, int]:
                geom_column=None)
         counts[table] = len(rows)
     return counts
+
+
+# What issue 12 added: events (training, participation...) dated relative to the load day,
+# so the website always has upcoming ones, one past and one nearly full.
+_ROME = ZoneInfo("Europe/Rome")
+
+
+def _event_times(e: dict[str, Any], today: dt.date) -> tuple[dt.datetime, dt.datetime,
+                                                              dt.datetime | None]:
+    hour, minute = (int(x) for x in e["time"].split(":"))
+    day = today + dt.timedelta(days=e["starts_in_days"])
+    starts = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=_ROME)
+    ends = starts + dt.timedelta(minutes=e["duration_minutes"])
+    closes = (starts - dt.timedelta(days=e["registration_closes_days_before"])
+              if "registration_closes_days_before" in e else None)
+    return starts, ends, closes
+
+
+def _events(cur: Any, doc: dict[str, Any], source: str) -> dict[str, int]:
+    """Demo events (no source_id column: a demo event is known by its source and title),
+    their link materials and, for the nearly full one, invented registrations."""
+    cur.execute("SELECT to_regclass('rigenera.event_registrations') IS NOT NULL")
+    if not cur.fetchone()[0] or not doc.get("events"):  # absent below migration 0024
+        return {}
+    today = dt.datetime.now(_ROME).date()
+    registrations = 0
+    for e in doc["events"]:
+        starts, ends, closes = _event_times(e, today)
+        values = (e["kind"], e.get("description"), starts, ends, e.get("istat_code"),
+                  e.get("venue"), e.get("audience"), e.get("capacity"), closes,
+                  e.get("online_url"), wkb(Point(e["point"])) if e.get("point") else None)
+        cur.execute("SELECT id FROM rigenera.events WHERE source = %s AND title = %s",
+                    (source, e["title"]))
+        row = cur.fetchone()
+        geom = "ST_SetSRID(ST_GeomFromWKB(%s::bytea), 4326)"
+        if row is None:
+            cur.execute(
+                "INSERT INTO rigenera.events (kind, description, starts_at, ends_at, istat_code,"
+                " venue, audience, capacity, registration_closes_at, online_url, geom, source,"
+                f" title) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {geom}, %s, %s)"
+                " RETURNING id", (*values, source, e["title"]))
+            event_id = cur.fetchone()[0]
+        else:
+            event_id = row[0]
+            cur.execute(
+                "UPDATE rigenera.events SET kind = %s, description = %s, starts_at = %s,"
+                " ends_at = %s, istat_code = %s, venue = %s, audience = %s, capacity = %s,"
+                f" registration_closes_at = %s, online_url = %s, geom = {geom} WHERE id = %s",
+                (*values, event_id))
+        for m in e.get("materials", []):
+            cur.execute(
+                "INSERT INTO rigenera.event_materials (event_id, title, url, created_by)"
+                " SELECT %s, %s, %s, 'demo' WHERE NOT EXISTS (SELECT 1 FROM"
+                " rigenera.event_materials WHERE event_id = %s AND url = %s)",
+                (event_id, m["title"], m["url"], event_id, m["url"]))
+        wanted = e.get("demo_registrations", 0)
+        cur.execute("SELECT count(*) FROM rigenera.event_registrations WHERE event_id = %s",
+                    (event_id,))
+        if wanted and cur.fetchone()[0] == 0:
+            for i in range(1, wanted + 1):
+                cur.execute(
+                    "INSERT INTO rigenera.event_registrations (event_id, full_name, email,"
+                    " organisation, istat_code, role, consent, cancel_token_hash)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, true, %s)",
+                    (event_id, f"Partecipante Demo {i:02d}", f"partecipante{i:02d}@example.org",
+                     "Comune (esempio)", e.get("istat_code"), "Tecnico (esempio)",
+                     hashlib.sha256(secrets.token_bytes(32)).hexdigest()))
+            registrations += wanted
+    return {"events": len(doc["events"]), "event_registrations": registrations}
 
 
 def is_empty(dsn: str) -> bool:
