@@ -313,3 +313,34 @@ def test_open_calls_list(as_user, db: str) -> None:
     page = web.get("/area-riservata/bandi", headers=HTML)
     assert page.status_code == 200
     assert all(escape(c["title"]) in page.text for c in doc["calls"])
+
+
+def test_an_area_drawn_in_qgis_is_kept_unless_removed(as_user, api: httpx.Client,
+                                                       db: str) -> None:
+    from conftest import basic
+
+    square = {"type": "Polygon", "coordinates": [[[9.180, 45.460], [9.182, 45.460],
+                                                  [9.182, 45.461], [9.180, 45.461],
+                                                  [9.180, 45.460]]]}
+    r = api.post("/ogc/collections/needs/items", headers={
+        "Content-Type": "application/geo+json", **basic("tecnico")}, json={
+        "type": "Feature", "geometry": square, "properties": {
+            "istat_code": MILANO, "title": "Piazza da ridisegnare", "category": "green"}})
+    assert r.status_code == 201, r.text
+    nid = r.headers["location"].rsplit("/", 1)[1]
+    web = as_user("tecnico")
+    form = web.get(f"/area-riservata/bisogni/{nid}/modifica", headers=HTML).text
+    assert 'name="remove_place"' in form and hidden(form, "version") == "1"
+    r = web.post(f"/area-riservata/bisogni/{nid}/modifica", headers=HTML, data={
+        "csrf_token": csrf(form), "version": "1",
+        **need_form(title="Piazza da ridisegnare", category="green")})
+    assert r.status_code == 303
+    assert query(db, "SELECT GeometryType(geom), version FROM rigenera.needs WHERE id = %s",
+                 (nid,)) == [("POLYGON", 2)]
+    form = web.get(f"/area-riservata/bisogni/{nid}/modifica", headers=HTML).text
+    r = web.post(f"/area-riservata/bisogni/{nid}/modifica", headers=HTML, data={
+        "csrf_token": csrf(form), "version": "2", "remove_place": "1",
+        **need_form(title="Piazza da ridisegnare", category="green")})
+    assert r.status_code == 303
+    assert query(db, "SELECT geom IS NULL, version FROM rigenera.needs WHERE id = %s",
+                 (nid,)) == [(True, 3)]

@@ -198,7 +198,8 @@ def _labels(request: Request) -> dict[str, dict[str, dict[str, str]]]:
 def _minimap(need: dict[str, Any], title: str) -> Any:
     shapes = []
     if need.get("comune_wkt"):
-        shapes.append(MapShape(shapely.wkt.loads(need["comune_wkt"]), "context", need["comune"]))
+        # the comune sets the extent (a lone point would be shown with 300 m around it)
+        shapes.append(MapShape(shapely.wkt.loads(need["comune_wkt"]), "comune", need["comune"]))
     if need.get("geom_wkt"):
         shapes.append(MapShape(shapely.wkt.loads(need["geom_wkt"]), "need", need["title"]))
     return minimap_svg(shapes, title) if len(shapes) > 1 else ""
@@ -237,7 +238,8 @@ async def _form_page(request: Request, who: Principal, *, need: dict[str, Any] |
     comuni = await _comuni(request, who)
     fields = form_fields(request.app.state.models[COLLECTION], comuni)
     return _page(request, "reserved/needs/form.html", {
-        "need": need, "fields": fields, "values": values, "version": version,
+        "need": need, "fields": fields, "values": values, "base_version": version,
+        "field_labels": {f.name: (f.label_it, f.label_en) for f in fields},
         "errors": errors, "message": message, "reason_text": _reason_text,
         "geometry_type": need["geometry_type"] if need else None,
     }, status=status)
