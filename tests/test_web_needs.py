@@ -9,11 +9,11 @@ the database itself.
 from __future__ import annotations
 
 import re
-from markupsafe import escape
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from markupsafe import escape
 
 from conftest import MILANO, PASSWORD, SESTO, LiveServer, query
 
@@ -168,9 +168,10 @@ def test_a_comune_page_lists_its_open_needs_with_matches(as_user, db: str) -> No
 
 
 # ------------------------------------------------------------------------------ writing
-def test_bad_input_is_a_422_naming_the_field_and_writes_nothing(as_user, db: str) -> None:
+def test_bad_input_is_a_422_naming_the_field_and_writes_nothing(as_user, db: str,
+                                                                 fingerprint) -> None:
     web = as_user("tecnico")
-    before = state(db)
+    before, everything = state(db), fingerprint()
     for values, field in (({"title": ""}, "title"),
                           ({"priority": "alta"}, "priority"),
                           ({"priority": "9"}, "priority"),
@@ -186,6 +187,7 @@ def test_bad_input_is_a_422_naming_the_field_and_writes_nothing(as_user, db: str
         assert f'id="{field}-error"' in r.text, (values, field)
         assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', r.text), field
         assert state(db) == before, values
+    assert fingerprint() == everything
     # the typed values are shown again, not lost
     r = create(web, title="", description="Testo da non perdere")
     assert "Testo da non perdere" in r.text
