@@ -346,3 +346,27 @@ def test_an_area_drawn_in_qgis_is_kept_unless_removed(as_user, api: httpx.Client
     assert r.status_code == 303
     assert query(db, "SELECT geom IS NULL, version FROM rigenera.needs WHERE id = %s",
                  (nid,)) == [(True, 3)]
+
+
+def test_the_form_speaks_english_and_keeps_what_it_does_not_show(as_user, db: str) -> None:
+    web = as_user("tecnico")
+    form = web.get("/area-riservata/bisogni/nuovo?lang=en", headers=HTML).text
+    for label in ("Title", "Category", "Applicant", "Estimated cost (EUR)", "Needed by",
+                  "Longitude (E)", "Housing", "Third-sector organisation"):
+        assert label in form, label
+    assert 'name="source"' not in form and 'name="referent_id"' not in form
+    r = create(web, title="Bisogno con referente")
+    nid = int(r.headers["location"].split("/")[-1].split("?")[0])
+    # the office links a referent (private, not in the technician's form) ...
+    query(db, "WITH r AS (INSERT INTO rigenera.referents (full_name, email) VALUES"
+              " ('Ufficio tecnico', 'ufficio@example.org') RETURNING id)"
+              " UPDATE rigenera.needs SET referent_id = (SELECT id FROM r) WHERE id = %s"
+              " RETURNING id", (nid,))
+    # ... and the technician's edit keeps it
+    form = web.get(f"/area-riservata/bisogni/{nid}/modifica", headers=HTML).text
+    r = web.post(f"/area-riservata/bisogni/{nid}/modifica", headers=HTML, data={
+        "csrf_token": csrf(form), "version": hidden(form, "version"),
+        **need_form(title="Bisogno con referente, rivisto")})
+    assert r.status_code == 303
+    assert query(db, "SELECT title, referent_id IS NOT NULL FROM rigenera.needs WHERE id = %s",
+                 (nid,)) == [("Bisogno con referente, rivisto", True)]

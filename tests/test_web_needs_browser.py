@@ -70,6 +70,11 @@ def test_a_technician_creates_a_need_and_sees_its_matches(
     assert "Spazi di comunità nei quartieri" in first and "Tema ammesso: Comunità" in first
     assert axe(page) == []
     shots(page, "need")
+    for url, name in ((f"/area-riservata/bisogni/comune/{MILANO}", "comune"),
+                      ("/area-riservata/bandi", "calls")):
+        page.goto(live.url + url)
+        assert axe(page) == [], name
+        shots(page, name)
     # Chromium logs every 4xx document as "Failed to load resource": the one expected here
     # is the form sent without a title (422, as the brief asks); nothing else.
     assert page.errors == ["console.error: Failed to load resource: the server responded "
