@@ -370,3 +370,11 @@ def test_the_form_speaks_english_and_keeps_what_it_does_not_show(as_user, db: st
     assert r.status_code == 303
     assert query(db, "SELECT title, referent_id IS NOT NULL FROM rigenera.needs WHERE id = %s",
                  (nid,)) == [("Bisogno con referente, rivisto", True)]
+
+
+def test_new_need_from_a_comune_page_starts_with_that_comune(as_user) -> None:
+    web = as_user("coord")
+    page = web.get(f"/area-riservata/bisogni/comune/{SESTO}", headers=HTML).text
+    assert f"/area-riservata/bisogni/nuovo?comune={SESTO}" in page
+    form = web.get(f"/area-riservata/bisogni/nuovo?comune={SESTO}", headers=HTML).text
+    assert re.search(rf'<option value="{SESTO}" selected>', form)

@@ -269,7 +269,10 @@ async def new_form(request: Request, who: WebUser) -> Response:
     _writer(who)
     comuni = await _comuni(request, who)
     values = {"priority": "3", "status": "open", "applicant": "comune"}
-    if len(comuni) == 1:
+    asked = request.query_params.get("comune")  # from a comune's page
+    if asked in {code for code, _ in comuni}:
+        values["istat_code"] = str(asked)
+    elif len(comuni) == 1:
         values["istat_code"] = comuni[0][0]
     return await _form_page(request, who, need=None, values=values, errors={}, version=None)
 
