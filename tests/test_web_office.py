@@ -175,6 +175,13 @@ def test_referent_writes_refused_to_anonymous_and_technicians(webs: dict[str | N
         assert webs[None].post(path, data).status_code in (401, 403), path
         assert webs["tecnico"].post(path, data).status_code == 403, path
     assert _office_tables(db) == before
+    # Every office role writes: a contact each, logged under their own name.
+    for user in OFFICE:
+        r = webs[user].post(f"/area-riservata/referenti/{rid}/contatti",
+                            {"outcome": "reached", "channel": "email", "notes": f"da {user}"})
+        assert r.status_code == 303, user
+    assert query(db, "SELECT contacted_by FROM rigenera.contacts WHERE notes LIKE 'da %%'"
+                     " ORDER BY id") == [(u,) for u in OFFICE]
 
 
 def test_publication_pages_for_every_role(webs: dict[str | None, Web], db: str) -> None:
