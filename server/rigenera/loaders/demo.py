@@ -127,6 +127,7 @@ def load_demo(dsn: str, path: Path = DEMO_FILE, *, with_comuni: bool = True) -> 
             counts["transit_stops"] = len(stops)
             counts.update(_monitoring(cur, doc, source))
             counts.update(_events(cur, doc, source))
+            counts.update(_referents(cur, doc, source))
     finally:
         conn.close()
     return counts
@@ -238,6 +239,37 @@ def _events(cur: Any, doc: dict[str, Any], source: str) -> dict[str, int]:
                      hashlib.sha256(secrets.token_bytes(32)).hexdigest()))
             registrations += wanted
     return {"events": len(doc["events"]), "event_registrations": registrations}
+# What issue 12 (the office room) added: invented referents of demo comuni and their contact
+# log, dated relative to the load day (one follow-up due that day, one overdue), so the
+# reserved area's home and directory have something to show. Rows written in the reserved
+# area have no source and are never touched here.
+_REFERENT_COLUMNS = ["full_name", "organisation", "role", "email", "phone", "istat_code",
+                     "themes", "notes"]
+_CONTACT_COLUMNS = ["contacted_by", "channel", "outcome", "notes"]
+
+
+def _referents(cur: Any, doc: dict[str, Any], source: str) -> dict[str, int]:
+    cur.execute("SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema ="
+                " 'rigenera' AND table_name = 'contacts' AND column_name = 'source')")
+    if not cur.fetchone()[0]:  # below migration 0028
+        return {}
+    people = doc.get("referents", [])
+    upsert(cur, "rigenera.referents", [*_REFERENT_COLUMNS, "source", "source_id"],
+           [(*(r.get(k) for k in _REFERENT_COLUMNS), source, r["source_id"]) for r in people],
+           geom_column=None)
+    cur.execute("SELECT source_id, id FROM rigenera.referents WHERE source = %s", (source,))
+    ids = dict(cur.fetchall())
+    today = dt.datetime.now(ZoneInfo("Europe/Rome")).date()
+    contacts = [
+        (ids[r["source_id"]], today - dt.timedelta(days=c["days_ago"]),
+         *(c.get(k) for k in _CONTACT_COLUMNS),
+         today + dt.timedelta(days=c["follow_up_in_days"]) if "follow_up_in_days" in c else None,
+         source, c["source_id"])
+        for r in people for c in r.get("contacts", [])]
+    upsert(cur, "rigenera.contacts", ["referent_id", "contacted_on", *_CONTACT_COLUMNS,
+                                      "follow_up_on", "source", "source_id"], contacts,
+           geom_column=None)
+    return {"referents": len(people), "contacts": len(contacts)}
 
 
 def is_empty(dsn: str) -> bool:

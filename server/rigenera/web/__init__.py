@@ -13,7 +13,16 @@ from rigenera.sessions import SessionStore
 from rigenera.settings import Settings
 from rigenera.web.errors_html import html_error_page
 from rigenera.web.render import STATIC
-from rigenera.web.routes import account, events, needs, reserved, reserved_events, review
+from rigenera.web.routes import (
+    account,
+    events,
+    needs,
+    publication,
+    referents,
+    reserved,
+    reserved_events,
+    review,
+)
 from rigenera.web.staticfiles import WebStatic
 
 
@@ -30,4 +39,6 @@ def install(app: FastAPI, settings: Settings) -> SessionStore:
     app.include_router(events.router)
     app.include_router(reserved_events.router)
     app.include_router(needs.router)
+    app.include_router(publication.router)
+    app.include_router(referents.router)
     return sessions

@@ -18,7 +18,8 @@ from rigenera.loaders.demo import DEMO_FILE
 # Children first: funding lines and links go with their project (ON DELETE CASCADE),
 # but deleting them explicitly records them in history too.
 TABLES = ("funding_lines", "progress_reports", "milestones", "tenders", "projects", "sites",
-          "mobility_links", "transit_stops", "needs", "calls", "events")
+          "mobility_links", "transit_stops", "needs", "calls", "events", "contacts",
+          "referents")
 # events take their registrations and materials with them (ON DELETE CASCADE).
 
 
