@@ -1,6 +1,6 @@
 """The reporting calendar: rigenera.project_deadlines() (0016, refined in 0022) on a project
 with known dates gives exactly the expected list; GET /api/deadlines?within= and
-/api/deadlines/overdue (per comune, referents only for accounts, CSV twin) over real HTTP,
+/api/deadlines/overdue (per comune, referents only for the office's accounts, CSV twin) over real HTTP,
 against expectations computed here from the dates, independently of the SQL."""
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ def test_bad_filters_are_400_naming_them(api, params, field):
         assert r.json()["errors"][0]["field"] == field
 
 
-def test_overdue_grouped_per_comune_with_referents_for_accounts_only(api, db, running, today):
+def test_overdue_grouped_per_comune_with_referents_for_the_office_only(api, db, running, today):
     pid, start = running
     expected = [(s.isoformat(), due.isoformat()) for s, due in monthly_due(start, today)
                 if due < today]
@@ -169,7 +169,10 @@ def test_overdue_grouped_per_comune_with_referents_for_accounts_only(api, db, ru
                    for d in group["deadlines"])
     assert anonymous["count"] == 2 * len(expected) >= 6
     models.Overdue.model_validate(anonymous)
-    for user in ("coord", "tecnico", "volontario"):
+    technician = api.get("/api/deadlines/overdue", params=params, headers=basic("tecnico"))
+    assert technician.status_code == 200
+    assert all("referents" not in g for g in technician.json()["comuni"])  # not the office
+    for user in ("coord", "volontario"):
         groups = api.get("/api/deadlines/overdue", params=params, headers=basic(user)).json()
         people = {g["istat_code"]: [r["full_name"] for r in g["referents"]]
                   for g in groups["comuni"]}

@@ -73,6 +73,9 @@ class Role(StrEnum):
 
 STAFF = frozenset({Role.ADMIN, Role.COORDINATOR, Role.TECHNICIAN})
 EDITORS = STAFF
+# The programme's office: who phones the comuni's referents and sees their personal data
+# (technicians edit their comuni's data, but are not the office).
+OFFICE = frozenset({Role.ADMIN, Role.COORDINATOR, Role.VOLUNTEER})
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ Who may do what:
 - checklist and summary of a project: every account; the list of projects with missing
   documents: staff (admins, coordinators, technicians).
 - the calendar (`/api/deadlines`, `/api/deadlines/overdue`): anyone, since it is made of
-  published projects; the comuni's referents (private: names, phones) only for accounts,
+  published projects; the comuni's referents (private: names, phones) only for the office's accounts,
   who phone them.
 The logic is in rigenera.monitoring (documents, calendar, overview); SQL in its sql/.
 """
@@ -24,7 +24,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from rigenera.auth import Role
+from rigenera.auth import OFFICE, Role
 from rigenera.dependencies import CallerDep, CurrentUser
 from rigenera.domains import DOCUMENT_KIND
 from rigenera.editing.http import if_match
@@ -255,13 +255,13 @@ async def overdue(request: Request, who: CallerDep,
                   project_id: int | None = Query(None, ge=1, le=2**63 - 1),
                   f: str | None = _FORMAT) -> Response:
     """Deadlines past due and not met, grouped per comune, with the comune's referents for
-    authenticated callers (the office phones them)."""
+    the office's accounts (admin, coordinator, volunteer: they phone them)."""
     pool = request.app.state.pools.read
     await calendar.check_filters(pool, istat_code, obligation)
     today = await _today(request)
     groups = await calendar.overdue_by_comune(
         pool, istat_code=istat_code, obligation=obligation, project_id=project_id,
-        with_referents=who.authenticated)
+        with_referents=who.role in OFFICE)
     if f == "csv":
         return Response(calendar.overdue_csv(groups), media_type=CSV, headers={
             "Content-Disposition": f'attachment; filename="scadenze-scadute-{today}.csv"'})

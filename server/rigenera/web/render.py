@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -61,6 +62,7 @@ def environment() -> Environment:
     env.globals["static"] = static_url
     env.globals["version"] = __version__
     env.globals["reserved_menu"] = reserved_menu
+    env.globals["script_json"] = script_json
     return env
 
 
@@ -77,6 +79,13 @@ def _json_default(value: Any) -> Any:
 def to_json(value: Any) -> str:
     """JSON for a page's twin or for a <script type="application/json"> block."""
     return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def script_json(value: Any) -> Markup:
+    """JSON for a <script type="application/json"> block: `<`, `>` and `&` escaped, so no
+    text in it (a title typed by a user) can ever close the script element."""
+    text = to_json(value).replace("<", "\\u003c").replace(">", "\\u003e")
+    return Markup(text.replace("&", "\\u0026"))  # noqa: S704 (escaped above)
 
 
 def base_context(request: Request) -> dict[str, Any]:

@@ -13,19 +13,19 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
-from rigenera.auth import Principal, Role
+from rigenera.auth import OFFICE, Principal, Role
 from rigenera.errors import Forbidden, Unauthorized
 from rigenera.sessions import COOKIE, Session, SessionStore, csrf_matches
 from rigenera.settings import Settings
 
 CSRF_COOKIE = "rigenera_csrf"
 CSRF_FIELD = "csrf_token"
-OFFICE = frozenset({Role.ADMIN, Role.COORDINATOR, Role.VOLUNTEER})
 PUBLISHERS = frozenset({Role.ADMIN, Role.COORDINATOR})
 
 
@@ -96,7 +96,9 @@ async def web_user(session: SessionDep) -> Principal:
 WebUser = Annotated[Principal, Depends(web_user)]
 
 
-def _role_in(roles: frozenset[Role]) -> object:
+def require_roles(roles: frozenset[Role]) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency: the logged-in visitor, if their role is one of `roles` (else 403)."""
+
     async def check(who: WebUser) -> Principal:
         if who.role not in roles:
             raise Forbidden(f"Il ruolo '{who.role}' non consente questa pagina / role "
@@ -106,8 +108,8 @@ def _role_in(roles: frozenset[Role]) -> object:
     return check
 
 
-OfficeUser = Annotated[Principal, Depends(_role_in(OFFICE))]
-CoordinatorUser = Annotated[Principal, Depends(_role_in(PUBLISHERS))]
+OfficeUser = Annotated[Principal, Depends(require_roles(OFFICE))]
+CoordinatorUser = Annotated[Principal, Depends(require_roles(PUBLISHERS))]
 
 
 def form_text(form: FormData, name: str) -> str | None:

@@ -13,11 +13,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from rigenera.auth import OFFICE
 from rigenera.web.menu import reserved_menu
 from rigenera.web.queries import sql
 from rigenera.web.render import page
 from rigenera.web.routes.referents import today
-from rigenera.web.security import OFFICE, PUBLISHERS, WebUser, resolve_session
+from rigenera.web.security import PUBLISHERS, WebUser, resolve_session
 
 router = APIRouter(prefix="/area-riservata", dependencies=[Depends(resolve_session)],
                    include_in_schema=False)

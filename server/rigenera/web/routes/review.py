@@ -19,7 +19,6 @@ from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from markupsafe import Markup
 from starlette.responses import Response
 
 from rigenera.auth import Principal, Role
@@ -27,8 +26,8 @@ from rigenera.routes.projects import visible_comuni
 from rigenera.routes.review import REVIEWED
 from rigenera.web.i18n import language, translator
 from rigenera.web.queries import sql
-from rigenera.web.render import page, to_json, twin, wants_json
-from rigenera.web.security import OfficeUser, _role_in, resolve_session
+from rigenera.web.render import page, twin, wants_json
+from rigenera.web.security import OfficeUser, require_roles, resolve_session
 
 router = APIRouter(prefix="/area-riservata", dependencies=[Depends(resolve_session)],
                    include_in_schema=False)
@@ -36,7 +35,7 @@ _QUEUE_SQL = resources.files("rigenera.sql").joinpath("review_queue.sql").read_t
 _TO_LOCATE_SQL = resources.files("rigenera.sql").joinpath("to_locate.sql").read_text()
 QUEUE_LIMIT = 200
 LOCATORS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.TECHNICIAN})
-LocatorUser = Annotated[Principal, Depends(_role_in(LOCATORS))]
+LocatorUser = Annotated[Principal, Depends(require_roles(LOCATORS))]
 ISTAT = "^[0-9]{6}$"
 
 
@@ -120,7 +119,7 @@ async def review_page(request: Request, who: OfficeUser,
         "collection": collection, "istat": istat, "items": items, "selected": selected,
         "checks": check_rows(selected["checks"], lang) if selected else [],
         "comuni": choices, "names": {c["istat_code"]: c["name"] for c in choices},
-        "limit": QUEUE_LIMIT, "script_json": script_json,
+        "limit": QUEUE_LIMIT,
         "gone": id if id is not None and (selected is None or selected["id"] != id) else None,
     }
     if wants_json(request):
@@ -147,20 +146,13 @@ async def locate_page(request: Request, who: LocatorUser,
     ctx: dict[str, Any] = {
         "istat": istat, "features": features, "selected": selected, "matched": matched,
         "comuni": choices, "names": {c["istat_code"]: c["name"] for c in every},
-        "limit": QUEUE_LIMIT, "script_json": script_json,
+        "limit": QUEUE_LIMIT,
         "gone": id if id is not None and (selected is None or selected["id"] != id) else None,
     }
     if wants_json(request):
         return twin(request, {"istat": istat, "matched": matched, "features": features},
                     public=False)
     return page(request, "reserved/locate.html", ctx, public=False)
-
-
-def script_json(value: Any) -> Markup:
-    """JSON for a <script type="application/json"> block: `<`, `>` and `&` escaped so a
-    title can never close the script element."""
-    text = to_json(value).replace("<", "\\u003c").replace(">", "\\u003e")
-    return Markup(text.replace("&", "\\u0026"))  # noqa: S704 - escaped above
 
 
 def _json(value: Any) -> Any:
