@@ -27,7 +27,7 @@ def layer_links(cid: str, tiles: bool) -> dict[str, Any]:
     links: dict[str, Any] = {
         "collection": f"{ogc}?f=json",
         "collection_html": f"{ogc}?f=html",
-        "items": f"{ogc}/items?f=json",
+        "features": f"{ogc}/items?f=json",
         "queryables": f"{ogc}/queryables?f=json",
     }
     if tiles:
@@ -57,7 +57,7 @@ async def open_data(request: Request) -> Response:
             "sources": [s.to_json() for s in sources], "notices": notices(sources),
         })
     data = {"title": "Dati aperti" if lang == "it" else "Open data",
-            "ogc_api": "/ogc", "openapi": "/ogc/openapi?f=json", "api_docs": "/api/docs",
+            "ogc_api": "/ogc/", "openapi": "/ogc/openapi?f=json", "api_docs": "/api/docs",
             "map_style": f"/mappa/stile.json?lang={lang}", "layers": layers}
     if wants_json(request):
         return twin(request, data)

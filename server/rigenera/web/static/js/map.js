@@ -14,7 +14,7 @@ const T = {
   it: {projects: (n) => `${n} ${n === 1 ? "progetto pubblicato" : "progetti pubblicati"}`,
        sites: (n) => `${n} ${n === 1 ? "area" : "aree"}`, onMap: "sulla mappa",
        open: "Apri la scheda del progetto", comune: "Apri la pagina del comune",
-       close: "Chiudi", results: (n) => n ? `${n} risultati` : "Nessun risultato",
+       close: "Chiudi", results: (n) => n === 1 ? "1 risultato" : n ? `${n} risultati` : "Nessun risultato",
        status: "Stato", cup: "CUP", body: "Soggetto attuatore", cost: "Costo totale",
        state: "Stato d'uso", surface: "Superficie", lines: "Linee", mode: "Modo",
        kind: "Tipo", operator: "Gestore", length: "Lunghezza", population: "Abitanti",
@@ -23,7 +23,7 @@ const T = {
   en: {projects: (n) => `${n} published ${n === 1 ? "project" : "projects"}`,
        sites: (n) => `${n} ${n === 1 ? "site" : "sites"}`, onMap: "on the map",
        open: "Open the project's page", comune: "Open the comune's page",
-       close: "Close", results: (n) => n ? `${n} results` : "No results",
+       close: "Close", results: (n) => n === 1 ? "1 result" : n ? `${n} results` : "No results",
        status: "Status", cup: "CUP", body: "Implementing body", cost: "Total cost",
        state: "State", surface: "Surface", lines: "Lines", mode: "Mode",
        kind: "Kind", operator: "Operator", length: "Length", population: "Population",
@@ -166,6 +166,12 @@ function facts(rows) {
   return dl;
 }
 
+function linkPara(href, text) {
+  const p = el("p");
+  p.append(el("a", {href}, text));
+  return p;
+}
+
 async function itemProps(collection, id) {
   const r = await fetch(`/ogc/collections/${collection}/items/${encodeURIComponent(id)}?f=json&lang=${lang}`,
                         {headers: {Accept: "application/geo+json"}});
@@ -178,8 +184,7 @@ async function popupContent(collection, id, props) {
   const L = state.labels;
   if (collection === "comuni") {
     box.append(el("h2", {}, props.name), facts([[T.population, props.population != null ? fmt.format(props.population) : null]]));
-    const a = el("a", {href: `/comuni/${props.istat_code}`}, T.comune);
-    box.append(el("p", {}, "")).lastChild.append(a);
+    box.append(linkPara(`/comuni/${props.istat_code}`, T.comune));
     return box;
   }
   const p = await itemProps(collection, id);
@@ -188,7 +193,7 @@ async function popupContent(collection, id, props) {
     box.append(facts([[T.status, L.projects?.[p.status] ?? p.status], [T.cup, p.cup],
                       [T.body, p.implementing_body],
                       [T.cost, p.total_cost_eur != null ? eur.format(p.total_cost_eur) : null]]));
-    box.append(el("p")).lastChild.append(el("a", {href: `/progetti/${id}`}, T.open));
+    box.append(linkPara(`/progetti/${id}`, T.open));
   } else if (collection === "sites") {
     box.append(el("p", {class: "kind"}, T.site), el("h2", {}, p.name || `#${id}`));
     box.append(facts([[T.state, L.sites?.[p.state] ?? p.state],
@@ -247,7 +252,7 @@ function featureAt(point) {
 
 function openFeature(f, lngLat, returnFocus) {
   const id = f.source === "comuni" ? f.properties.istat_code : f.id;
-  openPopup(f.source, id, f.properties, lngLat, returnFocus).catch(() => {});
+  openPopup(f.source, id, f.properties, lngLat, returnFocus).catch((e) => console.error("popup", e));
 }
 
 map.on("click", (e) => {
@@ -299,15 +304,14 @@ function choose(res, button) {
   const [w, s, e, n] = res.bbox;
   if (e - w < 1e-6 && n - s < 1e-6) map.flyTo({center: res.center, zoom: 15});
   else map.fitBounds(res.bbox, {padding: 60, maxZoom: 16});
-  map.once("moveend", () => {
-    if (res.kind === "comune") {
-      props.population = null;
-      fetch(`/ogc/collections/comuni/items/${res.id}?f=json`).then((r) => r.json())
-        .then((f) => openPopup("comuni", res.id, f.properties, res.center, button)).catch(() => {});
-    } else {
-      openPopup(collection, res.id, props, res.center, button).catch(() => {});
-    }
-  });
+  // The popup follows its position while the camera moves: opened at once, focus in it.
+  if (res.kind === "comune") {
+    fetch(`/ogc/collections/comuni/items/${res.id}?f=json`).then((r) => r.json())
+      .then((f) => openPopup("comuni", res.id, f.properties, res.center, button))
+      .catch((e) => console.error("popup", e));
+  } else {
+    openPopup(collection, res.id, props, res.center, button).catch((e) => console.error("popup", e));
+  }
 }
 
 input.addEventListener("input", () => { clearTimeout(searchTimer); searchTimer = setTimeout(search, 200); });
