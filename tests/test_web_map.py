@@ -134,7 +134,8 @@ def test_map_draws_our_features_without_errors(browser_page: Any, live: LiveServ
                                                draft: dict[str, Any]) -> None:
     page = browser_page
     open_map(page, live.url + "/")
-    features = rendered(page, "window.rigeneraMap.map.getStyle().layers.filter(l => l.source !== 'basemap').map(l => l.id)")
+    features = rendered(page, "window.rigeneraMap.map.getStyle().layers"
+                              ".filter(l => l.source !== 'basemap').map(l => l.id)")
     assert {f["source"] for f in features} >= {"comuni", "projects"}
     assert all(f["published"] for f in features if f["source"] == "projects")
     assert draft["id"] not in {f["id"] for f in features if f["source"] == "projects"}
