@@ -25,10 +25,12 @@ def draft(db: str) -> dict[str, Any]:
                   published_by = NULL
                   WHERE project_id = (SELECT id FROM rigenera.projects WHERE source_id = %s)
                   RETURNING project_id""", (DRAFT,))
-    (pid, cup, istat) = query(db, """SELECT p.id, p.cup, pc.istat_code FROM rigenera.projects p
+    (pid, cup, istat, lon, lat) = query(db, """SELECT p.id, p.cup, pc.istat_code,
+                                       ST_X(ST_PointOnSurface(p.geom)), ST_Y(ST_PointOnSurface(p.geom))
+                                       FROM rigenera.projects p
                                      JOIN rigenera.project_comuni pc ON pc.project_id = p.id
                                      WHERE p.source_id = %s""", (DRAFT,))[0]
-    return {"id": pid, "cup": cup, "istat": istat}
+    return {"id": pid, "cup": cup, "istat": istat, "center": [lon, lat]}
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +144,16 @@ def test_map_draws_our_features_without_errors(browser_page: Any, live: LiveServ
     assert page.errors == []
     assert axe(page) == []
     screenshot(page, "web-map-desktop", full_page=False)
+    # At the draft's place its feature is in the tiles (the open register) but not drawn.
+    page.evaluate(f"""() => {{ const map = window.rigeneraMap.map;
+        map.jumpTo({{center: {draft['center']}, zoom: 15}}); }}""")
+    page.wait_for_function("window.rigeneraMap.map.loaded() && window.rigeneraMap.map.areTilesLoaded()")
+    page.wait_for_timeout(500)
+    in_tiles = page.evaluate("""() => window.rigeneraMap.map.querySourceFeatures('projects',
+        {sourceLayer: 'projects'}).map(f => f.id)""")
+    assert draft["id"] in in_tiles
+    assert draft["id"] not in {f["id"] for f in rendered(page, PROJECT_LAYERS)}
+    assert page.errors == []
 
 
 def test_comune_filter_changes_counter_to_database_number(browser_page: Any, live: LiveServer,
@@ -163,6 +175,12 @@ def test_comune_filter_changes_counter_to_database_number(browser_page: Any, liv
     in_milano = {r[0] for r in query(db, """SELECT project_id FROM rigenera.project_comuni
                                             WHERE istat_code = '015146'""")}
     assert drawn and drawn <= in_milano
+    page.check("input[name=colour][value=programme]")
+    page.wait_for_function("location.search.includes('colour=programme')")
+    assert page.evaluate("""() => window.rigeneraMap.map
+        .getPaintProperty('projects-fill', 'fill-color')[0]""") == "case"
+    assert page.is_visible("#legend-projects-programme")
+    assert not page.is_visible("#legend-projects-status")
     assert page.errors == []
 
 

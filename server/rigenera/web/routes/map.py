@@ -31,6 +31,13 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "productive": ("Spazi produttivi", "Productive spaces"),
 }
 STATUS = DOMAINS[("projects", "status")]
+# Colouring projects by programme: the first funding source of this list the project has
+# (PNRR first: the programme's main line). Colour-blind-safe qualitative palette (Okabe-Ito).
+PROGRAMME_COLOURS: tuple[tuple[str, str], ...] = (
+    ("pnrr", "#0072b2"), ("fesr", "#e69f00"), ("fse", "#cc79a7"), ("fsc", "#009e73"),
+    ("national", "#56b4e9"), ("regional", "#d55e00"), ("municipal", "#f0e442"),
+    ("private", "#000000"), ("other", "#999999"))
+NO_PROGRAMME_COLOUR = "#bbbbbb"
 _ISTAT = re.compile(r"^[0-9]{6}$")
 _PROGRAMME = re.compile(r"^[A-Za-z0-9_.]{1,40}$")
 SEARCH_LIMIT = 8
@@ -66,11 +73,17 @@ async def map_page(request: Request) -> Response:
     lang = language(request)
     options = await _options(request, lang)
     style_url = f"/mappa/stile.json?lang={lang}"
+    i = 0 if lang == "it" else 1
+    by_programme = [{"code": c, "colour": colour, "label": FUNDING_SOURCE[c][i]}
+                    for c, colour in PROGRAMME_COLOURS]
     config = {"style": style_url, "counts": "/mappa/conteggi.json", "search": "/cerca.json",
-              "lang": lang, "center": [9.19, 45.46], "zoom": 9.2}
+              "lang": lang, "center": [9.19, 45.46], "zoom": 9.2,
+              "programme_colours": by_programme, "no_programme_colour": NO_PROGRAMME_COLOUR}
     config_json = to_json(config).replace("<", "\\u003c")  # safe inside <script>
     return page(request, "map.html", {"options": options, "config_json": config_json,
-                                      "legend": web_style(lang, "")["metadata"]["rigenera:legend"]})
+                                      "legend": web_style(lang, "")["metadata"]["rigenera:legend"],
+                                      "by_programme": by_programme,
+                                      "no_programme_colour": NO_PROGRAMME_COLOUR})
 
 
 @router.get("/mappa/stile.json")

@@ -85,14 +85,34 @@ map.on("idle", markDrawn);
 const form = document.getElementById("map-filters");
 const counter = document.getElementById("map-counter");
 const FIELDS = ["istat_code", "status", "programme", "phase", "outcome"];
+const COLOUR_PAINT = {fill: "fill-color", line: "line-color", circle: "circle-color"};
+const originalColours = {};
+
+// Projects coloured by status (the QGIS style) or by programme: the first funding source of
+// config.programme_colours the project has (tiles.projects.programmes, migration 0025).
+function colourBy(mode) {
+  const byProgramme = ["case"];
+  for (const p of config.programme_colours) byProgramme.push(listHas("programmes", p.code), p.colour);
+  byProgramme.push(config.no_programme_colour);
+  for (const layer of map.getStyle().layers) {
+    const prop = COLOUR_PAINT[layer.type];
+    if (layer.source !== "projects" || !prop) continue;
+    if (!(layer.id in originalColours)) originalColours[layer.id] = map.getPaintProperty(layer.id, prop);
+    map.setPaintProperty(layer.id, prop, mode === "programme" ? byProgramme : originalColours[layer.id]);
+  }
+  document.getElementById("legend-projects-status").hidden = mode === "programme";
+  document.getElementById("legend-projects-programme").hidden = mode !== "programme";
+}
 
 function values() {
   const data = new FormData(form);
+  colourBy(data.get("colour"));
   return Object.fromEntries(FIELDS.map((f) => [f, data.get(f) || ""]));
 }
 
 function readFiltersFromUrl() {
   const params = new URLSearchParams(location.search);
+  if (params.get("colour") === "programme") form.elements.colour.value = "programme";
   for (const f of FIELDS) {
     const v = params.get(f);
     if (v && form.elements[f].querySelector(`option[value="${CSS.escape(v)}"]`)) form.elements[f].value = v;
@@ -126,11 +146,15 @@ async function applyFilters(zoom) {
     map.setFilter(layer.id, all.length === 0 ? null : all.length === 1 ? all[0] : ["all", ...all]);
   }
   const params = new URLSearchParams(Object.entries(v).filter(([, x]) => x));
+  const colour = new FormData(form).get("colour");
+  if (colour !== "status") params.set("colour", colour);
   history.replaceState(null, "", `${location.pathname}${params.size ? "?" + params : ""}`);
   const mine = ++countsRequest;
   counter.dataset.ready = "0";
   try {
-    const r = await fetch(`${config.counts}?${params}`, {headers: {Accept: "application/json"}});
+    const asked = new URLSearchParams(params);
+    asked.delete("colour");
+    const r = await fetch(`${config.counts}?${asked}`, {headers: {Accept: "application/json"}});
     if (!r.ok) throw new Error(String(r.status));
     const data = await r.json();
     if (mine !== countsRequest) return;
