@@ -202,6 +202,18 @@ def test_search_then_popup_by_keyboard(browser_page: Any, live: LiveServer, db: 
     page.keyboard.press("Escape")
     page.wait_for_selector(".maplibregl-popup", state="detached")
     assert page.evaluate("document.activeElement.dataset.id") == str(pid)
+    # The map itself: Enter on the focused canvas opens the feature at its centre.
+    (lon, lat) = query(db, """SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom))
+                              FROM rigenera.projects WHERE id = %s""", (pid,))[0]
+    page.evaluate(f"() => window.rigeneraMap.map.jumpTo({{center: [{lon}, {lat}], zoom: 16}})")
+    page.wait_for_function("window.rigeneraMap.map.loaded() && window.rigeneraMap.map.areTilesLoaded()")
+    page.wait_for_timeout(300)
+    page.focus(".maplibregl-canvas")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f".maplibregl-popup a[href='/progetti/{pid}']", timeout=20_000)
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".maplibregl-popup", state="detached")
+    assert page.evaluate("document.activeElement.classList.contains('maplibregl-canvas')")
     assert page.errors == []
 
 
