@@ -91,6 +91,7 @@ bench: bootstrap
 	$(BIN)/python bench/import_gpkg.py
 	$(BIN)/python bench/processes.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/web_map.py
 	@$(MAKE) --no-print-directory bench-plugin
 
 # The plugin's benchmark (load + draw the metro area with 100k sites, sync 1,000 edits).

@@ -15,6 +15,7 @@ from rigenera.web.errors_html import html_error_page
 from rigenera.web.render import STATIC
 from rigenera.web.routes import (
     account,
+    data,
     events,
     needs,
     publication,
@@ -23,6 +24,7 @@ from rigenera.web.routes import (
     reserved_events,
     review,
 )
+from rigenera.web.routes import map as map_routes
 from rigenera.web.staticfiles import WebStatic
 
 
@@ -41,4 +43,6 @@ def install(app: FastAPI, settings: Settings) -> SessionStore:
     app.include_router(needs.router)
     app.include_router(publication.router)
     app.include_router(referents.router)
+    app.include_router(map_routes.router)
+    app.include_router(data.router)
     return sessions
