@@ -81,6 +81,7 @@ FIELD_LABELS: dict[str, dict[str, Label]] = {
         "spent_eur": ("Spesa sostenuta (EUR)", "Amount spent (EUR)"),
         "paid_eur": ("Importo liquidato (EUR)", "Amount paid (EUR)"),
         "progress_date": ("Data dell'ultimo avanzamento", "Date of the latest progress record"),
+        "published": ("Pubblicato sul sito", "Published on the website"),
     },
     "mobility_links": {
         "kind": ("Tipo di collegamento", "Link type"),

@@ -718,6 +718,7 @@
     <alias field="spent_eur" index="32" name="Amount spent (EUR)" />
     <alias field="paid_eur" index="33" name="Amount paid (EUR)" />
     <alias field="progress_date" index="34" name="Date of the latest progress record" />
+    <alias field="published" index="35" name="Published on the website" />
   </aliases>
   <defaults>
     <default field="status" expression="'idea'" applyOnUpdate="0" />
@@ -771,6 +772,7 @@
     <field name="spent_eur" editable="0" />
     <field name="paid_eur" editable="0" />
     <field name="progress_date" editable="0" />
+    <field name="published" editable="0" />
   </editable>
   <previewExpression>"title"</previewExpression>
 </qgis>

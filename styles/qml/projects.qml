@@ -718,6 +718,7 @@
     <alias field="spent_eur" index="32" name="Spesa sostenuta (EUR)" />
     <alias field="paid_eur" index="33" name="Importo liquidato (EUR)" />
     <alias field="progress_date" index="34" name="Data dell'ultimo avanzamento" />
+    <alias field="published" index="35" name="Pubblicato sul sito" />
   </aliases>
   <defaults>
     <default field="status" expression="'idea'" applyOnUpdate="0" />
@@ -771,6 +772,7 @@
     <field name="spent_eur" editable="0" />
     <field name="paid_eur" editable="0" />
     <field name="progress_date" editable="0" />
+    <field name="published" editable="0" />
   </editable>
   <previewExpression>"title"</previewExpression>
 </qgis>
