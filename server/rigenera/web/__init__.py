@@ -13,7 +13,7 @@ from rigenera.sessions import SessionStore
 from rigenera.settings import Settings
 from rigenera.web.errors_html import html_error_page
 from rigenera.web.render import STATIC
-from rigenera.web.routes import account, reserved
+from rigenera.web.routes import account, comune, project, reserved, statistics
 from rigenera.web.staticfiles import WebStatic
 
 
@@ -26,4 +26,7 @@ def install(app: FastAPI, settings: Settings) -> SessionStore:
     app.mount("/static", WebStatic(directory=STATIC, check_dir=False), name="static")
     app.include_router(account.router)
     app.include_router(reserved.router)
+    app.include_router(project.router)
+    app.include_router(comune.router)
+    app.include_router(statistics.router)
     return sessions
