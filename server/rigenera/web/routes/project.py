@@ -140,7 +140,9 @@ async def project_data(request: Request, project_id: int) -> tuple[dict[str, Any
         "api": {"item": f"/ogc/collections/projects/items/{row['id']}"},
         "source": row["source"], "source_id": row["source_id"],
     }
-    shapes = [MapShape(g, "context", c["name"]) for c in comuni
+    # an approximate place is shown within its whole comune (the comune frames the map)
+    frame = "comune" if data["location"]["approximate"] else "context"
+    shapes = [MapShape(g, frame, c["name"]) for c in comuni
               if (g := geometry(c["geom_wkb"])) is not None]
     shapes += [MapShape(g, "site", s["name"]) for s in sites
                if (g := geometry(s["geom_wkb"])) is not None]
