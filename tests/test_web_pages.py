@@ -309,6 +309,7 @@ def test_statistics_downloads_carry_the_same_numbers_and_the_attribution(
     rows = [dict(zip(header, line.split(","), strict=False)) for line in status_csv[1:]]
     assert sum(int(row["projects"]) for row in rows if row["group"]) == projects
     assert sum(Decimal(row["granted_eur"]) for row in rows if row["group"]) == granted
+    assert sum(Decimal(row["total_cost_eur"]) for row in rows if row["group"]) == cost
 
     x = web.get("/statistiche/download/xlsx?lang=en")
     assert x.status_code == 200 and "spreadsheetml" in x.headers["content-type"]

@@ -8,6 +8,8 @@ storage by /progetti/{id}/copertina under the same rule.
 
 from __future__ import annotations
 
+import json
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -64,30 +66,43 @@ def _location(row: Any) -> dict[str, Any]:
             "note": {"it": it, "en": en} if it else None}
 
 
+def _json(text: str, dates: tuple[str, ...] = (), moments: tuple[str, ...] = ()
+          ) -> list[dict[str, Any]]:
+    """A JSON array of the page's statement: amounts as Decimal (exact), dates as dates."""
+    items: list[dict[str, Any]] = json.loads(text, parse_float=Decimal)
+    for item in items:
+        for k in dates:
+            if item.get(k):
+                item[k] = date.fromisoformat(item[k])
+        for k in moments:
+            if item.get(k):
+                item[k] = datetime.fromisoformat(item[k])
+    return items
+
+
+def _hex_geometry(value: str | None) -> Any:
+    return geometry(bytes.fromhex(value)) if value else None
+
+
 async def project_data(request: Request, project_id: int) -> tuple[dict[str, Any], list[MapShape]]:
-    """The page's data (the JSON twin, exactly) and the shapes of its small map."""
-    pool = request.app.state.pools.read
+    """The page's data (the JSON twin, exactly) and the shapes of its small map: one
+    statement (web/sql/project_page.sql), so one round trip to PostgreSQL."""
     base = request.app.state.settings.base_url
-    async with pool.acquire() as conn:
-        row = await conn.fetchrow(sql("project_page"), project_id)
-        if row is None:
-            raise not_published(project_id)
-        lines = await conn.fetch(sql("project_funding"), project_id)
-        progress = await conn.fetch(sql("project_progress"), project_id)
-        milestones = await conn.fetch(sql("project_milestones"), project_id)
-        sites = await conn.fetch(sql("project_sites"), project_id)
-        comuni = await conn.fetch(sql("project_comuni"), project_id)
-        sources = await conn.fetch(sql("project_sources"), project_id)
+    row = await request.app.state.pools.read.fetchrow(sql("project_page"), project_id)
+    if row is None:
+        raise not_published(project_id)
+    lines = _json(row["funding_lines"])
+    progress = _json(row["progress"], dates=("reference_date",))
+    milestones = _json(row["milestones"], dates=("planned_date", "actual_date"))
+    sites = _json(row["sites"])
+    comuni = _json(row["comuni"])
+    sources = _json(row["sources"], moments=("at",))
     status = DOMAINS[("projects", "status")]
     line_status = DOMAINS[("funding_lines", "status")]
     amounts = [r["amount_eur"] for r in lines if r["amount_eur"] is not None]
     funding = {
-        "lines": [{"id": r["id"], "funding_source": r["funding_source"],
-                   "funding_source_label": labelled(FUNDING_SOURCE, r["funding_source"]),
-                   "programme_code": r["programme_code"], "call_title": r["call_title"],
-                   "status": r["status"], "status_label": labelled(line_status, r["status"]),
-                   "amount_eur": r["amount_eur"], "amount_approx": r["amount_approx"]}
-                  for r in lines],
+        "lines": [{**r, "funding_source_label": labelled(FUNDING_SOURCE, r["funding_source"]),
+                   "status_label": labelled(line_status, r["status"])} for r in lines],
         # the sum of the lines' amounts, exact (numeric): what the database holds
         "total_eur": sum(amounts, Decimal(0)),
         "granted_eur": sum((r["amount_eur"] for r in lines
@@ -119,14 +134,9 @@ async def project_data(request: Request, project_id: int) -> tuple[dict[str, Any
                     "url": f"/comuni/{c['istat_code']}"} for c in comuni],
         "funding": funding,
         "progress": None if latest is None else {
-            "reference_date": latest["reference_date"], "phase": latest["phase"],
-            "phase_label": labelled(PHASE, latest["phase"]),
-            "physical_progress_pct": latest["physical_progress_pct"],
-            "spent_eur": latest["spent_eur"], "paid_eur": latest["paid_eur"],
-            "records": len(progress)},
-        "milestones": [dict(_milestone(m), kind="milestone") for m in milestones
-                       if m["kind"] == "milestone"],
-        "targets": [dict(_milestone(m), kind="target") for m in milestones if m["kind"] == "target"],
+            **latest, "phase_label": labelled(PHASE, latest["phase"]), "records": len(progress)},
+        "milestones": [_milestone(m) for m in milestones if m["kind"] == "milestone"],
+        "targets": [_milestone(m) for m in milestones if m["kind"] == "target"],
         "outcomes": {k: row[k] for k in ("housing_units_fragile", "cultural_space_m2",
                                          "community_space_m2", "productive_space_m2",
                                          "regenerated_m2")},
@@ -135,25 +145,24 @@ async def project_data(request: Request, project_id: int) -> tuple[dict[str, Any
                    "state_label": labelled(DOMAINS[("sites", "state")], s["state"]),
                    "url": f"/ogc/collections/sites/items/{s['id']}"} for s in sites],
         "location": _location(row),
-        "sources": [{"kind": s["kind"], "name": s["name"], "file_format": s["file_format"],
-                     "parts": list(s["parts"]), "at": s["at"]} for s in sources],
+        "sources": sources,
         "api": {"item": f"/ogc/collections/projects/items/{row['id']}"},
         "source": row["source"], "source_id": row["source_id"],
     }
     # an approximate place is shown within its whole comune (the comune frames the map)
     frame = "comune" if data["location"]["approximate"] else "context"
     shapes = [MapShape(g, frame, c["name"]) for c in comuni
-              if (g := geometry(c["geom_wkb"])) is not None]
+              if (g := _hex_geometry(c["geom_wkb"])) is not None]
     shapes += [MapShape(g, "site", s["name"]) for s in sites
-               if (g := geometry(s["geom_wkb"])) is not None]
+               if (g := _hex_geometry(s["geom_wkb"])) is not None]
     own = geometry(row["geom_wkb"])
     if own is not None:
         shapes.append(MapShape(own, "project", row["title"]))
     return data, shapes
 
 
-def _milestone(m: Any) -> dict[str, Any]:
-    return {"title": m["title"], "planned_date": m["planned_date"],
+def _milestone(m: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": m["kind"], "title": m["title"], "planned_date": m["planned_date"],
             "actual_date": m["actual_date"], "indicator": m["indicator"], "unit": m["unit"],
             "planned_value": m["planned_value"], "achieved_value": m["achieved_value"]}
 
