@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import shapely
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
@@ -31,6 +32,7 @@ OPENCUP = "https://www.opencup.gov.it/portale/progetto/-/cup/{cup}"
 # Where a geometry is only an approximation of the project's place (migrations 0011/0015).
 APPROXIMATE_SOURCES = ("comune_point", "unknown")
 COVER_CHUNK = 64 * 1024
+CONTEXT_PAD_DEG = 0.02  # ~2 km: more than the small map shows around a project
 
 
 def not_published(project_id: object) -> NotFound:
@@ -158,7 +160,20 @@ async def project_data(request: Request, project_id: int) -> tuple[dict[str, Any
     own = geometry(row["geom_wkb"])
     if own is not None:
         shapes.append(MapShape(own, "project", row["title"]))
-    return data, shapes
+    return data, _clip_context(shapes)
+
+
+def _clip_context(shapes: list[MapShape]) -> list[MapShape]:
+    """Context shapes cut to the neighbourhood the map shows (a comune's boundary has
+    thousands of vertices, most far outside a project's small map)."""
+    focus = [s.geometry for s in shapes if s.kind != "context"]
+    if not focus:
+        return shapes
+    minx, miny, maxx, maxy = shapely.GeometryCollection(focus).bounds
+    pad = max(maxx - minx, maxy - miny, CONTEXT_PAD_DEG)
+    box = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+    return [MapShape(shapely.clip_by_rect(s.geometry, *box), s.kind, s.label)
+            if s.kind == "context" else s for s in shapes]
 
 
 def _milestone(m: dict[str, Any]) -> dict[str, Any]:
