@@ -66,6 +66,16 @@ def load(dsn: str, data: str) -> None:
         from rigenera.imports.sources import load_open_data
 
         load_open_data(dsn, SHARED)
+        # Imported projects start as drafts (migration 0024): the office publishes them. The
+        # bench publishes every one, as the migration did for the projects it found.
+        with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+            cur.execute("""
+                INSERT INTO rigenera.project_publication (project_id, state, published_by,
+                                                          published_at)
+                SELECT id, 'published', 'bench', now() FROM rigenera.projects
+                ON CONFLICT (project_id) DO UPDATE SET state = 'published',
+                  published_by = 'bench', published_at = now()""")
+        conn.close()
     else:
         load_demo(dsn)
     print(f"data ({data}) loaded in {time.perf_counter() - t0:.1f} s")
