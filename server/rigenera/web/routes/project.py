@@ -214,7 +214,10 @@ async def project_cover(request: Request, id: str) -> Response:
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
     storage = request.app.state.documents
-    handle = await run_in_threadpool(storage.open, row["storage_key"])
+    try:
+        handle = await run_in_threadpool(storage.open, row["storage_key"])
+    except FileNotFoundError:  # the row outlived its file: no cover rather than a 500
+        raise not_published(project_id) from None
 
     async def chunks() -> Any:
         try:
