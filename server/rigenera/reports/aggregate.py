@@ -44,9 +44,10 @@ Producer = Callable[[Any, ReportRequest], list[Table]]
 def evaluation_producer(cur: Any, req: ReportRequest) -> list[Table]:
     """The evaluation's per-comune, metro and vulnerability tables (rigenera.evaluation),
     in the same snapshot. They are not filtered by programme or status: a report filtered
-    that way leaves them out rather than print figures of another selection. The per-project
+    that way (or to the published projects) leaves them out rather than print figures of
+    another selection. The per-project
     evaluation is GET /api/evaluation/projects (one row per project: too long for a PDF)."""
-    if req.programme or req.status:
+    if req.programme or req.status or req.published:
         return []
     _projects, *tables = evaluation_tables(cur.connection, comuni=list(req.comuni) or None)
     return tables
@@ -159,7 +160,8 @@ def connect(dsn: str) -> Any:
 
 def _params(req: ReportRequest) -> dict[str, Any]:
     return {"status": list(req.status) or None, "programme": req.programme,
-            "comuni": list(req.comuni) or None, "level": req.programme_level}
+            "comuni": list(req.comuni) or None, "level": req.programme_level,
+            "published": req.published}
 
 
 def _fetch(cur: Any, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:

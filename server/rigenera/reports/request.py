@@ -46,6 +46,9 @@ class ReportRequest:
     status: tuple[str, ...] = ()
     lang: str = "it"
     extra: dict[str, str] = field(default_factory=dict)
+    # Only projects published on the website (rigenera.project_publication, migration
+    # 0024): the public statistics and comune pages count these, the office's reports all.
+    published: bool = False
 
     def filters(self) -> dict[str, object]:
         """What was asked, as the cover and the JSON print it."""
@@ -58,6 +61,8 @@ class ReportRequest:
             out["programme"] = self.programme
         if self.status:
             out["status"] = list(self.status)
+        if self.published:
+            out["published"] = True
         return out
 
 

@@ -15,14 +15,17 @@ from rigenera.web.errors_html import html_error_page
 from rigenera.web.render import STATIC
 from rigenera.web.routes import (
     account,
+    comune,
     data,
     events,
     needs,
+    project,
     publication,
     referents,
     reserved,
     reserved_events,
     review,
+    statistics,
 )
 from rigenera.web.routes import map as map_routes
 from rigenera.web.staticfiles import WebStatic
@@ -45,4 +48,7 @@ def install(app: FastAPI, settings: Settings) -> SessionStore:
     app.include_router(referents.router)
     app.include_router(map_routes.router)
     app.include_router(data.router)
+    app.include_router(project.router)
+    app.include_router(comune.router)
+    app.include_router(statistics.router)
     return sessions
