@@ -6,9 +6,10 @@ One throwaway PostGIS cluster and database (migrations, then the demo set or the
 data of ../shared/data, RIGENERA_SHARED_DATA), one Rigenera server (one uvicorn worker on
 127.0.0.1, as bench/run.py starts it), and wrk at the same concurrency against:
 
-* `page`: /progetti/{id} (HTML: seven queries, a small SVG map, a Jinja2 render, an ETag);
-* `page_304`: the same with If-None-Match (the whole page is still built: the ETag hashes
-  its bytes; only the transfer is saved);
+* `page`: /progetti/{id} (HTML: one statement, then the page rendered once per change of
+  its row and kept by render.cached_page: a small SVG map, a Jinja2 render);
+* `page_304`: the same with If-None-Match (the ETag is known from the row before any
+  rendering: the statement and a hash, no body);
 * `twin`: /progetti/{id}?f=json (the page's data without the render);
 * `item`: /ogc/collections/projects/items/{id} (the API's GeoJSON feature).
 

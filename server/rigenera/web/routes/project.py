@@ -24,7 +24,7 @@ from rigenera.web.i18n import language
 from rigenera.web.minimap import MapShape, minimap_svg
 from rigenera.web.publicdata import geometry, labelled
 from rigenera.web.queries import sql
-from rigenera.web.render import page, twin, wants_json
+from rigenera.web.render import cached_page, fingerprint, twin, wants_json
 from rigenera.web.security import resolve_session
 
 router = APIRouter(dependencies=[Depends(resolve_session)], include_in_schema=False)
@@ -86,13 +86,18 @@ def _hex_geometry(value: str | None) -> Any:
     return geometry(bytes.fromhex(value)) if value else None
 
 
-async def project_data(request: Request, project_id: int) -> tuple[dict[str, Any], list[MapShape]]:
-    """The page's data (the JSON twin, exactly) and the shapes of its small map: one
-    statement (web/sql/project_page.sql), so one round trip to PostgreSQL."""
-    base = request.app.state.settings.base_url
+async def project_row(request: Request, project_id: int) -> Any:
+    """Everything the page shows, in one statement (web/sql/project_page.sql): one round
+    trip to PostgreSQL; a project that is not published is a 404."""
     row = await request.app.state.pools.read.fetchrow(sql("project_page"), project_id)
     if row is None:
         raise not_published(project_id)
+    return row
+
+
+def project_data(request: Request, row: Any) -> tuple[dict[str, Any], list[MapShape]]:
+    """The page's data (the JSON twin, exactly) and the shapes of its small map."""
+    base = request.app.state.settings.base_url
     lines = _json(row["funding_lines"])
     progress = _json(row["progress"], dates=("reference_date",))
     milestones = _json(row["milestones"], dates=("planned_date", "actual_date"))
@@ -191,14 +196,18 @@ def _project_id(raw: str) -> int:
 @router.get("/progetti/{id}")
 async def project_page(request: Request, id: str) -> Response:
     project_id = _project_id(id)
-    data, shapes = await project_data(request, project_id)
+    row = await project_row(request, project_id)
     if wants_json(request):
-        return twin(request, data)
-    lang = language(request)
-    title = data["title"]
-    minimap = minimap_svg(shapes, ("Mappa del progetto " if lang == "it" else "Map of the project ")
-                          + title)
-    return page(request, "pages/project.html", {"p": data, "minimap": minimap})
+        return twin(request, project_data(request, row)[0])
+
+    async def build() -> dict[str, Any]:
+        data, shapes = project_data(request, row)
+        caption = "Mappa del progetto " if language(request) == "it" else "Map of the project "
+        return {"p": data, "minimap": minimap_svg(shapes, caption + data["title"])}
+
+    # Rendered once per change of its row (render.cached_page): the small map and the
+    # template cost ~10x the statement.
+    return await cached_page(request, "pages/project.html", fingerprint(*row.values()), build)
 
 
 @router.get("/progetti/{id}/copertina")
