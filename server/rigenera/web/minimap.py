@@ -13,7 +13,6 @@ from functools import cache
 from html import escape
 
 import shapely
-import shapely.ops
 from markupsafe import Markup
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
@@ -55,7 +54,7 @@ def minimap_svg(shapes: Iterable[MapShape], title: str, *, width: int = 320,
                 height: int = 220) -> Markup:
     """The SVG element (safe to insert in a template); empty when there is nothing to draw."""
     tf = _to_mercator()
-    projected = [(shapely.ops.transform(tf.transform, s.geometry), s) for s in shapes
+    projected = [(shapely.transform(s.geometry, tf.transform, interleaved=False), s) for s in shapes
                  if s.geometry is not None and not s.geometry.is_empty]
     if not projected:
         return Markup("")
