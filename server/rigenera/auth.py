@@ -34,7 +34,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import asyncpg
 from argon2 import PasswordHasher
@@ -48,9 +48,6 @@ from rigenera.errors import (
     Unauthorized,
 )
 from rigenera.settings import Settings
-
-if TYPE_CHECKING:
-    from rigenera.sessions import SessionStore
 
 _HASHER = PasswordHasher()
 TOKEN_PREFIX = "rg_"  # noqa: S105 (a prefix that marks our tokens, not a secret)
@@ -109,6 +106,13 @@ class Principal:
 
 
 PUBLIC = Principal("anonymous", Role.PUBLIC)
+
+
+class CookieSessions(Protocol):
+    """The website's sessions as the API sees them (sessions.SessionStore): the account
+    of a session cookie, or None when the request has no such cookie."""
+
+    async def principal_of(self, request: HTTPConnection) -> Principal | None: ...
 
 
 def hash_password(password: str) -> str:
@@ -266,7 +270,7 @@ class Authenticator:
         self._attempts: dict[str, int] = {}  # checks under way per account+address, per address
         # The website's login sessions (sessions.py): a request with no Authorization header
         # but a session cookie is that session's account.
-        self.sessions: SessionStore | None = None
+        self.sessions: CookieSessions | None = None
 
     def start(self, pool: asyncpg.Pool, write_pool: asyncpg.Pool | None = None) -> None:
         self.pool = pool
@@ -278,10 +282,9 @@ class Authenticator:
     async def of_request(self, request: HTTPConnection) -> Principal:
         authorization = request.headers.get("authorization")
         if not authorization and self.sessions is not None:
-            from rigenera.sessions import COOKIE
-
-            if COOKIE in request.cookies:
-                return await self.sessions.principal_of(request)
+            who = await self.sessions.principal_of(request)
+            if who is not None:
+                return who
         return await self.principal(authorization, client_address(request.scope))
 
     async def login(self, username: str, password: str, address: str) -> Principal:

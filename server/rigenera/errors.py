@@ -270,6 +270,8 @@ _NAMED_CONSTRAINT_FIELDS = {
     "progress_reports_spent_nonneg": "spent_eur", "progress_reports_paid_nonneg": "paid_eur",
     "milestones_target_measured": "planned_value", "milestones_unit_given": "unit",
     "tenders_project_cig_unique": "cig",
+    "referents_name_required": "full_name", "referents_contact_required": "email",
+    "contacts_follow_up_on_order": "follow_up_on", "contacts_notes_length": "notes",
 }
 
 # A project's comuni and sites are written as lists; their join tables' refusals

@@ -93,11 +93,13 @@ class SessionStore:
         who = Principal(row["username"], Role(row["role"]), frozenset(row["comuni"]))
         return Session(who, row["csrf_token"], row["expires_at"])
 
-    async def principal_of(self, request: HTTPConnection) -> Principal:
+    async def principal_of(self, request: HTTPConnection) -> Principal | None:
         """The API's view of a session cookie (auth.Authenticator.of_request): the account
         for reads; for writes only with the session's token in `X-CSRF-Token`, so another
         site cannot make a logged-in browser write. An unknown or expired cookie is the
-        anonymous public."""
+        anonymous public; no cookie at all is None (the caller's other credentials count)."""
+        if COOKIE not in request.cookies:
+            return None
         session = await self.get(request.cookies.get(COOKIE))
         if session is None:
             return PUBLIC

@@ -70,16 +70,20 @@ def ensure_csrf(request: Request) -> str:
     return token
 
 
-async def checked_form(request: Request, session: SessionDep) -> FormData:
-    """The submitted form, once its CSRF token is proved right (403 otherwise)."""
-    form = await request.form()
-    given = form.get(CSRF_FIELD)
-    given_text = given if isinstance(given, str) else None
-    expected = session.csrf_token if session is not None else request.cookies.get(CSRF_COOKIE)
-    if not expected or not csrf_matches(expected, given_text):
+def check_csrf(expected: str | None, given: object) -> None:
+    """403 unless `given` (a form's csrf_token field) is the expected token. FormDep calls
+    it; multipart uploads call it with the session's token once their fields are read."""
+    if not expected or not isinstance(given, str) or not csrf_matches(expected, given):
         raise Forbidden("Modulo scaduto o non valido (token CSRF): ricaricare la pagina / "
                         "expired or invalid form (CSRF token): reload the page",
                         errors=[{"field": CSRF_FIELD, "reason": "missing or wrong"}])
+
+
+async def checked_form(request: Request, session: SessionDep) -> FormData:
+    """The submitted form, once its CSRF token is proved right (403 otherwise)."""
+    form = await request.form()
+    expected = session.csrf_token if session is not None else request.cookies.get(CSRF_COOKIE)
+    check_csrf(expected, form.get(CSRF_FIELD))
     return form
 
 

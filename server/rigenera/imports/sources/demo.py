@@ -20,7 +20,7 @@ from rigenera.loaders.demo import DEMO_FILE
 TABLES = ("funding_lines", "progress_reports", "milestones", "tenders", "projects", "sites",
           "mobility_links", "transit_stops", "needs", "calls", "events", "contacts",
           "referents")
-# events take their registrations and materials with them (ON DELETE CASCADE).
+# events take their materials with them (ON DELETE CASCADE); registrations are counted above.
 
 
 @cache
@@ -32,7 +32,9 @@ def demo_source() -> str:
 def demo_counts(cur: Cursor) -> dict[str, int]:
     """Demo rows per collection (only the collections that hold some)."""
     sql = " UNION ALL ".join(
-        f"SELECT '{t}', count(*) FROM rigenera.{t} WHERE source = %(s)s" for t in TABLES)
+        f"SELECT '{t}', count(*) FROM rigenera.{t} WHERE source = %(s)s" for t in TABLES) + (
+        " UNION ALL SELECT 'event_registrations', count(*) FROM rigenera.event_registrations r"
+        " JOIN rigenera.events e ON e.id = r.event_id WHERE e.source = %(s)s")
     cur.execute(sql, {"s": demo_source()})
     return {t: int(n) for t, n in cur.fetchall() if n}
 
@@ -50,6 +52,12 @@ def remove_demo(cur: Cursor, actor: str = "demo-remove") -> dict[str, int]:
                 " WHERE f.project_id = p.id AND p.source = %s", (source,))
     if cur.rowcount:
         out["funding_lines"] = cur.rowcount
+    # Registrations would go with their demo event (ON DELETE CASCADE); deleted here so
+    # the count says what went, like the funding lines.
+    cur.execute("DELETE FROM rigenera.event_registrations r USING rigenera.events e"
+                " WHERE r.event_id = e.id AND e.source = %s", (source,))
+    if cur.rowcount:
+        out["event_registrations"] = cur.rowcount
     for t in TABLES:
         cur.execute(f"DELETE FROM rigenera.{t} WHERE source = %s", (source,))
         if cur.rowcount:

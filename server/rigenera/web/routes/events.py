@@ -24,7 +24,7 @@ from rigenera.web import events as ev
 from rigenera.web import format as fmt
 from rigenera.web.i18n import language
 from rigenera.web.minimap import MapShape, minimap_svg
-from rigenera.web.queries import sql
+from rigenera.web.queries import comuni_choices, sql
 from rigenera.web.render import page, twin, wants_json
 from rigenera.web.security import FormDep, ensure_csrf, resolve_session
 
@@ -43,8 +43,7 @@ def _when(lang: str) -> Any:
 
 
 async def _comuni(request: Request) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await request.app.state.pools.read.fetch(sql("event_comuni"))
-    return rows
+    return await comuni_choices(request.app.state.pools.read)
 
 
 async def _event(request: Request, event_id: int) -> asyncpg.Record:

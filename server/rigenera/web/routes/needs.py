@@ -36,7 +36,7 @@ from rigenera.matching import service as matching
 from rigenera.web.minimap import MapShape, minimap_svg
 from rigenera.web.needs_form import FormField, Posted, field_errors, form_fields, read_form
 from rigenera.web.needs_form import reason_text as _reason_text
-from rigenera.web.queries import sql
+from rigenera.web.queries import comuni_choices, sql
 from rigenera.web.render import page, twin, wants_json
 from rigenera.web.security import FormDep, WebUser, form_text, resolve_session
 
@@ -114,7 +114,7 @@ async def _need(request: Request, who: Principal, need_id: int) -> dict[str, Any
 
 
 async def _comuni(request: Request, who: Principal) -> list[tuple[str, str]]:
-    rows = await _pool(request).fetch(sql("need_comuni"), _scope(who))
+    rows = await comuni_choices(_pool(request), _scope(who))
     return [(r["istat_code"], r["name"]) for r in rows]
 
 

@@ -30,7 +30,6 @@ from rigenera.auth import Principal
 from rigenera.errors import Forbidden, InvalidParameter, NotFound, translate_db_error
 from rigenera.monitoring import documents
 from rigenera.monitoring.storage import DocumentStorage
-from rigenera.sessions import csrf_matches
 from rigenera.settings import Settings
 from rigenera.uploads import receive_upload
 from rigenera.web.queries import sql
@@ -42,6 +41,7 @@ from rigenera.web.security import (
     FormDep,
     OfficeUser,
     SessionDep,
+    check_csrf,
     form_text,
     resolve_session,
 )
@@ -224,11 +224,7 @@ async def publication_photo(request: Request, project_id: int, who: CoordinatorU
     upload = await receive_upload(request, file_parts={"file": settings.documents_max_bytes},
                                   field_parts={CSRF_FIELD, "version", "title"})
     try:
-        given = upload.fields.get(CSRF_FIELD)
-        if session is None or not csrf_matches(session.csrf_token, given):
-            raise Forbidden("Modulo scaduto o non valido (token CSRF): ricaricare la pagina / "
-                            "expired or invalid form (CSRF token): reload the page",
-                            errors=[{"field": CSRF_FIELD, "reason": "missing or wrong"}])
+        check_csrf(session.csrf_token if session else None, upload.fields.get(CSRF_FIELD))
         file = upload.files.get("file")
         if file is None or PurePosixPath(file.name.lower()).suffix not in PHOTO_TYPES:
             return await _project_page(request, project_id, status=422, errors={

@@ -30,7 +30,7 @@ from rigenera.domains import DOMAINS
 from rigenera.errors import Conflict, NotFound, translate_db_error
 from rigenera.inputs import storable
 from rigenera.web.format import ROME
-from rigenera.web.queries import sql
+from rigenera.web.queries import comuni_choices, sql
 from rigenera.web.render import page
 from rigenera.web.routes.publication import act
 from rigenera.web.security import (
@@ -53,9 +53,6 @@ OUTCOMES = {"reached": ("Raggiunto", "Reached"), "no_answer": ("Non risponde", "
             "declined": ("Non interessato", "Declined")}
 LIST_MAX = 500
 SHORT_MAX, NOTES_MAX = 200, 4000
-# Constraint names that shorten or join the form's field names.
-_FIELD = {"name": "full_name", "contact": "email", "follow_up_on_order": "follow_up_on",
-          "notes_length": "notes"}
 
 
 def today() -> dt.date:
@@ -86,8 +83,7 @@ class Filters:
 
 
 async def _comuni(request: Request) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await request.app.state.pools.read.fetch(sql("referent_comuni"))
-    return rows
+    return await comuni_choices(request.app.state.pools.read)
 
 
 def _labels() -> dict[str, Any]:
@@ -166,10 +162,9 @@ def _db_errors(exc: asyncpg.PostgresError) -> dict[str, str]:
         raise err from exc
     out = {}
     for item in err.errors or [{"field": "body"}]:
-        field = _FIELD.get(item["field"], item["field"])
-        out[field] = err.description
-        if item["field"] == "contact":  # either one is enough: say it at both
-            out["phone"] = err.description
+        out[item["field"]] = err.description
+        if "referents_contact_required" in item.get("reason", ""):
+            out["phone"] = err.description  # e-mail or phone: say it at both
     return out
 
 

@@ -21,18 +21,25 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from rigenera.auth import Principal
-from rigenera.errors import Forbidden, InvalidParameter, NotFound, RigeneraError
+from rigenera.errors import InvalidParameter, NotFound, RigeneraError
 from rigenera.imports.files import _hash
 from rigenera.inputs import check_text
 from rigenera.monitoring.documents import sniff
-from rigenera.sessions import csrf_matches
 from rigenera.settings import Settings
 from rigenera.uploads import receive_upload
 from rigenera.web import events as ev
 from rigenera.web.i18n import language
-from rigenera.web.queries import sql
+from rigenera.web.queries import comuni_choices, sql
 from rigenera.web.render import page
-from rigenera.web.security import CSRF_FIELD, FormDep, OfficeUser, SessionDep, form_text, resolve_session
+from rigenera.web.security import (
+    CSRF_FIELD,
+    FormDep,
+    OfficeUser,
+    SessionDep,
+    check_csrf,
+    form_text,
+    resolve_session,
+)
 
 router = APIRouter(prefix="/area-riservata/eventi", dependencies=[Depends(resolve_session)],
                    include_in_schema=False)
@@ -47,8 +54,7 @@ async def _act(conn: asyncpg.Connection, who: Principal) -> None:
 
 
 async def _comuni(request: Request) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await request.app.state.pools.read.fetch(sql("event_comuni"))
-    return rows
+    return await comuni_choices(request.app.state.pools.read)
 
 
 async def _stored(request: Request, event_id: int) -> asyncpg.Record:
@@ -258,11 +264,7 @@ async def add_file(request: Request, event_id: ev.RowId, who: OfficeUser,
     upload = await receive_upload(request, file_parts={"file": settings.documents_max_bytes},
                                   field_parts={CSRF_FIELD, "title"})
     try:
-        token = upload.fields.get(CSRF_FIELD)
-        if session is None or not csrf_matches(session.csrf_token, token):
-            raise Forbidden("Modulo scaduto o non valido (token CSRF): ricaricare la pagina / "
-                            "expired or invalid form (CSRF token): reload the page",
-                            errors=[{"field": CSRF_FIELD, "reason": "missing or wrong"}])
+        check_csrf(session.csrf_token if session else None, upload.fields.get(CSRF_FIELD))
         file = upload.files.get("file")
         lang = language(request)
         if file is None or file.size == 0:

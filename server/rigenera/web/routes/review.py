@@ -25,7 +25,7 @@ from rigenera.auth import Principal, Role
 from rigenera.routes.projects import visible_comuni
 from rigenera.routes.review import REVIEWED
 from rigenera.web.i18n import language, translator
-from rigenera.web.queries import sql
+from rigenera.web.queries import comuni_choices
 from rigenera.web.render import page, twin, wants_json
 from rigenera.web.security import OfficeUser, require_roles, resolve_session
 
@@ -95,7 +95,7 @@ def check_rows(checks: dict[str, Any], lang: str) -> list[CheckRow]:
 
 async def _comuni(request: Request) -> list[dict[str, str]]:
     pool = request.app.state.editing.pool
-    rows = await pool.fetch(sql("review_comuni"))
+    rows = await comuni_choices(pool)
     return [dict(r) for r in rows]
 
 
