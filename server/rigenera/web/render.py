@@ -48,6 +48,16 @@ def static_version() -> str:
     return digest.hexdigest()[:12]
 
 
+@cache
+def templates_version() -> str:
+    """A short hash of the templates: part of a cached page's ETag, so a new template never
+    leaves a browser's If-None-Match answered with the old page."""
+    digest = hashlib.sha256()
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        digest.update(path.relative_to(TEMPLATES).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def static_url(path: str) -> str:
     return f"/static/{path}?v={static_version()}"
 
@@ -175,7 +185,8 @@ async def cached_page(request: Request, template: str, fingerprint: str,
     """A public page whose ETag is known before it is rendered.
 
     `fingerprint` stands for everything the page shows (e.g. a hash of its one SQL row).
-    With the template, path, query, language, static files' version and Milan's date (for
+    With the template, path, query, language, static files' and templates' versions and
+    Milan's date (for
     "late" and "upcoming"), it names the page's bytes: a matching If-None-Match is a 304
     without rendering, a page already rendered is served from the cache, and only a change
     of the data renders again. Logged-in visitors get the plain private page.
@@ -185,7 +196,8 @@ async def cached_page(request: Request, template: str, fingerprint: str,
     lang = language(request)
     today = datetime.now(fmt.ROME).date().isoformat()
     key = hashlib.sha256("\0".join((template, request.url.path, request.url.query, lang,
-                                     static_version(), today, fingerprint)).encode()
+                                     static_version(), templates_version(), today,
+                                     fingerprint)).encode()
                          ).hexdigest()[:32]
     headers = {"ETag": f'"{key}"', "Cache-Control": f"public, max-age={PUBLIC_MAX_AGE}"}
     if headers["ETag"] in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
