@@ -185,11 +185,11 @@ async def cached_page(request: Request, template: str, fingerprint: str,
     """A public page whose ETag is known before it is rendered.
 
     `fingerprint` stands for everything the page shows (e.g. a hash of its one SQL row).
-    With the template, path, query, language, static files' and templates' versions and
-    Milan's date (for
-    "late" and "upcoming"), it names the page's bytes: a matching If-None-Match is a 304
-    without rendering, a page already rendered is served from the cache, and only a change
-    of the data renders again. Logged-in visitors get the plain private page.
+    With the template, path, query, language, the static files' and templates' versions and
+    Milan's date (for "late" and "upcoming"), it names the page's bytes: a matching
+    If-None-Match is a 304 without rendering, a page already rendered is served from the
+    cache, and only a change of the data renders again. Logged-in visitors get the plain
+    private page.
     """
     if getattr(request.state, "web_session", None) is not None:
         return page(request, template, await build())
