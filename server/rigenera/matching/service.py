@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -119,10 +119,13 @@ def parse_bool(field: str, value: Any, default: bool = True) -> bool:
                    f"invalid value {quoted}, expected true or false")
 
 
-def sql_args(need_id: int | None, istat_code: str | None, as_of: dt.date,
+def sql_args(need_id: int | None, istat_code: str | Iterable[str] | None, as_of: dt.date,
              near_misses: bool) -> tuple[Any, ...]:
-    """The statement's parameters, $1 to $5."""
-    return (need_id, istat_code, as_of, near_misses, EXPIRED_LOOKBACK_DAYS)
+    """The statement's parameters, $1 to $5: one comune's open needs, or several comuni's
+    in one run (`istat_code` a list)."""
+    codes = None if istat_code is None else (
+        [istat_code] if isinstance(istat_code, str) else sorted(istat_code))
+    return (need_id, codes, as_of, near_misses, EXPIRED_LOOKBACK_DAYS)
 
 
 # ----------------------------------------------------------------------------- words

@@ -53,6 +53,8 @@ proj_c AS (
    GROUP BY a.istat_code
 ),
 per_comune AS (
+  -- Each comune, and one row without a comune for the projects of the metro area as a
+  -- whole (only when there are some): the same columns, so one SELECT.
   SELECT c.istat_code, c.name, c.population, c.ivsm, c.ivsm_year,
          coalesce(pc.projects, 0) AS projects, pc.total_cost_eur,
          coalesce(pc.granted_eur, 0) AS granted_eur,
@@ -80,34 +82,11 @@ per_comune AS (
          coalesce(sc.sites_to_regenerate, 0) AS sites_to_regenerate,
          coalesce(sc.sites_to_regenerate_m2, 0) AS sites_to_regenerate_m2,
          coalesce(sc.sites_near_transit, 0) AS sites_near_transit
-    FROM rigenera.comuni c
-    LEFT JOIN proj_c pc ON pc.istat_code = c.istat_code
+    FROM (SELECT istat_code, name, population, ivsm, ivsm_year FROM rigenera.comuni
+          UNION ALL SELECT NULL, NULL, NULL, NULL, NULL) c
+    LEFT JOIN proj_c pc ON pc.istat_code IS NOT DISTINCT FROM c.istat_code
     LEFT JOIN site_c sc ON sc.istat_code = c.istat_code
-  UNION ALL
-  SELECT NULL, NULL, NULL, NULL, NULL,
-         coalesce(pc.projects, 0) AS projects, pc.total_cost_eur,
-         coalesce(pc.granted_eur, 0) AS granted_eur,
-         coalesce(pc.pnrr_granted_eur, 0) AS pnrr_granted_eur,
-         coalesce(pc.spent_eur, 0) AS spent_eur, coalesce(pc.paid_eur, 0) AS paid_eur,
-         pc.planned_housing_units_fragile, pc.planned_cultural_space_m2,
-         pc.planned_community_space_m2, pc.planned_productive_space_m2,
-         pc.planned_regenerated_m2, pc.achieved_housing_units_fragile,
-         pc.achieved_cultural_space_m2, pc.achieved_community_space_m2,
-         pc.achieved_productive_space_m2, pc.achieved_regenerated_m2,
-         coalesce(pc.projects_with_progress, 0) AS projects_with_progress,
-         pc.physical_progress_pct, coalesce(pc.milestones, 0) AS milestones,
-         coalesce(pc.milestones_late, 0) AS milestones_late,
-         coalesce(pc.days_late, 0) AS days_late,
-         coalesce(pc.max_days_late, 0) AS max_days_late,
-         coalesce(pc.deadlines_overdue, 0) AS deadlines_overdue,
-         coalesce(pc.projects_end_overdue, 0) AS projects_end_overdue,
-         coalesce(pc.projects_located, 0) AS projects_located,
-         coalesce(pc.projects_near_transit, 0) AS projects_near_transit,
-         coalesce(pc.projects_not_located, 0) AS projects_not_located,
-         coalesce(pc.projects_pnrr_amount_unknown, 0) AS projects_pnrr_amount_unknown,
-         0 AS sites, 0 AS sites_regenerated, 0 AS sites_regenerated_m2,
-         0 AS sites_to_regenerate, 0 AS sites_to_regenerate_m2, 0 AS sites_near_transit
-    FROM proj_c pc WHERE pc.istat_code IS NULL
+   WHERE c.istat_code IS NOT NULL OR pc.projects IS NOT NULL
 ),
 med AS (
   SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ivsm::float8)

@@ -2,7 +2,7 @@
 -- that fit (failed = 0) and, when asked, the near misses (one or two criteria failed),
 -- ranked. Python (rigenera/matching/service.py) words the reasons; the facts are here.
 --
--- $1 need id (a need of any status) or NULL; $2 ISTAT code (its OPEN needs) or NULL;
+-- $1 need id (a need of any status) or NULL; $2 ISTAT codes (their OPEN needs) or NULL;
 -- $3 the reference date; $4 near misses wanted; $5 how many days back an expired call is
 -- still worth naming as a near miss.
 --
@@ -24,7 +24,7 @@ WITH n AS (
          n.applicant, n.priority, n.status, n.estimated_cost_eur, n.needed_by
     FROM rigenera.needs n
     JOIN rigenera.comuni co ON co.istat_code = n.istat_code
-   WHERE n.id = $1::bigint OR (n.istat_code = $2::text AND n.status = 'open')
+   WHERE n.id = $1::bigint OR (n.istat_code = ANY ($2::text[]) AND n.status = 'open')
 ),
 p AS (
   SELECT n.id AS need_id, c.id AS call_id, c.title AS call_title, c.funder, c.funding_source,

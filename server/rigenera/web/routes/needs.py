@@ -13,7 +13,6 @@ needs and see the funding calls that match them.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import Any
 
@@ -120,15 +119,12 @@ async def _comuni(request: Request, who: Principal) -> list[tuple[str, str]]:
 
 async def _match_counts(request: Request, codes: set[str]) -> dict[int, dict[str, Any]]:
     """Per open need of these comuni: how many calls fit and the best one (the matching
-    service's statement, one run per comune, side by side on the read pool)."""
+    service's statement, one run for all the comuni)."""
     day = matching.today()
-    pool = _pool(request)
-
-    async def one(code: str) -> list[Any]:
-        return list(await pool.fetch(matching.SQL, *matching.sql_args(None, code, day, False)))
-
     out: dict[int, dict[str, Any]] = {}
-    for rows in await asyncio.gather(*(one(c) for c in sorted(codes))):
+    if codes:
+        rows = await _pool(request).fetch(matching.SQL,
+                                          *matching.sql_args(None, codes, day, False))
         for entry in matching.need_entries(rows, day, False):
             best = entry["matches"][0]["call"] if entry["matches"] else None
             out[entry["need"]["id"]] = {"matches": len(entry["matches"]),
