@@ -258,6 +258,30 @@ class LocalCluster:
         self.ensure_database()
         return self.dsn
 
+    def replicate(self, base_dir: Path, port: int) -> LocalCluster:
+        """A streaming replica of this (running) cluster in `base_dir`, listening on `port`
+        (issue 13: tests and `bench/` start one; production uses docker-compose.yml).
+
+        pg_basebackup -R copies the data dir over the replication protocol and writes
+        standby.signal + primary_conninfo, so the copy starts as a hot standby that
+        follows this cluster's WAL. Same superuser password (it is a byte copy)."""
+        replica = LocalCluster(base_dir, port, self.database, fsync=self.fsync)
+        if replica.initialised:
+            return replica
+        replica.base_dir.mkdir(parents=True, exist_ok=True)
+        replica.server_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        replica._chown(replica.server_dir)
+        conninfo = (f"host=127.0.0.1 port={self.port} user={SUPERUSER} "
+                    f"password={self.password} application_name=replica_{port}")
+        self._run(str(self.bindir / "pg_basebackup"), "-D", str(replica.datadir),
+                  "-d", conninfo, "-R", "-X", "stream", "-c", "fast")
+        shutil.copy2(self.password_file, replica.password_file)
+        return replica
+
+    @property
+    def is_replica(self) -> bool:
+        return (self.datadir / "standby.signal").exists()
+
     def destroy(self) -> None:
         """Stop and delete everything (throwaway test clusters)."""
         with contextlib.suppress(ClusterError):

@@ -7,9 +7,10 @@ factory, so tests can build app variants without touching the environment.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,6 +25,48 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "RIGENERA_DATABASE_URL"),
         description="PostgreSQL/PostGIS DSN. Unset: use the project's own embedded cluster.",
     )
+    # Issue 13: streaming replicas for reads (database.py). Comma-separated DSNs in
+    # DATABASE_READ_URLS; unset, every read goes to DATABASE_URL (or the embedded cluster).
+    database_read_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("DATABASE_READ_URLS", "RIGENERA_DATABASE_READ_URLS"),
+        description="Streaming replicas' DSNs (comma-separated) for reads.",
+    )
+    replica_max_lag_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=0,
+        description="A replica further behind the primary's WAL than this is out of rotation.")
+    replica_max_lag_seconds: float = Field(
+        default=5.0, gt=0,
+        description="... or one whose replay has not caught up for this long.")
+    replica_check_seconds: float = Field(
+        default=1.0, gt=0, description="How often each replica's replay position is read.")
+    replica_wait_ms: int = Field(
+        default=300, ge=0,
+        description="Read-your-writes: how long a read waits for a replica to replay the "
+        "caller's last write before it is served by the primary instead.")
+    read_mark_seconds: int = Field(
+        default=300, ge=1,
+        description="How long after a write the writer's reads follow their write's LSN.")
+    workers: int = Field(default=1, ge=1, le=64,
+                         description="API worker processes (`rigenera serve --workers N`).")
+    # Issue 13: the tile cache (ogc/tilecache.py): generated tiles kept in memory and on
+    # disk under tile_cache_dir (default STATE_DIR/tiles), valid until an edit touches them.
+    tile_cache: bool = True
+    tile_cache_dir: Path | None = None
+    tile_cache_memory_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    tile_cache_disk_bytes: int = Field(default=1024 * 1024 * 1024, ge=0)
+    # Issue 13: observability and headers (observability.py, security headers).
+    log_format: str = Field(default="text", pattern="^(text|json)$",
+                            description="json: one JSON object per line, with request id.")
+    metrics: bool = Field(default=True, description="Prometheus metrics at /metrics.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["*"],
+        description="Origins whose web pages may read our feeds (comma-separated; '*' any, "
+        "the default for open data; empty: none). Reads only, never with credentials: "
+        "writes are never allowed cross-site.")
+    hsts: bool | None = Field(
+        default=None,
+        description="Strict-Transport-Security (default: when public_url starts with https).")
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = Field(
@@ -112,6 +155,14 @@ class Settings(BaseSettings):
     documents_storage: str = Field(default="folder", pattern="^folder$")
     documents_dir: Path | None = None
     documents_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+
+    @field_validator("database_read_urls", "cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        """Lists come from the environment as comma-separated text (DSNs hold no commas)."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def base_url(self) -> str:
