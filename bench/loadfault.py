@@ -638,8 +638,10 @@ def report(result: Result) -> str:
         i = f["import"]
         lines.append(f"  import {i['id']}: {i['created']} sites created, {i['history_rows']} "
                      f"history rows, {i['seconds']} s")
-    lines.append("violations: " + ("none" if not result.violations else
-                                   "\n  " + "\n  ".join(result.violations)))
+    shown = result.violations[:30]
+    more = len(result.violations) - len(shown)
+    lines.append("violations: " + ("none" if not shown else "\n  " + "\n  ".join(shown))
+                 + (f"\n  ... and {more} more" if more > 0 else ""))
     return "\n".join(lines)
 
 
