@@ -324,6 +324,12 @@ def database_unavailable(exc: BaseException) -> DatabaseUnavailable | None:
         away = not isinstance(exc, _NOT_CONNECTION_OS_ERRORS)
     elif isinstance(exc, asyncpg.InterfaceError):
         away = "closed" in str(exc)  # "connection is closed", "pool is closing"
+    elif isinstance(exc, asyncpg.InternalClientError):
+        # A pooled connection the server cut while it sat idle (a restart's FATAL 57P01) is
+        # left mid-error until the end of its socket is read; a query on it in between
+        # fails with "cannot switch to state N; another operation (2) is in progress"
+        # (MagicStack/asyncpg#784). bench/loadfault.py met it at primary restarts (500s).
+        away = "another operation" in str(exc)
     elif (state := _sqlstate(exc)) is not None:
         away = state.startswith(_AWAY_SQLSTATES)
     elif type(exc).__module__.startswith("psycopg2") and type(exc).__name__ in (
@@ -346,8 +352,8 @@ def connection_error_types() -> tuple[type[Exception], ...]:
     import psycopg2
     import sqlalchemy.exc
 
-    return (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, psycopg2.Error,
-            sqlalchemy.exc.DBAPIError)
+    return (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+            psycopg2.Error, sqlalchemy.exc.DBAPIError)
 
 
 def translate_db_error(exc: Exception) -> RigeneraError:
