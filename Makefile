@@ -66,6 +66,7 @@ test-plugin: bootstrap
 # (internal: the suites without the set-up of the server side)
 server-tests:
 	@bash scripts/bootstrap-browser.sh
+	@bash scripts/bootstrap-ops.sh
 	@rc=0; $(BIN)/pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): FAILED" >&2; fi; \
 	exit $$rc
