@@ -21,6 +21,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg2
 import pytest
 import uvicorn
 import yaml
@@ -461,3 +463,94 @@ def test_primary_archives_wal_and_replica_streams(config: dict[str, Any]) -> Non
 def _targets(volumes: list[Any]) -> set[str]:
     """Mount points, from compose v2's long syntax or docker-compose 1.29's short one."""
     return {v["target"] if isinstance(v, dict) else v.split(":")[1] for v in volumes}
+
+
+# ------------------------------------------------------------------ the database scripts
+
+def _shim(directory: Path, name: str, body: str) -> None:
+    path = directory / name
+    path.write_text("#!/bin/sh\n" + body + "\n", encoding="utf-8")
+    path.chmod(0o755)
+
+
+def test_replica_entrypoint_makes_a_streaming_standby() -> None:
+    """deploy/postgres's scripts, run for real with the embedded PostgreSQL binaries: the
+    primary's init script makes the replication role from its secret file, the replica's
+    entrypoint copies the primary with pg_basebackup -R through a slot and starts a hot
+    standby that follows it. Only the image's own programs are stand-ins: gosu (runuser)
+    and docker-entrypoint.sh (pg_ctl start on a free port)."""
+    if os.geteuid() != 0:
+        pytest.skip("the replica entrypoint chowns its data dir to postgres, as root does in "
+                    "the container")
+    from rigenera.cluster import LocalCluster
+
+    tmp = Path(tempfile.mkdtemp(prefix="rigenera-compose-"))
+    tmp.chmod(0o755)  # the postgres user must reach the data dirs (pytest's tmp is 0700)
+    primary = LocalCluster(tmp / "primary", free_port(), "rigenera", fsync=False)
+    replica_dir, replica_port = tmp / "replica" / "data", free_port()
+    (tmp / "replica").mkdir()
+    (tmp / "replica").chmod(0o755)
+    shims = tmp / "bin"
+    shims.mkdir()
+    bindir = str(primary.bindir)
+    _shim(shims, "gosu", 'u="$1"; shift; exec runuser -u "$u" -- "$@"')
+    _shim(shims, "docker-entrypoint.sh",
+          f'shift; exec runuser -u postgres -- {bindir}/pg_ctl start -w -t 60 -D "$PGDATA" '
+          f'-l "$PGDATA/replica.log" -o "-p {replica_port} -k $PGDATA -c listen_addresses=127.0.0.1 '
+          '$*"')
+    secret = tmp / "replication_password"
+    secret.write_text("una-password-di-replica\n", encoding="utf-8")
+    env = {**os.environ, "PATH": f"{shims}:{bindir}:{os.environ['PATH']}",
+           "POSTGRES_USER": "postgres", "POSTGRES_DB": "rigenera",
+           "REPLICATION_USER": "replicator", "REPLICATION_PASSWORD_FILE": str(secret)}
+    try:
+        primary.ensure()
+        init = subprocess.run(
+            ["sh", str(DEPLOY / "postgres" / "initdb" / "10-replication.sh")],
+            env={**env, "PGHOST": "127.0.0.1", "PGPORT": str(primary.port),
+                 "PGPASSWORD": primary.password, "PGDATA": str(primary.datadir)},
+            capture_output=True, text=True, check=False)
+        assert init.returncode == 0, init.stderr
+        assert "host replication replicator all scram-sha-256" in \
+            (primary.datadir / "pg_hba.conf").read_text(encoding="utf-8")
+        start = subprocess.run(
+            ["sh", str(DEPLOY / "postgres" / "replica-entrypoint.sh"),
+             "postgres", "-c", "hot_standby=on", "-c", "hot_standby_feedback=on"],
+            env={**env, "PGDATA": str(replica_dir), "PRIMARY_HOST": "127.0.0.1",
+                 "PRIMARY_PORT": str(primary.port), "REPLICA_SLOT": "rigenera_replica_1"},
+            capture_output=True, text=True, check=False, timeout=180)
+        assert start.returncode == 0, start.stdout + start.stderr
+        assert (replica_dir / "standby.signal").exists()
+
+        replica_dsn = primary.dsn.replace(f":{primary.port}/", f":{replica_port}/")
+        assert query(replica_dsn, "SELECT pg_is_in_recovery()") == [(True,)]
+        with psycopg2.connect(primary.dsn) as conn, conn.cursor() as cur:
+            cur.execute("CREATE TABLE prova AS SELECT 42 AS risposta")
+        conn.close()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                assert query(replica_dsn, "SELECT risposta FROM prova") == [(42,)]
+                break
+            except psycopg2.errors.UndefinedTable:
+                assert time.monotonic() < deadline, "the replica does not follow the primary"
+                time.sleep(0.1)
+        assert query(primary.dsn, "SELECT active FROM pg_replication_slots "
+                                  "WHERE slot_name = 'rigenera_replica_1'") == [(True,)]
+        # a second start finds its data: no new copy, the standby just runs
+        subprocess.run(["runuser", "-u", "postgres", "--", f"{bindir}/pg_ctl", "stop", "-w",
+                        "-D", str(replica_dir)], check=True, capture_output=True)
+        again = subprocess.run(
+            ["sh", str(DEPLOY / "postgres" / "replica-entrypoint.sh"), "postgres"],
+            env={**env, "PGDATA": str(replica_dir), "PRIMARY_HOST": "127.0.0.1",
+                 "PRIMARY_PORT": str(primary.port), "REPLICA_SLOT": "rigenera_replica_1"},
+            capture_output=True, text=True, check=False, timeout=60)
+        assert again.returncode == 0 and "pg_basebackup" not in again.stdout, again.stdout
+        assert query(replica_dsn, "SELECT pg_is_in_recovery()") == [(True,)]
+    finally:
+        if (replica_dir / "postmaster.pid").exists():
+            subprocess.run(["runuser", "-u", "postgres", "--", f"{bindir}/pg_ctl", "stop",
+                            "-w", "-m", "immediate", "-D", str(replica_dir)],
+                           capture_output=True, check=False)
+        primary.destroy()
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -18,7 +18,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     chmod 700 "$PGDATA"
     # the slot may survive a replica whose volume was deleted: reuse it, else create it
     slot_exists="$(psql -h "$PRIMARY_HOST" -p "$PRIMARY_PORT" -U "$REPLICATION_USER" \
-        -d "replication=database dbname=$POSTGRES_DB" -tAc \
+        -d "$POSTGRES_DB" -tAc \
         "SELECT 1 FROM pg_replication_slots WHERE slot_name = '$REPLICA_SLOT'" 2>/dev/null || true)"
     create=-C
     [ "$slot_exists" = 1 ] && create=
