@@ -32,10 +32,13 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     && apt-get purge -y --auto-remove nodejs npm \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /var/lib/rigenera \
-        --shell /usr/sbin/nologin rigenera
+        --shell /usr/sbin/nologin rigenera \
+    && install -d -o rigenera -g rigenera -m 0750 /var/lib/rigenera/documents \
+        /var/lib/rigenera/tiles
 
-# Generated pygeoapi config, the tile cache and the PID file go to the state dir
-# (a volume in docker-compose.yml), writable by the service user.
+# Generated pygeoapi config and the PID file go to the state dir, writable by the service
+# user; documents/ and tiles/ in it are volumes shared by the API replicas
+# (docker-compose.yml; a new named volume takes these directories' owner).
 ENV PATH=/app/.venv/bin:$PATH \
     RIGENERA_HOST=0.0.0.0 \
     RIGENERA_PORT=8000 \

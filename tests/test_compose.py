@@ -443,6 +443,10 @@ def test_api_reads_from_the_replica_and_writes_to_the_primary(config: dict[str, 
     assert env["RIGENERA_FORWARDED_ALLOW_IPS"] == \
         config["services"]["proxy"]["networks"]["backend"]["ipv4_address"]
     assert api["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    # what every replica must see is on shared volumes: documents (and the tile cache)
+    mounts = _targets(api["volumes"])
+    assert env["RIGENERA_DOCUMENTS_DIR"] in mounts and env["RIGENERA_TILE_CACHE_DIR"] in mounts
+    assert env["RIGENERA_STATE_DIR"] not in mounts  # PID file, generated config: per container
     assert api["depends_on"]["db-replica"]["condition"] == "service_healthy"
 
 
