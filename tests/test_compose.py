@@ -120,6 +120,7 @@ class ProxiedApi:
         self.cert = cert
         self.env = {
             "RIGENERA_API_UPSTREAM": f"127.0.0.1:{self.api_port}",
+            "NGINX_RESOLVER": "127.0.0.1",  # an address: no name to resolve here
             "NGINX_LISTEN_HTTP": f"127.0.0.1:{self.http_port}",
             "NGINX_LISTEN_HTTPS": f"127.0.0.1:{self.https_port}",
             "NGINX_REDIRECT_PORT": f":{self.https_port}",
@@ -389,7 +390,11 @@ def test_the_proxy_template_renders_with_the_compose_environment() -> None:
     site = render(TEMPLATE.read_text(encoding="utf-8"), compose_env())
     assert "listen 443 ssl http2 default_server;" in site
     assert "ssl_certificate /run/secrets/tls_cert;" in site
-    assert "server api:8000" in site
+    assert "server api:8000 resolve;" in site and "resolver 127.0.0.11 " in site
+    # `resolve` in an upstream: nginx >= 1.27.3, the image's base
+    base = re.search(r"^FROM nginx:(\d+)\.(\d+)", (DEPLOY / "nginx" / "Dockerfile").read_text(
+        encoding="utf-8"), re.M)
+    assert base is not None and (int(base[1]), int(base[2])) >= (1, 28)
 
 
 def test_the_image_is_built_by_the_set_up_script() -> None:
