@@ -4,11 +4,12 @@
 so it runs in the image without the virtual environment's packages.
 """
 
+import os
 import sys
 import urllib.error
 import urllib.request
 
-BASE = "http://127.0.0.1:8000"
+BASE = f"http://127.0.0.1:{os.environ.get('RIGENERA_PORT', '8000')}"
 
 
 def status(path: str) -> int:

@@ -563,3 +563,47 @@ def test_replica_entrypoint_makes_a_streaming_standby() -> None:
                            capture_output=True, check=False)
         primary.destroy()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_the_api_container_start_reads_its_secret_from_a_file(db: str, tmp_path: Path) -> None:
+    """What the API container runs, without the container: deploy/entrypoint.sh turns
+    PGPASSWORD_FILE into PGPASSWORD, `rigenera serve` connects with a password-less
+    DATABASE_URL (asyncpg and libpq both read PGPASSWORD), deploy/healthcheck.py says
+    healthy. Without its secret file the container refuses to start, saying which."""
+    import sys
+    from urllib.parse import urlparse
+
+    u = urlparse(db)
+    assert u.password
+    secret = tmp_path / "postgres_password"
+    secret.write_text(u.password + "\n", encoding="utf-8")
+    bare = db.replace(f":{u.password}@", "@")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("RIGENERA_", "PG")) and k != "DATABASE_URL"}
+    env.update({"DATABASE_URL": bare, "PGPASSWORD_FILE": str(secret),
+                "RIGENERA_HOST": "127.0.0.1", "RIGENERA_PORT": str(port),
+                "RIGENERA_STATE_DIR": str(tmp_path / "state"), "RIGENERA_LOG_LEVEL": "warning",
+                "PYTHONPATH": str(PROJECT_ROOT / "server")})
+    serve = [sys.executable, "-c", "from rigenera.cli import main; raise SystemExit(main())",
+             "serve"]
+    check = [sys.executable, str(DEPLOY / "healthcheck.py")]
+
+    refused = subprocess.run(["sh", str(DEPLOY / "entrypoint.sh"), *serve],
+                             env={**env, "PGPASSWORD_FILE": str(tmp_path / "missing")},
+                             capture_output=True, text=True, timeout=30, check=False)
+    assert refused.returncode == 1 and "PGPASSWORD_FILE" in refused.stderr
+
+    assert subprocess.run(check, env=env, check=False).returncode == 1  # nothing listens yet
+    proc = subprocess.Popen(["sh", str(DEPLOY / "entrypoint.sh"), *serve], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while subprocess.run(check, env=env, check=False).returncode != 0:
+            assert proc.poll() is None, "the service ended"
+            assert time.monotonic() < deadline, "not healthy within 60 s"
+            time.sleep(0.5)
+        r = httpx.get(f"http://127.0.0.1:{port}/ogc/collections/sites/items?limit=1", timeout=30)
+        assert r.status_code == 200 and len(r.json()["features"]) == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
