@@ -6,7 +6,7 @@
 #   make test       set up, run the server suite, then the QGIS plugin suite
 #   make test-server  only the server suite;  make test-plugin  only the plugin suite
 #   make plugin     build dist/rigenera_qgis-<version>.zip (QGIS: Install from ZIP)
-#   make bench      read benchmark (Rigenera, stock pygeoapi, tipg, SQL floor), writes, plugin,
+#   make bench      read benchmark (Rigenera, stock pygeoapi, tipg, SQL floor), writes, plugin, proxy,
 #                   the public project page against the OGC item route
 #   make lint       ruff + mypy
 #   make bootstrap  only the set-up
@@ -95,6 +95,8 @@ bench: bootstrap
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/web_map.py
 	$(BIN)/python bench/web_pages.py
+	@bash scripts/bootstrap-ops.sh
+	$(BIN)/python bench/proxy.py
 	@$(MAKE) --no-print-directory bench-plugin
 
 # The plugin's benchmark (load + draw the metro area with 100k sites, sync 1,000 edits).
