@@ -1,38 +1,46 @@
 # syntax=docker/dockerfile:1
-# Rigenera service image (production layout: see docker-compose.yml).
-# Python 3.12 on Debian 12. No system GDAL/GEOS/PROJ/libpq needed: the wheels of
-# pyogrio, shapely, pyproj and psycopg2-binary bundle their own libraries.
+# Rigenera's API image (production layout: docker-compose.yml, README "Production").
+#
+# Built by the project's own set-up script, the one `make run` uses (scripts/bootstrap.sh),
+# with its image profile: Debian's packages it needs (pg_dump for backups, npm only while
+# building the website's MapLibre files), the virtual environment /app/.venv with the
+# project installed editable (rigenera.settings.PROJECT_ROOT is then /app, where data/
+# is), and the website's front-end files. No embedded PostgreSQL, no test tools, no
+# secrets: DATABASE_URL and the password (PGPASSWORD_FILE) come at run time.
 FROM python:3.12-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    RIGENERA_PYTHON=/usr/local/bin/python3.12
 
 WORKDIR /app
 
-# 1. Dependencies only, so this layer is rebuilt only when pyproject.toml changes.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
-
-# 2. The project, installed *editable*: rigenera.settings.PROJECT_ROOT is two
-#    levels above its source file, and the demo loader reads
-#    PROJECT_ROOT/data/demo/rigenera_demo.json. An editable install keeps the
-#    source at /app/server/rigenera, so PROJECT_ROOT is /app (a regular install
-#    would make it /usr/local/lib/python3.12 and the demo data would be missing).
-COPY README.md ./
+COPY pyproject.toml README.md ./
+COPY scripts/bootstrap.sh scripts/build-web.sh ./scripts/
+COPY frontend/package.json frontend/package-lock.json ./frontend/
 COPY server ./server
 COPY data ./data
-RUN pip install --no-deps -e . \
-    && useradd --system --create-home --home-dir /var/lib/rigenera \
-        --shell /usr/sbin/nologin rigenera
+COPY deploy/entrypoint.sh deploy/healthcheck.py ./deploy/
 
-# Generated pygeoapi config and the PID file go to the state dir, writable by
-# the service user; the database is DATABASE_URL (no embedded cluster here).
-ENV RIGENERA_HOST=0.0.0.0 \
+# One layer: set up, then drop what only the build needed (npm and its downloads).
+# The caches are BuildKit cache mounts: a rebuild after a code change reuses downloads.
+RUN --mount=type=cache,target=/root/.cache/pip \
+    --mount=type=cache,target=/root/.npm \
+    RIGENERA_PROFILE=image bash scripts/bootstrap.sh \
+    && rm -rf frontend/node_modules \
+    && apt-get purge -y --auto-remove nodejs npm \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --create-home --home-dir /var/lib/rigenera \
+        --shell /usr/sbin/nologin rigenera \
+    && install -d -o rigenera -g rigenera -m 0750 /var/lib/rigenera/documents \
+        /var/lib/rigenera/tiles
+
+# Generated pygeoapi config and the PID file go to the state dir, writable by the service
+# user; documents/ and tiles/ in it are volumes shared by the API replicas
+# (docker-compose.yml; a new named volume takes these directories' owner).
+ENV PATH=/app/.venv/bin:$PATH \
+    RIGENERA_HOST=0.0.0.0 \
     RIGENERA_PORT=8000 \
     RIGENERA_STATE_DIR=/var/lib/rigenera
 
@@ -40,6 +48,7 @@ USER rigenera
 EXPOSE 8000
 
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"]
+    CMD ["python", "/app/deploy/healthcheck.py"]
 
-CMD ["sh", "-c", "rigenera migrate && rigenera load-demo --if-empty && exec rigenera serve"]
+ENTRYPOINT ["/app/deploy/entrypoint.sh"]
+CMD ["rigenera", "serve"]

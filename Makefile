@@ -6,7 +6,7 @@
 #   make test       set up, run the server suite, then the QGIS plugin suite
 #   make test-server  only the server suite;  make test-plugin  only the plugin suite
 #   make plugin     build dist/rigenera_qgis-<version>.zip (QGIS: Install from ZIP)
-#   make bench      read benchmark (Rigenera, stock pygeoapi, tipg, SQL floor), writes, plugin,
+#   make bench      read benchmark (Rigenera, stock pygeoapi, tipg, SQL floor), writes, plugin, proxy,
 #                   the public project page against the OGC item route
 #   make lint       ruff + mypy
 #   make bootstrap  only the set-up
@@ -66,6 +66,7 @@ test-plugin: bootstrap
 # (internal: the suites without the set-up of the server side)
 server-tests:
 	@bash scripts/bootstrap-browser.sh
+	@bash scripts/bootstrap-ops.sh
 	@rc=0; $(BIN)/pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): FAILED" >&2; fi; \
 	exit $$rc
@@ -94,6 +95,8 @@ bench: bootstrap
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/web_map.py
 	$(BIN)/python bench/web_pages.py
+	@bash scripts/bootstrap-ops.sh
+	$(BIN)/python bench/proxy.py
 	@$(MAKE) --no-print-directory bench-plugin
 
 # The plugin's benchmark (load + draw the metro area with 100k sites, sync 1,000 edits).

@@ -13,6 +13,9 @@
 #   RIGENERA_PYTHON=/path/to/python3.12   use this interpreter for a new .venv
 #   RIGENERA_SKIP_APT=1                   never call apt-get (report only)
 #   DATABASE_URL=...                      an external PostgreSQL: no local server needed
+#   RIGENERA_PROFILE=image                the API's container image (Dockerfile): no local
+#                                         PostgreSQL server, no test tools (GDAL, poppler),
+#                                         no dev extras; pg_dump/pg_restore for backups
 #
 # Run by `make run`, `make test`, `make bootstrap`; safe to run any number of times.
 # `bash scripts/bootstrap.sh --print-python` only prints the interpreter it would use.
@@ -121,8 +124,23 @@ pg_bindir() {
 APT_PKGS=()      # what to install
 NEED_PG_SERVER=0  # PostgreSQL server absent: pick its PostGIS after apt-get update
 
+IMAGE=0
+if [ "${RIGENERA_PROFILE:-dev}" = image ]; then
+    IMAGE=1
+elif [ "${RIGENERA_PROFILE:-dev}" != dev ]; then
+    die "RIGENERA_PROFILE=${RIGENERA_PROFILE}: expected dev or image"
+fi
+
 plan_packages() {
     local bindir major
+    if [ "$IMAGE" = 1 ]; then
+        say "image profile: the database is DATABASE_URL, no test tools, no dev extras"
+        # rigenera backup / restore: pg_dump and pg_restore of Debian's PostgreSQL
+        command -v pg_dump >/dev/null 2>&1 || APT_PKGS+=(postgresql-client)
+        pkg_installed libpq5 || APT_PKGS+=(libpq5)
+        command -v npm >/dev/null 2>&1 || APT_PKGS+=(nodejs npm)
+        return 0
+    fi
     if [ -n "${DATABASE_URL:-}" ]; then
         say "DATABASE_URL is set: no local PostgreSQL server needed"
     else
@@ -267,12 +285,14 @@ if [ ! -e "$VENV/bin/python" ]; then
         die "'$PY -m venv' failed: on Debian install python3-venv (apt-get install python3-venv)"
 fi
 
+TARGET='.[dev]'
+[ "$IMAGE" = 1 ] && TARGET='.'
 stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ -e "$stamp" ]; then
     say "python packages: up to date ($(py_version "$VENV/bin/python"), $(( SECONDS - start )) s)"
 else
-    say "pip install -e '.[dev]' (pyproject.toml changed or first install; the first one takes minutes)"
-    "$VENV/bin/python" -m pip install --quiet --progress-bar off -e '.[dev]'
+    say "pip install -e '$TARGET' (pyproject.toml changed or first install; the first one takes minutes)"
+    "$VENV/bin/python" -m pip install --quiet --progress-bar off -e "$TARGET"
     rm -f "$VENV"/.installed-*
     touch "$stamp"
     say "python packages installed ($(( SECONDS - start )) s)"

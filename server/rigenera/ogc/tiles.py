@@ -29,6 +29,11 @@ TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
 GEODATA = "http://www.opengis.net/def/rel/ogc/1.0/geodata"
 MIN_ZOOM, MAX_ZOOM = 0, 22
 CACHE_CONTROL = "public, max-age=60, must-revalidate"
+# For the reverse proxy of the production layout (deploy/nginx): keep the tile, but it is
+# stale at once (validity ended in 1970), so the proxy revalidates every read with the
+# ETag and never serves a tile an edit has changed. nginx takes it over Cache-Control and
+# does not pass it on; other caches ignore it.
+PROXY_EXPIRES = "@1"
 # Below this zoom tiles are generalised (sql/tile.sql): small polygons become dots and
 # the free-text columns of the dense collections are left out. At z12 a tile is ~10 km
 # wide: a site is a dot, and its name is read by clicking, at z13+ or through /items.
@@ -196,7 +201,7 @@ class VectorTiles:
         async with self.pool.acquire() as conn:
             data: bytes = await conn.fetchval(sql, *args) or b""
         etag = '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
-        headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+        headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "X-Accel-Expires": PROXY_EXPIRES}
         if etag in _etags(request.headers.get("if-none-match")):
             return Response(status_code=304, headers=headers)
         if not data:
