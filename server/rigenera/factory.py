@@ -19,7 +19,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from rigenera import __version__, web
+from rigenera import __version__, web, workers
 from rigenera.auth import Authenticator, LoginPolicy
 from rigenera.editing.describe import describe_all, load_patterns
 from rigenera.editing.http import WriteHandlers
@@ -30,7 +30,7 @@ from rigenera.inputs import RequestTextGuard
 from rigenera.limits import BodyLimitMiddleware, BodyLimits
 from rigenera.matching import http as matching_http
 from rigenera.monitoring.storage import storage_from_settings
-from rigenera.ogc.config import build_config, measure_extents, write_documents
+from rigenera.ogc.config import build_config, measure_extents, read_documents, write_documents
 from rigenera.ogc.features import FastFeatures
 from rigenera.ogc.openapi import describe_writes
 from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
@@ -68,8 +68,11 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     settings = settings or Settings()
     dsn = dsn or resolve_dsn(settings)
 
-    config = build_config(settings, dsn, measure_extents(dsn))
-    cfg_path, oas_path = write_documents(settings, config)
+    if settings.prepared_by_parent:  # a worker of `rigenera serve` (workers.py)
+        config, cfg_path, oas_path = read_documents(settings)
+    else:
+        config = build_config(settings, dsn, measure_extents(dsn))
+        cfg_path, oas_path = write_documents(settings, config)
 
     from pygeoapi.api import API
     from pygeoapi.openapi import load_openapi_document
@@ -103,9 +106,12 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         await editing.start(app.state.pools.write)
         app.state.models = describe_all(schemas, editing.collections, patterns)
         describe_writes(ogc_api.openapi, editing.collections)
+        registered = workers.register(settings)  # for `rigenera stop` (workers.py)
         try:
             yield
         finally:
+            if registered is not None:
+                registered.unlink(missing_ok=True)
             auth.close()
             if hasattr(ogc_api.manager, "close"):  # process jobs (processes/manager.py)
                 await asyncio.to_thread(ogc_api.manager.close)
@@ -150,5 +156,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     # bounded while it is read, whichever route or fast path answers (limits.py).
     app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(settings),
                        max_authorization=settings.authorization_max_bytes)
+    if settings.worker_header:  # debug: which worker answered (workers.py)
+        app.add_middleware(workers.WorkerHeader)
     LOG.info("OGC API at %s (config %s, openapi %s)", settings.ogc_url, cfg_path, oas_path)
     return app
