@@ -95,16 +95,16 @@ class Served:
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """user + system CPU of these processes so far (gone ones count 0)."""
-    total = 0
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """user + system CPU of each of these processes so far (gone ones are left out)."""
+    out = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / TICK
+        out[pid] = (int(fields[11]) + int(fields[12])) / TICK
+    return out
 
 
 def postgres_pids(cluster: LocalCluster) -> list[int]:
@@ -123,20 +123,27 @@ def postgres_pids(cluster: LocalCluster) -> list[int]:
     return [postmaster, *children]
 
 
+def _used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two snapshots; a process born meanwhile counts from its start
+    (pools open connections under load)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
 def load(url: str, duration: int, connections: int, workers: list[int],
-         postgres: list[int]) -> dict[str, float]:
+         cluster: LocalCluster) -> dict[str, float]:
     """wrk (2 threads) for `duration` seconds; the CPU that wrk, the workers and
     PostgreSQL used meanwhile (seconds per second: 1.0 = one whole core)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    server0, pg0 = cpu_seconds(workers), cpu_seconds(postgres)
+    server0, pg0 = cpu_seconds(workers), cpu_seconds(postgres_pids(cluster))
     done = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency",
                            "--timeout", "10s", url], capture_output=True, text=True, check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server1, pg1 = cpu_seconds(workers), cpu_seconds(postgres_pids(cluster))
     result = parse_wrk(done.stdout)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     result["wrk_cpu"] = cpu / duration
-    result["workers_cpu"] = (cpu_seconds(workers) - server0) / duration
-    result["postgres_cpu"] = (cpu_seconds(postgres) - pg0) / duration if postgres else float("nan")
+    result["workers_cpu"] = _used(server0, server1) / duration
+    result["postgres_cpu"] = _used(pg0, pg1) / duration if pg1 else float("nan")
     return result
 
 
@@ -171,7 +178,7 @@ def main() -> None:
                     for _ in range(20):  # warm every worker's pools and caches a little
                         httpx.get(served.base + path, timeout=30).raise_for_status()
                     run = load(served.base + path, args.duration, args.connections,
-                               served.pids(), postgres_pids(cluster))
+                               served.pids(), cluster)
                     run["loadavg_1m"] = os.getloadavg()[0]
                     results["runs"][f"{name}/{workers}"] = run
                     print(f"{name:10} {workers} worker{'s' if workers > 1 else ' '}  "

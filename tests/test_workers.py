@@ -12,8 +12,9 @@ Shown: both workers answer the same data; a revoked token, a changed password, a
 deactivated account and an ended session are refused by every later request whichever
 worker answers; failed logins through both workers add up to one limit (the 429 comes
 after exactly RIGENERA_LOGIN_FAILURES_PER_ACCOUNT_ADDRESS failures); an import and a
-process job started through one worker are read through the other; `rigenera stop` ends
-the parent and every worker.
+process job started through one worker are read through the other; a worker killed
+mid-import is replaced by the supervisor and its import marked failed; `rigenera stop`
+ends the parent and every worker.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +32,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+import psycopg2
 import pytest
 
 from conftest import PASSWORD, basic, query
@@ -315,11 +318,12 @@ def test_failed_logins_through_both_workers_add_up_to_one_limit(
 
 
 # --------------------------------------------------------------------------- jobs
-def _sites(n: int) -> bytes:
+def _sites(n: int, tag: str = "w") -> bytes:
+    lat = 45.47 if tag == "w" else 45.48  # each tag a place of its own
     features = [{"type": "Feature", "properties": {
-        "name": f"Area lavoratori {i}", "state": "abandoned", "former_use": "industrial",
-        "source": "test workers", "source_id": f"w-{i}"}, "geometry": {
-        "type": "Point", "coordinates": [9.2 + (i % 10) * 1e-4, 45.47 + (i // 10) * 1e-4]}}
+        "name": f"Area lavoratori {tag} {i}", "state": "abandoned", "former_use": "industrial",
+        "source": "test workers", "source_id": f"{tag}-{i}"}, "geometry": {
+        "type": "Point", "coordinates": [9.2 + (i % 10) * 1e-4, lat + (i // 10) * 1e-4]}}
         for i in range(n)]
     return json.dumps({"type": "FeatureCollection", "features": features}).encode()
 
@@ -374,6 +378,60 @@ def test_a_process_job_started_through_one_worker_is_read_through_the_other(
         assert results.headers[HEADER] == str(second)
     assert results.status_code == 200
     assert results.json() == sync.json()
+
+
+def test_a_killed_worker_is_replaced_and_its_import_marked_failed(served: Served,
+                                                                   db: str) -> None:
+    """An import waits to write (the sites table locked by another transaction) in worker
+    A; A is killed (SIGKILL). The supervisor starts a new worker, which at start marks the
+    import failed (migration 0034: its record names the dead process); worker B answered
+    all along; nothing of the import was written."""
+    first, second = served.pids
+    coord = basic("coord")
+    lock = psycopg2.connect(db)
+    try:
+        with lock.cursor() as cur:
+            cur.execute("BEGIN; LOCK TABLE rigenera.sites IN SHARE MODE")
+        with served.on(first) as a:
+            r = a.post("/api/imports", files={"file": ("siti.geojson", _sites(30, "k"),
+                                                       "application/octet-stream")},
+                       data={"collection": "sites"}, headers={**coord, "Prefer": "respond-async"})
+        assert r.status_code == 202 and r.headers[HEADER] == str(first), r.text[:300]
+        import_id = r.json()["id"]
+        location = r.headers["location"]
+        with served.on(second) as b:  # staged and checked, it waits for the lock to write
+            _poll(b, location, lambda d: d["progress"] == {"done": 30, "total": 30},
+                  headers=coord)
+        assert query(db, "SELECT worker FROM rigenera.imports WHERE id = %s",
+                     (import_id,)) == [(f"{socket.gethostname()}:{first}",)]
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        registry = served.state_dir / "run" / "workers"
+        while True:
+            alive = sorted(int(p.name) for p in registry.iterdir()
+                           if Path(f"/proc/{p.name}").exists() and int(p.name) != first)
+            if len(alive) == WORKERS:
+                break
+            assert time.monotonic() < deadline, "no new worker: " + served.output()
+            with served.on(second) as b:  # the survivor answers meanwhile
+                assert b.get(ITEMS).status_code == 200
+            time.sleep(0.5)
+        assert second in alive
+        served.pids = alive
+        replacement = next(pid for pid in alive if pid != second)
+        assert _ppid(replacement) == served.proc.pid
+        with served.on(replacement) as c:
+            doc = c.get(location, headers=coord).json()
+        assert doc["status"] == "failed", doc
+        assert "interrupted" in doc["report"]["message"], doc["report"]
+    finally:
+        lock.rollback()
+        lock.close()
+    time.sleep(1)  # the dead worker's backend, unblocked, finds its client gone
+    assert query(db, "SELECT count(*) FROM rigenera.sites WHERE source_id LIKE %s"
+                 " AND source = 'test workers'", ("k-%",)) == [(0,)]
+    assert query(db, "SELECT status FROM rigenera.imports WHERE id = %s",
+                 (import_id,)) == [("failed",)]
 
 
 # --------------------------------------------------------------------------- stop
