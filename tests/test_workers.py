@@ -423,7 +423,7 @@ def test_a_killed_worker_is_replaced_and_its_import_marked_failed(served: Served
         with served.on(replacement) as c:
             doc = c.get(location, headers=coord).json()
         assert doc["status"] == "failed", doc
-        assert "interrupted" in doc["report"]["message"], doc["report"]
+        assert "interrupted" in doc["message"], doc
     finally:
         lock.rollback()
         lock.close()
