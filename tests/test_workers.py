@@ -174,6 +174,16 @@ def _all_refused(seen: dict[int, list[int]]) -> None:
     assert len(seen) == WORKERS, seen
 
 
+@pytest.mark.parametrize("count", ["0", "65", "due"])
+def test_a_bad_worker_count_is_refused_before_anything_starts(tmp_path: Path,
+                                                             count: str) -> None:
+    env = {**os.environ, "RIGENERA_STATE_DIR": str(tmp_path), "DATABASE_URL": "postgresql://x"}
+    out = subprocess.run([sys.executable, "-m", "rigenera.cli", "serve", "--workers", count],
+                         env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 2 and "--workers" in out.stderr, out.stderr
+    assert not (tmp_path / "run").exists()  # no PID file, nothing prepared
+
+
 # --------------------------------------------------------------------------- who answers
 def test_every_worker_answers_the_same_data(served: Served) -> None:
     assert len(set(served.pids)) == WORKERS

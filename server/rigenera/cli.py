@@ -332,9 +332,11 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
 
 def _workers(settings: Settings, args: argparse.Namespace) -> int:
     """--workers N, else RIGENERA_WORKERS (settings.workers)."""
-    workers = getattr(args, "workers", None) or settings.workers
-    if workers < 1:
-        raise UsageError("--workers: almeno 1 / at least 1")
+    workers = getattr(args, "workers", None)
+    if workers is None:
+        return settings.workers
+    if not 1 <= workers <= 64:  # the bounds of settings.workers
+        raise UsageError("--workers: da 1 a 64 / from 1 to 64")
     return int(workers)
 
 
