@@ -1,9 +1,10 @@
 """Reads with 1 and 2 API workers: `rigenera serve --workers N` on the same database.
 
 One PostGIS cluster with the demo data and 100,000 seeded synthetic sites (bench/run.py's
-set); for N in 1, 2 the real command serves it on 127.0.0.1 and wrk loads two reads, one
-after the other: a page of 100 sites in a bounding box (the fast GeoJSON path) and a
-vector tile at zoom 14. Printed: req/s, p50/p99 latency, the 2-worker/1-worker ratio, and
+set); for N in 1, 2 the real command serves it on 127.0.0.1 and wrk loads three reads, one
+after the other: a page of 100 sites in a bounding box (the fast GeoJSON path), a
+vector tile at zoom 14 (both mostly PostgreSQL's CPU) and a collection's description
+(pygeoapi, all Python). Printed: req/s, p50/p99 latency, the 2-worker/1-worker ratio, and
 the CPU wrk itself used, because wrk shares the machine's cores with the workers and
 PostgreSQL (on a 2-core machine a ratio near 2 is out of reach: say what the ceiling is).
 
@@ -38,9 +39,12 @@ from rigenera.cluster import LocalCluster, free_port  # noqa: E402
 from rigenera.loaders.demo import load_demo  # noqa: E402
 from rigenera.migrate import migrate  # noqa: E402
 
+# Two reads whose CPU is mostly PostgreSQL's (our SQL-built page, ST_AsMVT) and one that is
+# all Python (pygeoapi describing a collection): workers add Python capacity only.
 CASES = {
     "items_100": f"/ogc/collections/sites/items?bbox={BBOX}&limit=100",
     "tile_z14": "/ogc/collections/sites/tiles/WebMercatorQuad/14/5863/8610",
+    "collection": "/ogc/collections/sites?f=json",
 }
 
 
