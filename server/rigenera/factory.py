@@ -2,7 +2,8 @@
 
 Start-up order matters and is kept here, in one place:
 1. resolve the database (given DSN, or the embedded cluster's);
-2. generate pygeoapi's config + OpenAPI from the catalogue and live extents;
+2. generate pygeoapi's config + OpenAPI from the catalogue and live extents (a worker
+   of `rigenera serve` reads the ones its parent generated: workers.py);
 3. build pygeoapi's API object for this app and mount its routes at /ogc;
 4. in the lifespan, open the asyncpg read/write pools; the fast read path and the
    tiles read, the authenticator checks accounts, the editing service writes;
@@ -152,11 +153,11 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     if fast is not None:
         app.add_middleware(FastReadMiddleware, fast=fast, tiles=tiles)
     app.add_middleware(RequestTextGuard)  # before any route: NUL in a path or query is a 400
+    if settings.worker_header:  # debug: which worker answered (workers.py)
+        app.add_middleware(workers.WorkerHeader)
     # Added last, so outermost (inside only Starlette's error middleware): every body is
     # bounded while it is read, whichever route or fast path answers (limits.py).
     app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(settings),
                        max_authorization=settings.authorization_max_bytes)
-    if settings.worker_header:  # debug: which worker answered (workers.py)
-        app.add_middleware(workers.WorkerHeader)
     LOG.info("OGC API at %s (config %s, openapi %s)", settings.ogc_url, cfg_path, oas_path)
     return app
