@@ -90,6 +90,7 @@ bench: bootstrap
 	@bash scripts/bench-setup.sh
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/writes.py
+	$(BIN)/python bench/workers.py
 	$(BIN)/python bench/import_gpkg.py
 	$(BIN)/python bench/processes.py
 	$(BIN)/python bench/reports.py

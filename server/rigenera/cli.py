@@ -1,6 +1,6 @@
 """The ``rigenera`` command: the service's own management entry point.
 
-    rigenera run                 cluster (if embedded) + migrate + demo data if empty + serve
+    rigenera run [--workers N]   cluster (if embedded) + migrate + demo data if empty + serve
     rigenera stop                stop a running server and the embedded cluster
     rigenera db start|stop|status|url
     rigenera migrate
@@ -10,7 +10,7 @@
     rigenera demo remove         delete the invented demo rows (history keeps them)
     rigenera import FILE --collection C [--layer L] [--mapping M.yml] [--crs EPSG:N]
                     [--dry-run] [--skip-invalid] [--rejected R.csv] [--json]
-    rigenera serve
+    rigenera serve [--workers N]   N API processes (default RIGENERA_WORKERS, 1)
     rigenera user add USERNAME --role ROLE [--comuni ISTAT,...] [--password-stdin]
     rigenera user passwd|disable|enable USERNAME;  rigenera user list
     rigenera user set USERNAME [--role ROLE] [--comuni ISTAT,...]
@@ -24,12 +24,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
-import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -333,21 +330,29 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     return run(_dsn(settings), args)
 
 
-def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
-    import uvicorn
+def _workers(settings: Settings, args: argparse.Namespace) -> int:
+    """--workers N, else RIGENERA_WORKERS (settings.workers)."""
+    workers = getattr(args, "workers", None)
+    if workers is None:
+        return settings.workers
+    if not 1 <= workers <= 64:  # the bounds of settings.workers
+        raise UsageError("--workers: da 1 a 64 / from 1 to 64")
+    return int(workers)
 
-    from rigenera.factory import create_app
 
-    app = create_app(settings)
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Migrate and prepare once, then serve with N worker processes (rigenera/workers.py)."""
+    from rigenera import workers
+
+    count = _workers(settings, args)
     pid_file = _pid_file(settings)
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     pid_file.write_text(str(os.getpid()))
     print(f"Rigenera: sito / website {settings.base_url}/  ·  OGC API {settings.base_url}/ogc  "
-          "(Ctrl-C per fermare / to stop)", flush=True)
+          f"· {count} worker{'s' if count > 1 else ''}  (Ctrl-C per fermare / to stop)",
+          flush=True)
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                    loop="uvloop", http="httptools", access_log=False,
-                    forwarded_allow_ips=settings.forwarded_allow_ips)
+        workers.serve(settings, count)
     finally:
         pid_file.unlink(missing_ok=True)
     return 0
@@ -360,15 +365,18 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_stop(settings: Settings, _: argparse.Namespace) -> int:
+    """The server (its parent process, which ends its workers; then any worker left), then
+    the embedded cluster."""
+    from rigenera import workers
+
     pid_file = _pid_file(settings)
-    if pid_file.exists():
-        pid = int(pid_file.read_text().strip())
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-            for _i in range(50):
-                os.kill(pid, 0)
-                time.sleep(0.1)
-        print(f"server {pid} stopped")
+    parent = int(pid_file.read_text().strip()) if pid_file.exists() else None
+    if parent is not None or workers.registered(settings):
+        left = workers.stop(settings, parent)
+        if left:
+            print(f"server still running: {', '.join(map(str, left))}", file=sys.stderr)
+            return 1
+        print(f"server {parent} stopped" if parent else "server workers stopped")
         pid_file.unlink(missing_ok=True)
     if not settings.database_url:
         cluster = _cluster(settings)
@@ -402,7 +410,10 @@ def build_parser() -> argparse.ArgumentParser:
     from rigenera.imports.cli import add_parser as add_import
 
     add_import(sub)
-    sub.add_parser("serve", help="serve the API").set_defaults(func=cmd_serve)
+    serve = sub.add_parser("serve", help="serve the API")
+    serve.add_argument("--workers", type=int, metavar="N",
+                       help="API worker processes (default RIGENERA_WORKERS, 1)")
+    serve.set_defaults(func=cmd_serve)
     user = sub.add_parser("user", help="accounts: add, passwd, set (role, comuni), list, "
                                        "disable, enable")
     user.add_argument("action", choices=["add", "passwd", "set", "list", "disable", "enable"])
@@ -430,7 +441,10 @@ def build_parser() -> argparse.ArgumentParser:
     from rigenera.reports.cli import add_parser as add_report_parser
 
     add_report_parser(sub).set_defaults(func=cmd_report)
-    sub.add_parser("run", help="set up everything and serve").set_defaults(func=cmd_run)
+    run = sub.add_parser("run", help="set up everything and serve")
+    run.add_argument("--workers", type=int, metavar="N",
+                     help="API worker processes (default RIGENERA_WORKERS, 1)")
+    run.set_defaults(func=cmd_run)
     sub.add_parser("stop", help="stop server and embedded cluster").set_defaults(func=cmd_stop)
     return p
 

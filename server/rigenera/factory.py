@@ -2,7 +2,8 @@
 
 Start-up order matters and is kept here, in one place:
 1. resolve the database (given DSN, or the embedded cluster's);
-2. generate pygeoapi's config + OpenAPI from the catalogue and live extents;
+2. generate pygeoapi's config + OpenAPI from the catalogue and live extents (a worker
+   of `rigenera serve` reads the ones its parent generated: workers.py);
 3. build pygeoapi's API object for this app and mount its routes at /ogc;
 4. in the lifespan, open the asyncpg read/write pools; the fast read path and the
    tiles read, the authenticator checks accounts, the editing service writes;
@@ -19,7 +20,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from rigenera import __version__, web
+from rigenera import __version__, web, workers
 from rigenera.auth import Authenticator, LoginPolicy
 from rigenera.editing.describe import describe_all, load_patterns
 from rigenera.editing.http import WriteHandlers
@@ -30,7 +31,7 @@ from rigenera.inputs import RequestTextGuard
 from rigenera.limits import BodyLimitMiddleware, BodyLimits
 from rigenera.matching import http as matching_http
 from rigenera.monitoring.storage import storage_from_settings
-from rigenera.ogc.config import build_config, measure_extents, write_documents
+from rigenera.ogc.config import build_config, measure_extents, read_documents, write_documents
 from rigenera.ogc.features import FastFeatures
 from rigenera.ogc.openapi import describe_writes
 from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
@@ -68,8 +69,11 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     settings = settings or Settings()
     dsn = dsn or resolve_dsn(settings)
 
-    config = build_config(settings, dsn, measure_extents(dsn))
-    cfg_path, oas_path = write_documents(settings, config)
+    if settings.prepared_by_parent:  # a worker of `rigenera serve` (workers.py)
+        config, cfg_path, oas_path = read_documents(settings)
+    else:
+        config = build_config(settings, dsn, measure_extents(dsn))
+        cfg_path, oas_path = write_documents(settings, config)
 
     from pygeoapi.api import API
     from pygeoapi.openapi import load_openapi_document
@@ -103,9 +107,12 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         await editing.start(app.state.pools.write)
         app.state.models = describe_all(schemas, editing.collections, patterns)
         describe_writes(ogc_api.openapi, editing.collections)
+        registered = workers.register(settings)  # for `rigenera stop` (workers.py)
         try:
             yield
         finally:
+            if registered is not None:
+                registered.unlink(missing_ok=True)
             auth.close()
             if hasattr(ogc_api.manager, "close"):  # process jobs (processes/manager.py)
                 await asyncio.to_thread(ogc_api.manager.close)
@@ -146,6 +153,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     if fast is not None:
         app.add_middleware(FastReadMiddleware, fast=fast, tiles=tiles)
     app.add_middleware(RequestTextGuard)  # before any route: NUL in a path or query is a 400
+    if settings.worker_header:  # debug: which worker answered (workers.py)
+        app.add_middleware(workers.WorkerHeader)
     # Added last, so outermost (inside only Starlette's error middleware): every body is
     # bounded while it is read, whichever route or fast path answers (limits.py).
     app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(settings),

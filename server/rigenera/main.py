@@ -1,5 +1,33 @@
-"""ASGI entry point for uvicorn/gunicorn: ``uvicorn rigenera.main:app``."""
+"""ASGI entry points for uvicorn/gunicorn.
+
+``uvicorn rigenera.main:app`` builds the app when uvicorn asks for it (one process,
+settings from the environment). ``create_app_from_env`` is the factory each worker of
+``rigenera serve --workers N`` calls (``uvicorn.run(..., factory=True, workers=N)``):
+the parent has resolved the database, migrated it and written pygeoapi's documents
+(rigenera/workers.py), and hands them over through the environment.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rigenera.factory import create_app
+from rigenera.settings import Settings
 
-app = create_app()
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+
+def create_app_from_env() -> FastAPI:
+    """One worker's app, from the environment its parent prepared."""
+    return create_app(Settings())
+
+
+def __getattr__(name: str) -> FastAPI:
+    """`app` is built on first access, not at import: a worker importing this module for
+    its factory must not build a second app."""
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

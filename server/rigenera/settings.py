@@ -49,6 +49,15 @@ class Settings(BaseSettings):
         description="How long after a write the writer's reads follow their write's LSN.")
     workers: int = Field(default=1, ge=1, le=64,
                          description="API worker processes (`rigenera serve --workers N`).")
+    # Set by `rigenera serve` for its workers, never by hand (rigenera/workers.py): the
+    # parent has migrated the database and written pygeoapi's documents under runtime_dir,
+    # so each worker reads them instead of measuring and writing them again.
+    prepared_by_parent: bool = False
+    worker_header: bool = Field(
+        default=False,
+        description="Debug: name the answering worker's PID in an X-Rigenera-Worker header "
+        "(load-balancing checks, the tests). Off in production: it tells the outside how "
+        "many processes run.")
     # Issue 13: the tile cache (ogc/tilecache.py): generated tiles kept in memory and on
     # disk under tile_cache_dir (default STATE_DIR/tiles), valid until an edit touches them.
     tile_cache: bool = True

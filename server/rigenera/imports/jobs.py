@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures as cf
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from importlib import resources
@@ -29,6 +30,9 @@ LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 QUEUE = 4  # imports that may wait for a worker
 SHUTDOWN_WAIT = 60.0
+ORPHAN_MESSAGE = ("Interrotta: il processo del server che la eseguiva è terminato; nulla è "
+                  "stato scritto, ripetere l'importazione / interrupted: the server process "
+                  "running it ended; nothing was written, run the import again")
 _FAIL_SQL = resources.files("rigenera.sql").joinpath("imports_fail.sql").read_text()
 
 
@@ -44,6 +48,34 @@ def mark_failed(dsn: str, ids: list[int], message: str) -> None:
         conn.close()
 
 
+_RUNNING_SQL = ("SELECT DISTINCT worker FROM rigenera.imports WHERE status = 'running'"
+                " AND worker LIKE %(host)s")
+
+
+def fail_orphans(dsn: str) -> list[int]:
+    """Start-up: imports left `running` by a process of this host that is gone (a worker
+    killed or crashed, then restarted by the supervisor; a CLI import interrupted) will
+    never finish; they are marked failed. A live sibling worker's imports are left alone
+    (migration 0034). Returns the ids marked."""
+    from rigenera.processes.jobs import dead_workers
+
+    host = socket.gethostname().replace("%", r"\%").replace("_", r"\_")
+    conn = psycopg2.connect(dsn, application_name="rigenera-imports")
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(_RUNNING_SQL, {"host": host + ":%"})
+            dead = dead_workers([row[0] for row in cur.fetchall()])
+            if not dead:
+                return []
+            cur.execute("SELECT id FROM rigenera.imports WHERE status = 'running'"
+                        " AND worker = ANY (%s)", (dead,))
+            ids = [row[0] for row in cur.fetchall()]
+    finally:
+        conn.close()
+    mark_failed(dsn, ids, ORPHAN_MESSAGE)
+    return ids
+
+
 class ImportJobs:
     """The API's import threads and the background imports they run (see the module)."""
 
@@ -54,6 +86,14 @@ class ImportJobs:
         self.lock = threading.Lock()
         self.count = 0
         self.background: dict[int, cf.Future[None]] = {}
+        try:
+            orphans = fail_orphans(dsn)
+        except psycopg2.Error as exc:  # the app starts without; the next start tries again
+            LOG.warning("could not look for interrupted imports: %r", exc)
+        else:
+            if orphans:
+                LOG.warning("imports %s, interrupted by the end of their process, marked "
+                            "failed", orphans)
 
     def admit(self) -> None:
         """Count one more import, or 503 when `workers + QUEUE` are running or waiting."""

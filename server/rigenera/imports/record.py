@@ -20,6 +20,7 @@ from psycopg2.extensions import cursor as Cursor
 from rigenera.imports.frame import ImportOptions, ProgressCallback, SourceInfo
 from rigenera.imports.report import Report
 from rigenera.imports.schema import sql
+from rigenera.processes.jobs import worker_name
 
 
 def _params(report: Report) -> dict[str, Any]:
@@ -32,7 +33,9 @@ def _params(report: Report) -> dict[str, Any]:
 
 def insert(cur: Cursor, report: Report, options: ImportOptions | None = None) -> int:
     """A new record (status running) in the cursor's transaction; returns its id."""
-    cur.execute(sql("record_insert"), _params(report))
+    # The process running it (host:pid): a worker starting up fails the records of
+    # processes that are gone (jobs.fail_orphans, migration 0034).
+    cur.execute(sql("record_insert"), {**_params(report), "worker": worker_name()})
     row = cur.fetchone()
     assert row is not None
     return int(row[0])

@@ -8,7 +8,9 @@ from the data, so the service never advertises a stale extent.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -199,6 +201,35 @@ def build_config(settings: Settings, dsn: str, extents: dict[str, list[float]]) 
     }
 
 
+def _atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
+    """`text` into `path` through a temporary file of its own in the same folder, then
+    os.replace: a reader (another worker, another service sharing the state dir) sees the
+    old file or the new one, never half of one. A fixed temporary name was not enough:
+    two processes writing at once truncated each other's temporary file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def document_paths(settings: Settings) -> tuple[Path, Path]:
+    """Where the config and its OpenAPI document live (the state dir's run folder)."""
+    run = settings.runtime_dir
+    return run / "pygeoapi-config.yml", run / "pygeoapi-openapi.yml"
+
+
+def _point_pygeoapi(cfg_path: Path, oas_path: Path) -> None:
+    """pygeoapi reads its documents from these variables (some modules at import time)."""
+    os.environ["PYGEOAPI_CONFIG"] = str(cfg_path)
+    os.environ["PYGEOAPI_OPENAPI"] = str(oas_path)
+
+
 def write_documents(settings: Settings, config: dict[str, Any]) -> tuple[Path, Path]:
     """Write the config and its OpenAPI document; point pygeoapi's variables at them.
 
@@ -208,19 +239,21 @@ def write_documents(settings: Settings, config: dict[str, Any]) -> tuple[Path, P
 
     from rigenera.ogc.openapi import build_openapi
 
-    run = settings.runtime_dir
-    run.mkdir(parents=True, exist_ok=True)
-    cfg_path = run / "pygeoapi-config.yml"
-    oas_path = run / "pygeoapi-openapi.yml"
-    for path, doc in ((cfg_path, config),):
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
-        tmp.chmod(0o600)  # holds the database password
-        tmp.replace(path)
+    cfg_path, oas_path = document_paths(settings)
+    cfg_path.parent.mkdir(parents=True, exist_ok=True)
+    # The config holds the database password: readable by its owner only.
+    _atomic_write(cfg_path, yaml.safe_dump(config, allow_unicode=True, sort_keys=False), 0o600)
     oas = build_openapi(get_oas(config, fail_on_invalid_collection=True), config, settings)
-    tmp = oas_path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump(oas, allow_unicode=True, sort_keys=False))
-    tmp.replace(oas_path)
-    os.environ["PYGEOAPI_CONFIG"] = str(cfg_path)
-    os.environ["PYGEOAPI_OPENAPI"] = str(oas_path)
+    _atomic_write(oas_path, yaml.safe_dump(oas, allow_unicode=True, sort_keys=False))
+    _point_pygeoapi(cfg_path, oas_path)
     return cfg_path, oas_path
+
+
+def read_documents(settings: Settings) -> tuple[dict[str, Any], Path, Path]:
+    """The documents a `rigenera serve --workers N` parent wrote before its workers
+    started (rigenera/workers.py): every worker serves the same config, extents included,
+    and none rebuilds or rewrites them."""
+    cfg_path, oas_path = document_paths(settings)
+    config: dict[str, Any] = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+    _point_pygeoapi(cfg_path, oas_path)
+    return config, cfg_path, oas_path

@@ -36,6 +36,14 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def dead_workers(workers: list[str]) -> list[str]:
+    """The `host:pid` names of this host whose process is gone (also used for imports)."""
+    host = socket.gethostname()
+    return [w for w in workers
+            if w.rpartition(":")[0] == host and w.rpartition(":")[2].isdigit()
+            and not _alive(int(w.rpartition(":")[2]))]
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -102,10 +110,7 @@ class JobStore:
         """Jobs of this host whose server process is gone are failed (start-up)."""
         host = socket.gethostname()
         rows = self._run(_WORKERS_SQL, {"host": host.replace("%", r"\%") + ":%"}, fetch=True)
-        dead = [r["worker"] for r in rows
-                if r["worker"].rpartition(":")[0] == host
-                and r["worker"].rpartition(":")[2].isdigit()
-                and not _alive(int(r["worker"].rpartition(":")[2]))]
+        dead = dead_workers([r["worker"] for r in rows])
         if not dead:
             return 0
         return int(self._run(_SQL["orphans"], {"workers": dead}))
