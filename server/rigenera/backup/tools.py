@@ -32,8 +32,10 @@ _LIBPQ_ENV = {
 
 
 def libpq_env(dsn: str) -> dict[str, str]:
-    """The process environment for a libpq client connecting to `dsn`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    """The process environment for a libpq client connecting to `dsn`: the DSN's parts
+    override, the rest of the environment stays (PGPASSWORD set by a container's
+    entrypoint for a DATABASE_URL without password, PGSSLROOTCERT, ...)."""
+    env = dict(os.environ)
     for key, value in parse_dsn(dsn).items():
         if key in _LIBPQ_ENV:
             env[_LIBPQ_ENV[key]] = str(value)
