@@ -22,7 +22,7 @@ from rigenera.cluster import LocalCluster, free_port
 from rigenera.migrate import migrate
 
 
-def wait_for(check, timeout: float = 60.0, what: str = "") -> None:  # noqa: ANN001
+def wait_for(check, timeout: float = 60.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -59,7 +59,7 @@ def test_point_in_time_recovery_with_archived_wal(work: Path) -> None:
     recovered = LocalCluster(work / "recovered", free_port(), "rigenera", fsync=False)
     try:
         primary.ensure()
-        primary._chown(archive)  # noqa: SLF001  - the server user writes the archive
+        primary._chown(archive)  # the server user writes the archive
         # 1. WAL archiving (docs/operations.md; docker-compose.yml sets the same on db)
         conn = psycopg2.connect(primary.dsn)
         conn.autocommit = True
@@ -74,11 +74,11 @@ def test_point_in_time_recovery_with_archived_wal(work: Path) -> None:
         # 2. the nightly base backup
         base = recovered.datadir
         recovered.server_dir.mkdir(parents=True, mode=0o700)
-        recovered._chown(recovered.server_dir)  # noqa: SLF001
+        recovered._chown(recovered.server_dir)
         conninfo = (f"host=127.0.0.1 port={primary.port} user=postgres "
                     f"password={primary.password}")
         started = time.monotonic()
-        primary._run(str(primary.bindir / "pg_basebackup"), "-D", str(base), "-d", conninfo,  # noqa: SLF001
+        primary._run(str(primary.bindir / "pg_basebackup"), "-D", str(base), "-d", conninfo,
                      "-X", "stream", "-c", "fast")
         base_seconds = time.monotonic() - started
         shutil.copy2(primary.password_file, recovered.password_file)
@@ -101,7 +101,7 @@ def test_point_in_time_recovery_with_archived_wal(work: Path) -> None:
                        "recovery_target_action = 'promote'\n"
                        "archive_mode = off\n")
         (base / "recovery.signal").touch()
-        recovered._chown(base / "recovery.signal")  # noqa: SLF001
+        recovered._chown(base / "recovery.signal")
         started = time.monotonic()
         recovered.start()
         wait_for(lambda: not query(recovered.dsn, "SELECT pg_is_in_recovery()")[0][0],
