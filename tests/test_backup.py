@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ import httpx
 import psycopg2
 import pytest
 
-from conftest import MILANO, LiveServer, basic, checksum, query
+from conftest import MILANO, ROLES, LiveServer, basic, checksum, query
 from monitoring_data import JPEG, PDF, PNG, project
 from rigenera.backup.checksums import sequence_values, table_checksums
 from rigenera.cluster import LocalCluster, free_port
@@ -315,3 +317,42 @@ def test_cli_refusals(backup, cluster, work):
     rewrite(backup, newer, lambda m: m.update(schema_version=NEWEST + 1))
     out = cli("restore", str(newer), dsn=cluster.create_database(), state=state)
     assert out.returncode == 2 and "upgrade" in out.stderr and "aggiornare" in out.stderr
+
+
+def test_a_backup_taken_while_editors_write_is_consistent(db, cluster, work):
+    """Accounts are added all along the backup; the manifest's checksums come from pg_dump's
+    own snapshot, so the restore of that dump matches them (else exit 3)."""
+    stop = threading.Event()
+    written: list[int] = []
+
+    def writer() -> None:
+        conn = psycopg2.connect(db)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                cur.execute("INSERT INTO rigenera.accounts (username, role, password_hash)"
+                            " VALUES (%s, 'volunteer', 'x')", (f"scrittore{n}",))
+                written.append(n)
+        conn.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        time.sleep(0.3)
+        before = len(written)
+        out = cli("backup", "-o", str(work / "busy.tar"), dsn=db, state=work / "busy-state")
+        during = len(written) - before
+    finally:
+        stop.set()
+        thread.join()
+    assert out.returncode == 0, out.stderr
+    assert during > 10  # the accounts table changed many times while pg_dump ran
+    manifest = manifest_of(work / "busy.tar")
+    assert 0 < manifest["tables"]["rigenera.accounts"]["rows"] < len(ROLES) + len(written)
+    target = cluster.create_database()
+    restored = cli("restore", str(work / "busy.tar"), dsn=target, state=work / "busy-restore")
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert sums(target)[0] == manifest["tables"]
+    print(f"\n{during} accounts added while the backup ran")

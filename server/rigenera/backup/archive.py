@@ -175,7 +175,8 @@ def verify_and_extract(tar: tarfile.TarFile, manifest: dict[str, Any], path: Pat
             continue
         entry = expected.get(name)
         match = _FILE_MEMBER.match(name)
-        if entry is None or not member.isfile() or (name != DUMP and match is None):
+        if (entry is None or name in seen or not member.isfile()
+                or (name != DUMP and match is None)):
             raise _refuse(f"{path}: elemento {name!r} non previsto dal manifesto",
                           f"{path}: member {name!r} is not in the manifest")
         if match:
