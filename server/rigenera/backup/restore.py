@@ -38,7 +38,7 @@ from psycopg2 import sql
 from psycopg2.extensions import parse_dsn
 
 from rigenera.backup import archive
-from rigenera.backup.checksums import differences, sequence_values, table_checksums
+from rigenera.backup.checksums import differences, sequence_values, table_checksums_parallel
 from rigenera.backup.tools import pg_tool, run_tool
 from rigenera.errors import BackupRefused, RestoreMismatch
 from rigenera.migrate import available, migrate
@@ -267,10 +267,10 @@ def _restore_verified(settings: Settings, manifest: dict[str, Any],
                   f"--use-list={whole}", str(extracted.dump)], dsn)
     restore_seconds = time.monotonic() - restore_started
 
+    tables = table_checksums_parallel(dsn, jobs)
     conn = psycopg2.connect(dsn)
     try:
         with conn.cursor() as cur:
-            tables = table_checksums(cur)
             sequences = sequence_values(cur)
         conn.rollback()
     finally:
