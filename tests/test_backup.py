@@ -36,6 +36,7 @@ from rigenera.backup.checksums import sequence_values, table_checksums
 from rigenera.cluster import LocalCluster, free_port
 from rigenera.loaders.demo import load_demo
 from rigenera.migrate import available, migrate
+from rigenera.monitoring.storage import FolderStorage
 
 RIGENERA = str(Path(sys.executable).parent / "rigenera")
 VERSIONS = [m.version for m in available()]
@@ -263,14 +264,26 @@ def test_a_database_that_is_not_empty_is_refused_without_force(backup, make_data
                   "(SELECT min(id) FROM rigenera.sites) RETURNING id")
     before = checksum(target)
     state = work / "nonempty-state"
+    old_key = f"7/{'ab' * 16}"
+    (state / "documents" / "7").mkdir(parents=True)
+    (state / "documents" / old_key).write_bytes(b"a file of the server being replaced")
+    files_before = folder_sums(state)
     out = cli("restore", str(backup), dsn=target, state=state)
     assert out.returncode == 2
     assert "non è vuoto" in out.stderr and "not empty" in out.stderr and "--force" in out.stderr
-    assert checksum(target) == before and not (state / "documents").exists()
+    assert checksum(target) == before and folder_sums(state) == files_before
+    assert sorted(p.name for p in (state / "documents").iterdir()) == ["7"]  # no staging left
     forced = cli("restore", str(backup), "--force", "-j", "2", dsn=target, state=state)
     assert forced.returncode == 0, forced.stdout + forced.stderr
-    assert "--force" in forced.stdout
+    assert "--force" in forced.stdout and ".before-restore-" in forced.stdout
     assert sums(target)[0] == manifest_of(backup)["tables"]
+    # the documents folder holds the backup's files; the old one is kept aside, not served
+    members = {m["path"].removeprefix("files/documents/"): m["sha256"]
+               for m in manifest_of(backup)["members"]
+               if m["path"].startswith("files/documents/")}
+    assert FolderStorage(state / "documents").keys() == sorted(members)
+    aside, = (state / "documents").glob(".before-restore-*")
+    assert (aside / old_key).read_bytes() == b"a file of the server being replaced"
 
 
 def test_a_table_that_differs_after_restore_is_named(backup, cluster, work):
@@ -284,7 +297,7 @@ def test_a_table_that_differs_after_restore_is_named(backup, cluster, work):
     assert out.returncode == 3, out.stdout + out.stderr
     assert "rigenera.projects" in out.stderr and "non corrisponde" in out.stderr
     assert "differs" in out.stderr and "rigenera.sites" not in out.stderr
-    assert not (state / "documents").exists()  # the files are not swapped in
+    assert not (state / "documents").exists()  # the files are not swapped in, no staging left
 
 
 def test_an_older_backup_is_migrated(cluster, work):

@@ -2,7 +2,7 @@
 
 Order, and why:
 1. The archive is verified member by member (sha256 against the manifest) while it is
-   unpacked into a staging folder beside the stored files: a damaged backup is refused
+   unpacked into a staging folder inside the documents folder: a damaged backup is refused
    before the target database is even opened (an embedded cluster is not even started).
 2. The target must be empty (objects.sql lists what is there) unless --force, which drops
    the schemas and objects that are not the system's or an extension's.
@@ -14,13 +14,13 @@ Order, and why:
    manifest's, before any migration changes the tables; a difference names the tables and
    the stored files are left as they were.
 5. Migrations run if the backup is older than this code.
-6. Each folder of stored files is replaced by its staged copy with a rename (same file
-   system); a folder that held files is kept aside (`<name>.before-restore-<time>`),
-   never deleted.
+6. Each folder of stored files gets the backup's files by renames (_swap_folders); files
+   that were there are kept aside in `<folder>/.before-restore-<time>/`, never deleted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -160,7 +160,12 @@ def _newest_migration() -> int:
 
 
 def _swap_folders(staged: dict[str, Path], targets: dict[str, Path]) -> list[Path]:
-    """Each target folder becomes its staged copy (rename); old files are kept aside."""
+    """Each target folder's contents become the backup's. Every step is a rename on the
+    target's file system (the staged copy is first moved, or copied if it lies on another
+    one, into `<target>/.restore-new-<time>`), so no file is ever half there; a folder that
+    held files keeps them in `<target>/.before-restore-<time>/` (a name that is no storage
+    key: neither served nor backed up again), never deleted. The folder itself is not
+    renamed: it may be a mount point (docker-compose.yml's documents volume)."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     kept: list[Path] = []
     for name, source in staged.items():
@@ -168,15 +173,32 @@ def _swap_folders(staged: dict[str, Path], targets: dict[str, Path]) -> list[Pat
         if target is None:
             continue
         source.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if target.exists():
-            if any(p.is_file() for p in target.rglob("*")):
-                aside = target.with_name(f"{target.name}.before-restore-{stamp}")
-                os.rename(target, aside)
-                kept.append(aside)
-            else:
-                shutil.rmtree(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(source, target)
+        target.mkdir(parents=True, exist_ok=True, mode=0o700)
+        incoming = target / f".restore-new-{stamp}"
+        if source.stat().st_dev == target.stat().st_dev:
+            os.rename(source, incoming)
+        else:
+            shutil.copytree(source, incoming)
+            for path in incoming.rglob("*"):
+                if path.is_file():
+                    with path.open("rb") as f:
+                        os.fsync(f.fileno())
+        old = [p for p in target.iterdir() if not p.name.startswith(".")]
+        if any(p.is_file() for entry in old for p in [entry, *entry.rglob("*")]):
+            aside = target / f".before-restore-{stamp}"
+            aside.mkdir(mode=0o700)
+            for entry in old:
+                os.rename(entry, aside / entry.name)
+            kept.append(aside)
+        else:
+            for entry in old:
+                if entry.is_dir():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+        for entry in incoming.iterdir():
+            os.rename(entry, target / entry.name)
+        incoming.rmdir()
     return kept
 
 
@@ -194,17 +216,27 @@ def restore_backup(settings: Settings, path: Path, target_dsn: Callable[[], str]
                 f"il backup ha lo schema {backup_schema}, questa versione di Rigenera arriva "
                 f"a {_newest_migration()}: aggiornare Rigenera / the backup's schema "
                 f"{backup_schema} is newer than this code's {_newest_migration()}: upgrade")
-        base = folders["documents"].parent
-        base.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=base))
+        # Staged inside the documents folder: its file system has room for documents, and
+        # in docker-compose.yml it is a volume of its own (a mount point: no rename of the
+        # folder itself, and none from the container's file system into it).
+        documents = folders["documents"]
+        created = not documents.exists()
+        documents.mkdir(parents=True, exist_ok=True, mode=0o700)
+        staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=documents))
+        done = False
         try:
             extracted = archive.verify_and_extract(tar, manifest, path, staging)
             verify_seconds = time.monotonic() - started
-            return _restore_verified(settings, manifest, extracted, target_dsn(), folders,
-                                     force=force, jobs=jobs, started=started,
-                                     verify_seconds=verify_seconds)
+            result = _restore_verified(settings, manifest, extracted, target_dsn(), folders,
+                                       force=force, jobs=jobs, started=started,
+                                       verify_seconds=verify_seconds)
+            done = True
+            return result
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+            if created and not done:
+                with contextlib.suppress(OSError):
+                    documents.rmdir()  # refused or failed: not even an empty folder left
 
 
 def _restore_verified(settings: Settings, manifest: dict[str, Any],
