@@ -116,6 +116,21 @@ class UsageError(RigeneraError):
     """A management command was called wrongly (bad arguments, unknown account)."""
 
 
+class BackupRefused(RigeneraError):
+    """`rigenera backup`/`restore` refused before touching anything: a corrupted or foreign
+    archive, a non-empty target without --force, an output that exists (CLI exit 2)."""
+
+    status = HTTPStatus.CONFLICT
+
+
+class BackupFailed(RigeneraError):
+    """pg_dump or pg_restore failed while running (CLI exit 1)."""
+
+
+class RestoreMismatch(RigeneraError):
+    """The restored database's contents differ from the manifest's checksums (CLI exit 3)."""
+
+
 class StyleSourceError(RigeneraError):
     """styles/rigenera.yaml is wrong or incomplete (e.g. a code without a colour)."""
 

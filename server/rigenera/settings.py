@@ -165,6 +165,12 @@ class Settings(BaseSettings):
     documents_dir: Path | None = None
     documents_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
 
+    # Issue 13, backups (backup/): `rigenera backup` writes its archives here unless told
+    # --output (default STATE_DIR/backups); `rigenera restore` runs pg_restore with this many
+    # parallel jobs (default: the machine's cores, at most 4).
+    backup_dir: Path | None = None
+    restore_jobs: int | None = Field(default=None, ge=1, le=32)
+
     @field_validator("database_read_urls", "cors_origins", mode="before")
     @classmethod
     def _comma_list(cls, value: Any) -> Any:

@@ -82,8 +82,15 @@ class FolderStorage:
                       if _KEY.match(f"{p.parent.name}/{p.name}"))
 
 
+def stored_folders(settings: Settings) -> dict[str, Path]:
+    """Every folder of stored files by name: the project documents and, beside them, the
+    event materials (web/events.py). One list, so `rigenera backup` misses none."""
+    documents = settings.documents_dir or settings.state_dir / "documents"
+    return {"documents": documents, "event-materials": documents.parent / "event-materials"}
+
+
 def storage_from_settings(settings: Settings) -> DocumentStorage:
     """The backend the settings name (only "folder" so far)."""
     if settings.documents_storage == "folder":
-        return FolderStorage(settings.documents_dir or settings.state_dir / "documents")
+        return FolderStorage(stored_folders(settings)["documents"])
     raise ValueError(f"unknown documents storage {settings.documents_storage!r}")

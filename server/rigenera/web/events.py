@@ -17,7 +17,6 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import asyncpg
@@ -26,7 +25,7 @@ from starlette.datastructures import FormData
 
 from rigenera.domains import DOMAINS
 from rigenera.errors import RigeneraError, translate_db_error
-from rigenera.monitoring.storage import DocumentStorage, FolderStorage
+from rigenera.monitoring.storage import DocumentStorage, FolderStorage, stored_folders
 from rigenera.settings import Settings
 from rigenera.web.format import ROME
 from rigenera.web.security import form_text
@@ -377,5 +376,4 @@ def material_storage(settings: Settings) -> DocumentStorage:
     """The bytes of event materials: the documents' FolderStorage (atomic put, keys that
     are ours), in a folder beside the project documents' own, so an audit of the
     documents' keys against rigenera.documents never meets an event's file."""
-    documents: Path = settings.documents_dir or settings.state_dir / "documents"
-    return FolderStorage(documents.parent / "event-materials")
+    return FolderStorage(stored_folders(settings)["event-materials"])
