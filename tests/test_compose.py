@@ -38,6 +38,7 @@ from conftest import basic, query
 from rigenera.cluster import free_port
 from rigenera.factory import create_app
 from rigenera.limits import UPLOAD_ENVELOPE
+from rigenera.monitoring.storage import stored_folders
 from rigenera.settings import PROJECT_ROOT, Settings
 
 DEPLOY = PROJECT_ROOT / "deploy"
@@ -451,6 +452,10 @@ def test_api_reads_from_the_replica_and_writes_to_the_primary(config: dict[str, 
     # what every replica must see is on shared volumes: documents (and the tile cache)
     mounts = _targets(api["volumes"])
     assert env["RIGENERA_DOCUMENTS_DIR"] in mounts and env["RIGENERA_TILE_CACHE_DIR"] in mounts
+    # every folder of stored files (documents, event materials: what `rigenera backup` saves)
+    stored = stored_folders(Settings(documents_dir=env["RIGENERA_DOCUMENTS_DIR"],
+                                     state_dir=env["RIGENERA_STATE_DIR"]))
+    assert {str(folder) for folder in stored.values()} <= mounts
     assert env["RIGENERA_STATE_DIR"] not in mounts  # PID file, generated config: per container
     assert api["depends_on"]["db-replica"]["condition"] == "service_healthy"
 
