@@ -145,19 +145,22 @@ class VectorTiles:
                 await self.task
             self.task = None
 
-    async def fetch(self, conn: asyncpg.Connection, key: TileKey) -> Entry:
-        """The tile's bytes: the cached entry when still valid, else built (and kept).
-        Concurrent requests for one missing tile in this worker wait for one build."""
+    async def fetch(self, conn: asyncpg.Connection, key: TileKey) -> tuple[Entry, str]:
+        """The tile's bytes and where they came from (hit, miss, stale, or off): the cached
+        entry when still valid, else built (and kept). Concurrent requests for one
+        missing tile in this worker wait for one build."""
         cache = self.cache
+        result = "off"
         if cache is not None:
             entry = cache.get(key)
             if entry is not None and await cache.check(conn, key, entry):
-                return entry
+                return entry, "hit"
+            result = "stale" if entry is not None else "miss"
             if entry is None:
                 cache.miss()
             pending = self.inflight.get(key)
             if pending is not None:
-                return await asyncio.shield(pending)
+                return await asyncio.shield(pending), result
         future: asyncio.Future[Entry] = asyncio.get_running_loop().create_future()
         self.inflight[key] = future
         try:
@@ -171,7 +174,7 @@ class VectorTiles:
         future.set_result(entry)
         if cache is not None:
             cache.put(key, entry)
-        return entry
+        return entry, result
 
     async def build(self, conn: asyncpg.Connection, key: TileKey) -> Entry:
         cid, z, x, y = key
@@ -350,9 +353,10 @@ class VectorTiles:
             raise InvalidParameter("Invalid format requested: tiles are served as f=mvt")
         assert self.pool is not None
         async with self.pool.acquire() as conn:
-            entry = await self.fetch(conn, (p["collection_id"], z, x, y))
+            entry, result = await self.fetch(conn, (p["collection_id"], z, x, y))
         data, etag = entry.data, entry.etag
-        headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+        # X-Tile-Cache: what the cache did (hit, miss, stale, off), for operators and tests.
+        headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "X-Tile-Cache": result}
         if etag in _etags(request.headers.get("if-none-match")):
             return Response(status_code=304, headers=headers)
         if not data:
