@@ -7,7 +7,8 @@
 #   make test-server  only the server suite;  make test-plugin  only the plugin suite
 #   make plugin     build dist/rigenera_qgis-<version>.zip (QGIS: Install from ZIP)
 #   make bench      read benchmark (Rigenera, stock pygeoapi, tipg, SQL floor), writes, plugin,
-#                   the public project page against the OGC item route
+#                   the public project page against the OGC item route, a cached tile against
+#                   a static file
 #   make lint       ruff + mypy
 #   make bootstrap  only the set-up
 #   make clean      stop everything, delete .rigenera/ (cluster data), .venv/, .venv-qgis/, dist/
@@ -94,6 +95,7 @@ bench: bootstrap
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/web_map.py
 	$(BIN)/python bench/web_pages.py
+	$(BIN)/python bench/tile_cache.py
 	@$(MAKE) --no-print-directory bench-plugin
 
 # The plugin's benchmark (load + draw the metro area with 100k sites, sync 1,000 edits).

@@ -13,8 +13,7 @@
 -- changes in one INSERT ... SELECT, not 100,000 trigger calls. Above 256 rows in one
 -- statement the boxes are merged per z14 cell (2,446 m): the merged box covers every
 -- member's, so a bulk write may refresh a few more high-zoom tiles, never fewer.
--- An UPDATE of a geometry table whose row text is unchanged (a no-op rewrite) records
--- nothing; a TRUNCATE records the whole world for its layer.
+-- A TRUNCATE records the whole world for its layer.
 
 CREATE TABLE rigenera.tile_changes (
   id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -75,44 +74,61 @@ LANGUAGE sql STABLE AS $$
   FROM pg_current_snapshot() AS s
 $$;
 
+-- One statement's boxes into tile_changes: one row per distinct box, or, above 256 boxes,
+-- one per z14 cell (the cell of a box's lower-left corner; the merged box covers all).
+CREATE FUNCTION rigenera.tile_changes_add(layer text, boxes geometry[]) RETURNS void
+LANGUAGE sql AS $$
+  INSERT INTO rigenera.tile_changes (layer, bbox)
+  SELECT layer, ST_SetSRID(ST_Extent(b)::geometry, 3857)
+  FROM (SELECT b, CASE WHEN count(*) OVER () <= 256 THEN ST_AsEWKB(b)::text
+                       ELSE floor(ST_XMin(b) / 2446)::text || ',' || floor(ST_YMin(b) / 2446)::text
+                  END AS grp
+          FROM unnest(boxes) AS b WHERE b IS NOT NULL) AS grouped
+  GROUP BY grp
+$$;
+
 -- The trigger: TG_ARGV[0] the tile layer; TG_ARGV[1] 'geom' (the row has geom_3857) or
 -- 'project' (an attribute table of projects: the box of the project it belongs to, old
 -- and new project_id; a project without geometry has no tile, so nothing to record).
+-- Static SQL (PL/pgSQL keeps its plans per table): a changeset of 1,000 one-row
+-- statements pays no planning of dynamic SQL. An UPDATE records the old and the new
+-- boxes (the same box once).
 CREATE FUNCTION rigenera.tile_changes_record() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-  boxes text;
+  layer text := TG_ARGV[0];
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN
-    boxes := 'SELECT ST_MakeEnvelope(-20037508.35, -20037508.35, 20037508.35, 20037508.35, 3857) AS b';
+    PERFORM rigenera.tile_changes_add(layer, ARRAY[
+      ST_MakeEnvelope(-20037508.35, -20037508.35, 20037508.35, 20037508.35, 3857)]);
   ELSIF TG_ARGV[1] = 'geom' THEN
-    boxes := CASE TG_OP
-      WHEN 'INSERT' THEN 'SELECT ST_Envelope(n.geom_3857) AS b FROM new_rows n'
-      WHEN 'DELETE' THEN 'SELECT ST_Envelope(o.geom_3857) AS b FROM old_rows o'
-      -- an UPDATE: old rows and new rows, but none whose text is the same before and after
-      -- (a no-op rewrite); hashed anti-joins, so a bulk update stays linear
-      ELSE 'SELECT ST_Envelope(o.geom_3857) AS b FROM old_rows o
-             WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE md5(n::text) = md5(o::text))
-            UNION ALL
-            SELECT ST_Envelope(n.geom_3857) FROM new_rows n
-             WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE md5(o::text) = md5(n::text))' END;
+    IF TG_OP = 'INSERT' THEN
+      PERFORM rigenera.tile_changes_add(layer, ARRAY(
+        SELECT ST_Envelope(n.geom_3857) FROM new_rows n));
+    ELSIF TG_OP = 'DELETE' THEN
+      PERFORM rigenera.tile_changes_add(layer, ARRAY(
+        SELECT ST_Envelope(o.geom_3857) FROM old_rows o));
+    ELSE
+      PERFORM rigenera.tile_changes_add(layer, ARRAY(
+        SELECT ST_Envelope(o.geom_3857) FROM old_rows o
+        UNION ALL SELECT ST_Envelope(n.geom_3857) FROM new_rows n));
+    END IF;
   ELSE
-    boxes := CASE TG_OP
-      WHEN 'INSERT' THEN 'SELECT n.project_id AS pid FROM new_rows n'
-      WHEN 'DELETE' THEN 'SELECT o.project_id AS pid FROM old_rows o'
-      ELSE 'SELECT o.project_id AS pid FROM old_rows o
-            UNION ALL SELECT n.project_id FROM new_rows n' END;
-    boxes := 'SELECT ST_Envelope(p.geom_3857) AS b FROM rigenera.projects p
-               WHERE p.id IN (' || boxes || ')';
+    IF TG_OP = 'INSERT' THEN
+      PERFORM rigenera.tile_changes_add(layer, ARRAY(
+        SELECT ST_Envelope(p.geom_3857) FROM rigenera.projects p
+         WHERE p.id IN (SELECT n.project_id FROM new_rows n)));
+    ELSIF TG_OP = 'DELETE' THEN
+      PERFORM rigenera.tile_changes_add(layer, ARRAY(
+        SELECT ST_Envelope(p.geom_3857) FROM rigenera.projects p
+         WHERE p.id IN (SELECT o.project_id FROM old_rows o)));
+    ELSE
+      PERFORM rigenera.tile_changes_add(layer, ARRAY(
+        SELECT ST_Envelope(p.geom_3857) FROM rigenera.projects p
+         WHERE p.id IN (SELECT o.project_id FROM old_rows o
+                        UNION SELECT n.project_id FROM new_rows n)));
+    END IF;
   END IF;
-  EXECUTE format(
-    'INSERT INTO rigenera.tile_changes (layer, bbox)
-     SELECT %1$L, ST_SetSRID(ST_Extent(b)::geometry, 3857)
-     FROM (SELECT b, CASE WHEN count(*) OVER () <= 256 THEN ST_AsEWKB(b)::text
-                          ELSE floor(ST_XMin(b) / 2446)::text || '','' || floor(ST_YMin(b) / 2446)::text
-                     END AS grp
-           FROM (%2$s) AS boxes WHERE b IS NOT NULL) AS grouped
-     GROUP BY grp', TG_ARGV[0], boxes);
   RETURN NULL;
 END $$;
 
