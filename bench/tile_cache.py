@@ -64,6 +64,13 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
             int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
 
 
+def _span(a: float, b: float, z: int, axis: int) -> tuple[int, int]:
+    """The tile columns (axis 0: longitudes a..b) or rows (axis 1: latitudes a..b)."""
+    lo = tile_of(a, a, z)[0] if axis == 0 else tile_of(9.0, a, z)[1]
+    hi = tile_of(b, b, z)[0] if axis == 0 else tile_of(9.0, b, z)[1]
+    return lo, hi + 1
+
+
 def tiles_of_milan() -> list[tuple[int, int, int]]:
     """z10-z14 tiles over central Milan (9.10-9.28 E, 45.42-45.52 N)."""
     out = []
@@ -183,6 +190,19 @@ def main() -> int:
         results["static_bytes"] = len(css.content)
         results["check"] = asyncio.run(time_check(dsn, tiles))
         print(f"validity check alone: {results['check']}", flush=True)
+        # What QGIS's overview waits for on a first drawing: the sites' z10 tiles of the
+        # metro area (bench/plugin.py), one after the other, from each server.
+        metro = [f"/ogc/collections/sites/tiles/WebMercatorQuad/10/{y}/{x}"
+                 for x in range(*_span(8.70, 9.55, 10, 0)) for y in range(*_span(45.65, 45.15, 10, 1))]
+        for name, srv in (("cached", cached), ("built", uncached)):
+            with httpx.Client(base_url=srv.base, timeout=120) as c:
+                t1 = time.perf_counter()
+                for p in metro:
+                    c.get(p).raise_for_status()
+                results[f"metro_z10_{name}_s"] = round(time.perf_counter() - t1, 3)
+        print(f"{len(metro)} z10 tiles of the metro area, one by one: cached "
+              f"{results['metro_z10_cached_s']} s, built {results['metro_z10_built_s']} s",
+              flush=True)
 
         cases = {
             "static": (cached, script(work, "static", ["/static/css/rigenera.css"])),

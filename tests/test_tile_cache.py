@@ -20,6 +20,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import mapbox_vector_tile
+import psycopg2
 import pytest
 
 from conftest import MILANO, LiveServer, basic, query
@@ -40,8 +41,7 @@ def live(db: str, tmp_path_factory: pytest.TempPathFactory, tile_dir: Path
          ) -> Iterator[LiveServer]:
     """The module's server: its cache on disk in tile_dir, no background prewarming (so
     every hit and miss below is the test's own request)."""
-    server = LiveServer(db, tmp_path_factory.mktemp("live"), tile_cache_dir=tile_dir,
-                        tile_cache_prewarm_zoom=-1).start()
+    server = LiveServer(db, tmp_path_factory.mktemp("live"), tile_cache_dir=tile_dir).start()
     yield server
     server.stop()
 
@@ -406,8 +406,7 @@ def test_two_app_instances_share_the_disk_entries(api, db, fresh, tile_dir, tmp_
     tiles = [(z, *tile_of(lon, lat, z)) for z in (9, 14, 17)]
     for z, x, y in tiles:
         get(api, "sites", z, x, y)
-    other = LiveServer(db, tmp_path / "state", tile_cache_dir=tile_dir,
-                       tile_cache_prewarm_zoom=-1).start()
+    other = LiveServer(db, tmp_path / "state", tile_cache_dir=tile_dir).start()
     try:
         with httpx.Client(base_url=other.url, timeout=60) as b:
             for z, x, y in tiles:
@@ -460,3 +459,64 @@ def test_the_metro_area_is_prewarmed_in_the_background(db, fresh, tmp_path):
             assert features(r, "sites")[fid]["condition"] == "derelict"
     finally:
         server.stop()
+
+
+# ------------------------------------------------------------------ streaming replica
+def test_a_tile_built_on_a_replica_during_a_write_is_stale_once_it_commits(tmp_path):
+    """The hard case for a snapshot rule on a hot standby: the tile is built on the replica
+    while the write is in progress on the primary (its change not visible), then the write
+    commits. Checked on the replica and on the primary, the entry must be stale."""
+    from replication import Replicated
+    from rigenera.ogc.tilecache import VALID_SQL, expand_for
+
+    rep = Replicated(tmp_path, demo=True)
+    try:
+        sid = a_site(rep.primary_dsn)
+        lon, lat = where(rep.primary_dsn, "sites", sid)
+        z, x, y = 14, *tile_of(lon, lat, 14)
+        sql = Fresh(rep.primary_dsn).sql["sites"]
+        writer = psycopg2.connect(rep.primary_dsn)
+        with writer.cursor() as cur:
+            cur.execute("UPDATE rigenera.sites SET state = 'regenerated' WHERE id = %s"
+                        " RETURNING pg_current_xact_id()::text", (sid,))
+            (xid,) = cur.fetchone()
+        # a later transaction commits meanwhile: the running one is below the snapshot's
+        # xmax, so only the snapshot's list of running transactions can say it is running
+        query(rep.primary_dsn, "UPDATE rigenera.sites SET condition = 'fair' WHERE id = %s"
+                               " RETURNING id", (a_site(rep.primary_dsn),))
+        rep.wait_replayed()  # the replica has the write's WAL, not its commit
+
+        async def on(dsn: str, statement: str, *args: object) -> asyncpg.Record:
+            conn = await asyncpg.connect(dsn)
+            try:
+                row = await conn.fetchrow(statement, *args)
+                assert row is not None
+                return row
+            finally:
+                await conn.close()
+
+        built = asyncio.run(on(rep.replica_dsn, sql, z, x, y))
+        raw = asyncio.run(on(rep.replica_dsn, "SELECT pg_visible_in_snapshot($1::text::xid8,"
+                                              " pg_current_snapshot()) AS seen", xid))
+        print(f"\nreplica: raw pg_current_snapshot() counts the running xid {xid} as "
+              f"{'visible' if raw['seen'] else 'not visible'}; stamped {built['snapshot']}")
+        assert features_of(built["tile"])[sid]["state"] != "regenerated"
+        writer.commit()
+        writer.close()
+        rep.wait_replayed()
+        for dsn in (rep.replica_dsn, rep.primary_dsn):
+            check = asyncio.run(on(dsn, VALID_SQL, "sites", z, x, y, built["snapshot"],
+                                   expand_for(z)))
+            assert check["valid"] is False, dsn
+        again = asyncio.run(on(rep.replica_dsn, sql, z, x, y))
+        assert features_of(again["tile"])[sid]["state"] == "regenerated"
+        recheck = asyncio.run(on(rep.replica_dsn, VALID_SQL, "sites", z, x, y,
+                                 again["snapshot"], expand_for(z)))
+        assert recheck["valid"] is True
+    finally:
+        rep.close()
+
+
+def features_of(data: bytes | None) -> dict[object, dict[str, object]]:
+    layer = mapbox_vector_tile.decode(data or b"").get("sites", {"features": []})
+    return {f["id"]: f["properties"] for f in layer["features"]}
