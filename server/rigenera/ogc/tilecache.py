@@ -5,8 +5,9 @@ drawing of the metro area asked for them every morning. Tiles are kept in memory
 bounded LRU per worker) and on disk under ``tile_cache_dir`` (bounded, atomic writes,
 shared by every worker of the machine), keyed on ``(layer, z, x, y)`` under a
 *version* of everything that shapes a tile: the tile SQL of every layer, the
-definitions of the ``tiles`` views, the schema's migration level and PostGIS's version.
-A new release, a migration or a PostGIS upgrade starts a new directory.
+definitions of the ``tiles`` views, the schema's migration level and PostGIS's version,
+and the database's history (cluster, database, timeline). A new release, a migration,
+a PostGIS upgrade, a restore or a point-in-time recovery starts a new directory.
 
 Exactness. Every entry carries the PostgreSQL snapshot of the statement that built
 it (sql/tile.sql). Triggers (migration 0032) record in ``rigenera.tile_changes`` the
@@ -80,10 +81,19 @@ async def cache_version(conn: asyncpg.Connection, layer_sql: dict[str, str]) -> 
         """SELECT postgis_lib_version() AS postgis,
                   (SELECT max(version) FROM rigenera.schema_migrations)::text AS schema,
                   (SELECT string_agg(viewname || ':' || definition, '|' ORDER BY viewname)
-                     FROM pg_views WHERE schemaname = 'tiles') AS views""")
+                     FROM pg_views WHERE schemaname = 'tiles') AS views,
+                  (SELECT system_identifier FROM pg_control_system())::text
+                    || '/' || (SELECT oid FROM pg_database
+                                WHERE datname = current_database())::text
+                    || '/' || (SELECT timeline_id FROM pg_control_checkpoint())::text
+                    AS history""")
     assert row is not None
     h = hashlib.sha256()
-    for part in (row["postgis"], row["schema"], row["views"] or "",
+    # `history`: snapshots and transaction ids mean something only within one line of
+    # one database's history. A restore (a new cluster or database), or a point-in-time
+    # recovery (a new timeline: the ids after its target are handed out again) starts a
+    # new cache; a physical replica shares all three with its primary, and its cache.
+    for part in (row["postgis"], row["schema"], row["views"] or "", row["history"],
                  *(f"{k}:{v}" for k, v in sorted(layer_sql.items()))):
         h.update(str(part).encode())
         h.update(b"\0")
