@@ -6,8 +6,9 @@
 #   make test       set up, run the server suite, then the QGIS plugin suite
 #   make test-server  only the server suite;  make test-plugin  only the plugin suite
 #   make plugin     build dist/rigenera_qgis-<version>.zip (QGIS: Install from ZIP)
-#   make bench      read benchmark (Rigenera, stock pygeoapi, tipg, SQL floor), writes, plugin, proxy,
-#                   the public project page against the OGC item route
+#   make bench      read benchmark (Rigenera, stock pygeoapi, tipg, SQL floor), writes, plugin,
+#                   the public project page against the OGC item route, a cached tile against
+#                   a static file, the production proxy
 #   make lint       ruff + mypy
 #   make bootstrap  only the set-up
 #   make clean      stop everything, delete .rigenera/ (cluster data), .venv/, .venv-qgis/, dist/
@@ -96,6 +97,7 @@ bench: bootstrap
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/web_map.py
 	$(BIN)/python bench/web_pages.py
+	$(BIN)/python bench/tile_cache.py
 	@bash scripts/bootstrap-ops.sh
 	$(BIN)/python bench/proxy.py
 	@$(MAKE) --no-print-directory bench-plugin

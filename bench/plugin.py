@@ -9,6 +9,11 @@ sites (bench/synthetic_sites.sql, the same as bench/run.py):
    styled), wall time;
 2. *render*: the whole metro area (the comuni layer's extent) drawn at
    1600x1200 by QGIS's parallel renderer, cold (first draw: downloads) and warm;
+   the server's tile cache has prewarmed the metro area's low zooms first (as it
+   does after every start and import: ``/healthz`` says when; its time is printed),
+   so the cold draw downloads cached tiles (ogc/tilecache.py); then ``--rounds``
+   first mornings again, alternating the server's tile cache off and on (server
+   restarted, QGIS's network cache emptied, layers loaded anew): medians of each;
 3. *sync*: a working copy of 1,000+ sites, 1,000 attribute edits committed in
    QGIS, then one synchronisation (diff, changeset, refresh, pull).
 
@@ -51,15 +56,36 @@ def _prepare(server: RigeneraServer, n_sites: int) -> None:
     conn.close()
 
 
+def _prewarmed(server: RigeneraServer, timeout: float = 600) -> Any:
+    """Wait for the server's first prewarming pass of the metro area's tiles (/healthz)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = server.get_json("/healthz").get("tile_cache")
+        if status is None:  # a server without a tile cache
+            return "none"
+        if isinstance(status.get("prewarm"), dict) or not status.get("enabled"):
+            return status.get("prewarm", "off")
+        time.sleep(0.5)
+    raise RuntimeError("the tile cache did not finish prewarming")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=100_000)
     parser.add_argument("--edits", type=int, default=1000)
     parser.add_argument("--width", type=int, default=1600)
     parser.add_argument("--height", type=int, default=1200)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="cold draws with the tile cache on and off, alternated")
     args = parser.parse_args()
 
-    from qgis.core import QgsApplication, QgsMapRendererParallelJob, QgsMapSettings, QgsProject
+    from qgis.core import (
+        QgsApplication,
+        QgsMapRendererParallelJob,
+        QgsMapSettings,
+        QgsNetworkAccessManager,
+        QgsProject,
+    )
     from qgis.PyQt.QtCore import QSize
 
     profile = Path(tempfile.mkdtemp(prefix="rigenera-bench-qgis-"))
@@ -85,6 +111,8 @@ def main() -> int:
         server.start()
         print(f"data ready in {time.monotonic() - t0:.1f} s "
               f"({server.sql('SELECT count(*) FROM rigenera.sites')[0][0]} sites)", flush=True)
+        results["prewarm"] = _prewarmed(server)
+        print(f"tile cache prewarmed: {results['prewarm']}", flush=True)
         authcfg = store_basic_credentials("bench", "admin", PASSWORD)
         connection = Connection(server.url, authcfg)
         project = QgsProject.instance()
@@ -93,11 +121,12 @@ def main() -> int:
         group = load_layers(connection, project)
         results["load_s"] = round(time.monotonic() - t0, 3)
         layers = [node.layer() for node in group.findLayers()]
-        comuni = next(lyr for lyr in layers if "comuni" in lyr.source())
 
         def render(only: Any = None) -> float:
+            chosen = only or layers
+            comuni = next(lyr for lyr in chosen + layers if "comuni" in lyr.source())
             settings = QgsMapSettings()
-            settings.setLayers(only or layers)
+            settings.setLayers(chosen)
             settings.setDestinationCrs(comuni.crs())
             settings.setOutputSize(QSize(args.width, args.height))
             settings.setExtent(comuni.extent())
@@ -114,6 +143,45 @@ def main() -> int:
         print(f"draw each layer alone (warm): {results['render_by_layer_s']}", flush=True)
         print(f"load five layers: {results['load_s']} s; draw metro area: cold "
               f"{results['render_cold_s']} s, warm {results['render_warm_s']} s", flush=True)
+
+        def cold_round(tile_cache: bool) -> tuple[float, float]:
+            """A first morning again: the server restarted with its tile cache on (the
+            tiles prewarmed on disk) or off, QGIS's network cache emptied, the layers
+            loaded anew, the metro area drawn once. Returns (load, draw) seconds."""
+            nonlocal layers
+            server.stop()
+            server.env["RIGENERA_TILE_CACHE"] = "true" if tile_cache else "false"
+            server.start()
+            if tile_cache:
+                _prewarmed(server)
+            project.removeAllMapLayers()
+            project.layerTreeRoot().removeAllChildren()
+            cache = QgsNetworkAccessManager.instance().cache()
+            if cache is not None:
+                cache.clear()
+            t0 = time.monotonic()
+            group = load_layers(connection, project)
+            load = time.monotonic() - t0
+            layers = [node.layer() for node in group.findLayers()]
+            return round(load, 3), round(render(), 3)
+
+        # The same cold first drawing with and without the server's tile cache, in
+        # alternation on the same data (the machine's load drifts between rounds).
+        rounds: dict[str, list[tuple[float, float]]] = {"cached": [], "uncached": []}
+        for _ in range(args.rounds):
+            rounds["uncached"].append(cold_round(False))
+            rounds["cached"].append(cold_round(True))
+        results["cold_rounds"] = rounds
+        for kind, runs in rounds.items():
+            draws = sorted(d for _, d in runs)
+            loads = sorted(ld for ld, _ in runs)
+            results[f"render_cold_{kind}_median_s"] = draws[len(draws) // 2]
+            results[f"load_and_render_{kind}_median_s"] = round(
+                loads[len(loads) // 2] + draws[len(draws) // 2], 3)
+        print(f"cold draw of the metro area, {args.rounds} rounds (load s, draw s): "
+              f"tile cache on {rounds['cached']}, off {rounds['uncached']}; median draw "
+              f"{results['render_cold_cached_median_s']} s vs "
+              f"{results['render_cold_uncached_median_s']} s", flush=True)
 
         client = connection.client(timeout_ms=600_000)
         t0 = time.monotonic()

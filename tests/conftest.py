@@ -114,6 +114,9 @@ def dsn(make_database: Callable[[], str]) -> str:
 class LiveServer:
     def __init__(self, dsn: str, state_dir: Path, **overrides: object) -> None:
         self.port = free_port()
+        # No background prewarming of the tile cache (675 tiles per start-up, on a shared
+        # 2-core machine): tests/test_tile_cache.py turns it on where it is the subject.
+        overrides.setdefault("tile_cache_prewarm_zoom", -1)
         self.settings = Settings(
             host="127.0.0.1", port=self.port, state_dir=state_dir, database_url=dsn,
             log_level="warning", **overrides,

@@ -36,7 +36,8 @@ from rigenera.ogc.features import FastFeatures
 from rigenera.ogc.openapi import describe_writes
 from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
 from rigenera.ogc.schema import load_schemas
-from rigenera.ogc.tiles import VectorTiles, load_tile_layers
+from rigenera.ogc.tilecache import TileCache
+from rigenera.ogc.tiles import Upkeep, VectorTiles, load_tile_layers
 from rigenera.routes import (
     api,
     evaluation,
@@ -65,6 +66,14 @@ def resolve_dsn(settings: Settings) -> str:
     return cluster.ensure()
 
 
+def tile_cache_from_settings(settings: Settings) -> TileCache | None:
+    """The tile cache (ogc/tilecache.py), or None when settings.tile_cache is off."""
+    if not settings.tile_cache:
+        return None
+    return TileCache(settings.tile_cache_dir or settings.state_dir / "tiles",
+                     settings.tile_cache_memory_bytes, settings.tile_cache_disk_bytes)
+
+
 def create_app(settings: Settings | None = None, dsn: str | None = None) -> FastAPI:
     settings = settings or Settings()
     dsn = dsn or resolve_dsn(settings)
@@ -83,7 +92,9 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     ogc_api = API(pygeoapi_config, load_openapi_document(), ASYNCAPI)
     fast = (FastFeatures(settings.ogc_url, settings.ogc_default_items, settings.ogc_max_items)
             if settings.fast_reads else None)
-    tiles = VectorTiles(settings.ogc_url)
+    tiles = VectorTiles(settings.ogc_url, tile_cache_from_settings(settings), Upkeep(
+        settings.tile_cache_prewarm_zoom, settings.tile_cache_refresh_seconds,
+        settings.tile_cache_prune_seconds))
     auth = Authenticator(LoginPolicy.from_settings(settings),
                          password_workers=settings.password_workers,
                          password_queue=settings.password_queue)
@@ -101,7 +112,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
             patterns = await load_patterns(conn)
         if fast is not None:
             fast.start(app.state.pools.read, schemas)
-        tiles.start(app.state.pools.read, schemas, tile_layers)
+        await tiles.start(app.state.pools.read, schemas, tile_layers, app.state.pools.write)
         auth.start(app.state.pools.read, app.state.pools.write)
         app.state.sessions.start(app.state.pools.read, app.state.pools.write)
         await editing.start(app.state.pools.write)
@@ -113,6 +124,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         finally:
             if registered is not None:
                 registered.unlink(missing_ok=True)
+            await tiles.close()
             auth.close()
             if hasattr(ogc_api.manager, "close"):  # process jobs (processes/manager.py)
                 await asyncio.to_thread(ogc_api.manager.close)
@@ -131,6 +143,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     app.state.dsn = dsn  # the import engine connects with psycopg2 (imports/jobs.py)
     app.state.imports = import_jobs
     app.state.ogc_api = ogc_api
+    app.state.tiles = tiles
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(health.router)

@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     tile_cache_dir: Path | None = None
     tile_cache_memory_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     tile_cache_disk_bytes: int = Field(default=1024 * 1024 * 1024, ge=0)
+    # The tiles of the metro area (the comuni's extent) up to this zoom are built after
+    # start-up and rebuilt every tile_cache_refresh_seconds when an edit or an import made
+    # them stale, so a first drawing never waits for PostGIS (-1: no prewarming).
+    tile_cache_prewarm_zoom: int = Field(default=12, ge=-1, le=16)
+    tile_cache_refresh_seconds: float = Field(default=10.0, gt=0)
+    # rigenera.tile_changes keeps the edits of the last one to two of these periods; a
+    # cached tile not checked for that long is rebuilt once (migration 0032).
+    tile_cache_prune_seconds: float = Field(default=600.0, gt=0)
     # Issue 13: observability and headers (observability.py, security headers).
     log_format: str = Field(default="text", pattern="^(text|json)$",
                             description="json: one JSON object per line, with request id.")

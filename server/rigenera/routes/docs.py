@@ -78,6 +78,9 @@ class Health(BaseModel):
     database: Literal["ok"]
     postgis: str
     schema_version: int | None
+    tile_cache: dict[str, Any] = Field(
+        description="The tile cache: enabled, hits, misses, stale, and the last prewarming "
+        "pass of the metro area ('running' until the first one ends)")
 
 
 class Me(BaseModel):

@@ -37,4 +37,6 @@ async def healthz(request: Request) -> dict[str, Any]:
         "database": "ok",
         "postgis": row["postgis"],
         "schema_version": row["schema_version"],
+        # the tile cache: counters, and whether the metro area's tiles are built yet
+        "tile_cache": request.app.state.tiles.status(),
     }

@@ -3,7 +3,9 @@
 -- the parameters ($$1..$$3). The features are those intersecting the tile itself,
 -- found through the GIST index on the stored geometry; their Web Mercator copy
 -- (migration 0004) is clipped with a 64-unit buffer so strokes and fills join across
--- tiles. ST_AsMVT skips rows whose geometry vanishes at this zoom.
+-- tiles. ST_AsMVT skips rows whose geometry vanishes at this zoom. `snapshot` is this
+-- statement's own snapshot (migration 0032): the tile cache (ogc/tilecache.py) keeps it
+-- with the bytes to know later which edits the tile has not seen.
 -- Generalisation below the detail zoom (rigenera/ogc/tiles.py): a polygon narrower
 -- than two screen pixels (tile width / 128) becomes its point on surface, so it stays
 -- visible as a dot instead of vanishing or costing a ring of vertices, and the free
@@ -16,7 +18,8 @@ WITH bounds AS (
                    / 128.0
               ELSE 0 END AS dot
 )
-SELECT ST_AsMVT(mvt, '${layer}', 4096, 'geom'${id_column}) AS tile
+SELECT ST_AsMVT(mvt, '${layer}', 4096, 'geom'${id_column}) AS tile,
+       rigenera.tile_snapshot()::text AS snapshot
 FROM (
   SELECT ${properties},
          ST_AsMVTGeom(CASE WHEN bounds.dot > 0 AND ST_Dimension(t.geom_3857) = 2
