@@ -52,7 +52,9 @@ class Replicated:
 
     def primary_lsn(self) -> str:
         with psycopg2.connect(self.primary_dsn) as conn, conn.cursor() as cur:
-            cur.execute("SELECT pg_current_wal_lsn()::text")
+            # the insert position: with synchronous_commit=off (fsync=False clusters) the
+            # write position can still be before a commit that has already returned
+            cur.execute("SELECT pg_current_wal_insert_lsn()::text")
             row = cur.fetchone()
         conn.close()
         assert row is not None
