@@ -4,9 +4,12 @@ Start-up order matters and is kept here, in one place:
 1. resolve the database (given DSN, or the embedded cluster's);
 2. generate pygeoapi's config + OpenAPI from the catalogue and live extents;
 3. build pygeoapi's API object for this app and mount its routes at /ogc;
-4. in the lifespan, open the asyncpg read/write pools; the fast read path and the
-   tiles read, the authenticator checks accounts, the editing service writes;
-5. middleware, outermost last: body limits (limits.py), then the fast read path.
+4. in the lifespan, open the asyncpg pools (database.py: write and fresh on the primary,
+   read through the replicas' router when there are any); the fast read path and the
+   tiles read, the authenticator checks accounts on the primary, the editing service
+   writes;
+5. middleware, outermost last: body limits (limits.py), the URL text guard, the
+   read-your-writes marks (readmarks.py, with replicas only), then the fast read path.
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ from rigenera.ogc.openapi import describe_writes
 from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
 from rigenera.ogc.schema import load_schemas
 from rigenera.ogc.tiles import VectorTiles, load_tile_layers
+from rigenera.readmarks import ReadMarks
 from rigenera.routes import (
     api,
+    database_admin,
     evaluation,
     exports,
     health,
@@ -88,19 +93,28 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from rigenera.database import open_pools
+        from rigenera.database import open_pools, register_router
 
-        app.state.pools = await open_pools(dsn, settings.read_pool_size, settings.write_pool_size)
-        async with app.state.pools.read.acquire() as conn:
+        pools = app.state.pools = await open_pools(dsn, settings.read_pool_size,
+                                                   settings.write_pool_size, settings)
+        app.state.replicas = pools.router  # None without DATABASE_READ_URLS (replicas.py)
+        register_router(dsn, pools.router)  # pygeoapi's provider and psycopg2 readers
+        if pools.router is not None:  # pygeoapi's threads must know the caller's last write
+            from rigenera.replicas import ContextExecutor
+
+            asyncio.get_running_loop().set_default_executor(
+                ContextExecutor(thread_name_prefix="rigenera-api"))
+        async with pools.fresh.acquire() as conn:  # the schema as the primary has it
             schemas = await load_schemas(conn)
             tile_layers = await load_tile_layers(conn)
             patterns = await load_patterns(conn)
         if fast is not None:
-            fast.start(app.state.pools.read, schemas)
-        tiles.start(app.state.pools.read, schemas, tile_layers)
-        auth.start(app.state.pools.read, app.state.pools.write)
-        app.state.sessions.start(app.state.pools.read, app.state.pools.write)
-        await editing.start(app.state.pools.write)
+            fast.start(pools.read, schemas)
+        tiles.start(pools.read, schemas, tile_layers)
+        # Credentials, sessions and the login throttle must see the latest commit: primary.
+        auth.start(pools.fresh, pools.write)
+        app.state.sessions.start(pools.fresh, pools.write)
+        await editing.start(pools.write)
         app.state.models = describe_all(schemas, editing.collections, patterns)
         describe_writes(ogc_api.openapi, editing.collections)
         try:
@@ -110,7 +124,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
             if hasattr(ogc_api.manager, "close"):  # process jobs (processes/manager.py)
                 await asyncio.to_thread(ogc_api.manager.close)
             await asyncio.to_thread(import_jobs.close)  # background imports: see jobs.py
-            await app.state.pools.close()
+            register_router(dsn, None)
+            await pools.close()
 
     app = FastAPI(
         title="Rigenera",
@@ -127,6 +142,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
+    app.include_router(database_admin.router)  # issue 13: replicas' rotation (admin only)
     app.state.auth = auth
     web.install(app, settings)  # issue 12: the website, its sessions and error pages
     app.state.editing = editing
@@ -145,6 +161,11 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
               name="ogc")
     if fast is not None:
         app.add_middleware(FastReadMiddleware, fast=fast, tiles=tiles)
+    if settings.database_read_urls:
+        # Outside the fast path, so its reads know the caller's last write (readmarks.py).
+        secure = (settings.web_cookie_secure if settings.web_cookie_secure is not None
+                  else settings.base_url.startswith("https://"))
+        app.add_middleware(ReadMarks, mark_seconds=settings.read_mark_seconds, secure=secure)
     app.add_middleware(RequestTextGuard)  # before any route: NUL in a path or query is a 400
     # Added last, so outermost (inside only Starlette's error middleware): every body is
     # bounded while it is read, whichever route or fast path answers (limits.py).

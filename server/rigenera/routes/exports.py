@@ -17,14 +17,15 @@ import shutil
 import tempfile
 import zipfile
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
+from rigenera.database import thread_read
 from rigenera.dependencies import worker_limiter
 from rigenera.exports import FORMATS, check_format
 from rigenera.exports.formats import XLSX_API_MAX_ROWS, Format
@@ -80,9 +81,11 @@ async def export(request: Request, collection: str,
     folder = Path(tempfile.mkdtemp(prefix="rigenera-export-"))
     try:
         # GDAL, psycopg2 and zip all block: the whole file is made in a worker thread.
-        features, path, media_type = await anyio.to_thread.run_sync(
-            _make_file, request.app.state.dsn, q, fmt,
-            folder / f"rigenera-{collection}-{stamp}.{fmt.extension}",
+        # From a replica when one is in rotation, again on the primary if it goes away.
+        features, path, media_type = await thread_read(
+            request.app.state.dsn, partial(
+                _make_file, q=q, fmt=fmt,
+                path=folder / f"rigenera-{collection}-{stamp}.{fmt.extension}"),
             limiter=worker_limiter(request, "exports", CONCURRENT_EXPORTS))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

@@ -11,14 +11,15 @@ from __future__ import annotations
 import shutil
 import tempfile
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
+from rigenera.database import thread_read
 from rigenera.dependencies import worker_limiter
 from rigenera.reports import FORMATS, check_format, make_report, parse
 from rigenera.routes import docs
@@ -56,9 +57,9 @@ async def report(request: Request,
     folder = Path(tempfile.mkdtemp(prefix="rigenera-report-"))
     path = folder / f"rigenera-report-{req.by}-{stamp}.{fmt.extension}"
     try:
-        result = await anyio.to_thread.run_sync(make_report, request.app.state.dsn, req, fmt, path,
-                                                limiter=worker_limiter(request, "reports",
-                                                                       CONCURRENT_REPORTS))
+        result = await thread_read(  # a replica when one is in rotation (database.py)
+            request.app.state.dsn, partial(make_report, req=req, fmt=fmt, path=path),
+            limiter=worker_limiter(request, "reports", CONCURRENT_REPORTS))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
