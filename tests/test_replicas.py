@@ -300,6 +300,11 @@ def test_rotation_route_is_for_admins_and_a_bad_mark_is_refused(rep, live):
         assert doc["reads"] == "replicas" and "password" not in str(doc)
         r = c.get("/ogc/collections/sites/items", headers={"Rigenera-Min-LSN": "ieri"})
         assert r.status_code == 400 and r.json()["errors"][0]["field"] == "Rigenera-Min-LSN"
+        # A POST that only reads (a CQL2-JSON query) is not a write: no mark, no primary.
+        r = c.post("/ogc/collections/sites/items", headers={
+            "Content-Type": "application/query-cql-json"},
+            content=b'{"op": "=", "args": [{"property": "state"}, "abandoned"]}')
+        assert r.status_code == 200 and "Rigenera-LSN" not in r.headers
         # A damaged cookie is ignored (it expires by itself), never a broken page.
         c.cookies.set("rigenera_lsn", "rotto")
         assert c.get("/ogc/collections/sites/items?limit=1").status_code == 200
@@ -323,3 +328,24 @@ def live_single(rep: Replicated, tmp_path_factory: pytest.TempPathFactory
     server = LiveServer(rep.primary_dsn, tmp_path_factory.mktemp("single")).start()
     yield server
     server.stop()
+
+
+def test_exports_read_the_replica_and_follow_the_mark(rep, live):
+    """psycopg2 work in threads (exports, reports, evaluation: database.thread_read)."""
+    wait_rotation(live, True)
+    fid, _, _ = a_site(rep)
+    with client(live) as c, Paused(rep):
+        before = name_of(c, fid)
+        mark = patch_name(c, fid, "Esportata dal primario", basic("tecnico")).headers[
+            "Rigenera-LSN"]
+        c.cookies.clear()
+
+        def exported(headers: dict[str, str]) -> str:
+            r = c.get("/api/exports/sites", params={"format": "geojson"}, headers=headers)
+            assert r.status_code == 200, r.text
+            return str(next(f for f in r.json()["features"]
+                            if fid in (f.get("id"), f["properties"].get("id")))
+                       ["properties"]["name"])
+
+        assert exported({}) == before  # the paused replica's
+        assert exported({"Rigenera-Min-LSN": mark}) == "Esportata dal primario"

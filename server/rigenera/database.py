@@ -69,8 +69,8 @@ class Pools:
         await self.write.close()
 
     def publish_sizes(self) -> None:
-        """Pool gauges (metrics.POOL_SIZE/POOL_IN_USE), refreshed by the replica monitor
-        and by the metrics scrape."""
+        """Pool gauges (metrics.POOL_SIZE/POOL_IN_USE): refreshed after every replica check;
+        a /metrics scrape may call it too (one database: nothing else does)."""
         for name, pool in (("primary-write", self.write), ("primary-read", self.fresh)):
             size = pool.get_size()
             metrics.POOL_SIZE.labels(name).set(size)
@@ -114,7 +114,9 @@ async def open_pools(dsn: str, read_size: int, write_size: int,
     from rigenera.replicas import ReadRouter
 
     router = await ReadRouter.open(dsn, fresh, settings)
-    return Pools(write=write, fresh=fresh, read=router, router=router)
+    pools = Pools(write=write, fresh=fresh, read=router, router=router)
+    router.after_check = pools.publish_sizes
+    return pools
 
 
 async def run_read[T](pool: asyncpg.Pool | ReadRouter,
@@ -132,7 +134,7 @@ async def run_read[T](pool: asyncpg.Pool | ReadRouter,
 # Routers by primary server (host:port/database), for the code that cannot be handed one:
 # pygeoapi builds its provider from a dotted path and connection parameters, and the
 # psycopg2 work in threads has a DSN.
-_ROUTERS: dict[str, ReadRouter] = {}
+_ROUTERS: dict[str, list[ReadRouter]] = {}
 
 
 def server_name(dsn: str) -> str:
@@ -141,16 +143,23 @@ def server_name(dsn: str) -> str:
     return f"{u.hostname or 'localhost'}:{u.port or 5432}/{(u.path or '/').lstrip('/')}"
 
 
-def register_router(primary_dsn: str, router: ReadRouter | None) -> None:
-    if router is None:
-        _ROUTERS.pop(server_name(primary_dsn), None)
-    else:
-        _ROUTERS[server_name(primary_dsn)] = router
+def register_router(primary_dsn: str, router: ReadRouter) -> None:
+    """One app per process in production; with several on one primary (tests), the last
+    one started answers until it stops."""
+    _ROUTERS.setdefault(server_name(primary_dsn), []).append(router)
+
+
+def unregister_router(primary_dsn: str, router: ReadRouter) -> None:
+    """At shutdown: this router only, not another app's on the same primary."""
+    routers = _ROUTERS.get(server_name(primary_dsn), [])
+    if router in routers:
+        routers.remove(router)
 
 
 def router_for(primary: str) -> ReadRouter | None:
     """The router of a primary, by DSN or by host:port/database."""
-    return _ROUTERS.get(primary if "://" not in primary else server_name(primary))
+    routers = _ROUTERS.get(primary if "://" not in primary else server_name(primary))
+    return routers[-1] if routers else None
 
 
 async def thread_read[T](primary_dsn: str, work: Callable[[str], T],

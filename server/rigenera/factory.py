@@ -93,13 +93,14 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from rigenera.database import open_pools, register_router
+        from rigenera.database import open_pools, register_router, unregister_router
 
         pools = app.state.pools = await open_pools(dsn, settings.read_pool_size,
                                                    settings.write_pool_size, settings)
         app.state.replicas = pools.router  # None without DATABASE_READ_URLS (replicas.py)
-        register_router(dsn, pools.router)  # pygeoapi's provider and psycopg2 readers
-        if pools.router is not None:  # pygeoapi's threads must know the caller's last write
+        if pools.router is not None:
+            register_router(dsn, pools.router)  # pygeoapi's provider and psycopg2 readers
+            # pygeoapi's threads must know the caller's last write (replicas.py).
             from rigenera.replicas import ContextExecutor
 
             asyncio.get_running_loop().set_default_executor(
@@ -124,7 +125,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
             if hasattr(ogc_api.manager, "close"):  # process jobs (processes/manager.py)
                 await asyncio.to_thread(ogc_api.manager.close)
             await asyncio.to_thread(import_jobs.close)  # background imports: see jobs.py
-            register_router(dsn, None)
+            if pools.router is not None:
+                unregister_router(dsn, pools.router)
             await pools.close()
 
     app = FastAPI(

@@ -1,6 +1,7 @@
 """Read-your-writes over streaming replicas: a technician always sees their own edit.
 
-After a successful write (POST/PUT/PATCH/DELETE answered < 400) the primary's WAL position
+After a successful write (POST/PUT/PATCH/DELETE answered < 400; not the POSTs that only
+read: CQL2-JSON queries, process executions) the primary's WAL position
 is the writer's *mark*: it is returned as the header ``Rigenera-LSN``, in the cookie
 ``rigenera_lsn`` (browsers) and, when the request carried credentials, stored on the
 primary in ``rigenera.read_marks`` under a SHA-256 of the credential. The last one is what
@@ -34,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rigenera.database import MIN_LSN, format_lsn, parse_lsn
 from rigenera.errors import InvalidParameter, database_unavailable, rigenera_error_response
+from rigenera.limits import is_query
 from rigenera.sessions import COOKIE as SESSION_COOKIE
 
 LOG = logging.getLogger(__name__)
@@ -99,7 +101,8 @@ class ReadMarks:
             return
         token = MIN_LSN.set(mark)
         try:
-            if scope["method"] in UNSAFE:
+            if scope["method"] in UNSAFE and not is_query(
+                    scope["method"], scope["path"], headers.get(b"content-type", b"")):
                 await self.app(scope, receive, self._marking(send, pools, key))
             else:
                 await self.app(scope, receive, send)

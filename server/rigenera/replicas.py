@@ -84,6 +84,11 @@ def _replica_trouble(exc: BaseException) -> str | None:
         return "recovery-conflict"
     if database_unavailable(exc) is not None:
         return "away"
+    if isinstance(exc, asyncpg.InterfaceError | asyncpg.InternalClientError):
+        # The driver's own state after the server cut a query short, e.g. "cannot switch to
+        # state 15; another operation is in progress" when the pool resets the connection
+        # of a read the replica's shutdown interrupted (seen in tests/test_replicas.py).
+        return "broken"
     return None
 
 
@@ -104,6 +109,8 @@ class ReadRouter:
         self._next = 0
         self._rounds = 0
         self._task: asyncio.Task[None] | None = None
+        # Called after every check (database.Pools.publish_sizes: the pool gauges).
+        self.after_check: Callable[[], None] | None = None
 
     @classmethod
     async def open(cls, primary_dsn: str, fresh: asyncpg.Pool,
@@ -135,6 +142,8 @@ class ReadRouter:
             await asyncio.sleep(self.check_seconds)
             try:
                 await self.check()
+                if self.after_check is not None:
+                    self.after_check()
                 self._rounds += 1
                 if self._rounds % SWEEP_EVERY == 0:
                     await self.fresh.execute(_SWEEP_SQL)
@@ -374,6 +383,6 @@ class ContextExecutor(ThreadPoolExecutor):
     ``loop.run_in_executor(None, ...)``, which does not: its provider would not know the
     caller's last write (database.MIN_LSN). Installed by the factory with replicas."""
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any,  # type: ignore[override]
+    def submit(self, fn: Callable[..., Any], /, *args: Any,
                **kwargs: Any) -> Future[Any]:
         return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
