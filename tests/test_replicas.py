@@ -222,7 +222,8 @@ def test_the_replica_stopped_mid_load_fails_no_request(rep, live):
     z, y, x = tile_of(lon, lat, 12)
     urls = ["/ogc/collections/sites/items?limit=50", f"/ogc/collections/sites/items/{fid}",
             f"/ogc/collections/sites/tiles/WebMercatorQuad/{z}/{y}/{x}",
-            "/ogc/collections/projects/items?limit=20", f"/ogc/collections/sites/items/{fid}?f=jsonld"]
+            "/ogc/collections/projects/items?limit=20", f"/ogc/collections/sites/items/{fid}?f=jsonld",
+            "/comuni/015146"]  # a website page: several statements on one connection
     stop = threading.Event()
     answers: list[int] = []
     failures: list[str] = []
