@@ -47,6 +47,7 @@ def _make_file(dsn: str, q: ExportQuery, fmt: Format, path: Path) -> tuple[int, 
     """The export (CSV: zipped with its sources file); (features, file, media type)."""
     from rigenera.exports.writer import companion_path, write_export
 
+    path.unlink(missing_ok=True)  # a run cut short by a replica going away (thread_read)
     result = write_export(dsn, q, fmt, path, max_xlsx_rows=XLSX_API_MAX_ROWS)
     if fmt.name != "csv":
         return result.features, result.path, fmt.media_type
