@@ -5,9 +5,12 @@ Start-up order matters and is kept here, in one place:
 2. generate pygeoapi's config + OpenAPI from the catalogue and live extents (a worker
    of `rigenera serve` reads the ones its parent generated: workers.py);
 3. build pygeoapi's API object for this app and mount its routes at /ogc;
-4. in the lifespan, open the asyncpg read/write pools; the fast read path and the
-   tiles read, the authenticator checks accounts, the editing service writes;
-5. middleware, outermost last: body limits (limits.py), then the fast read path.
+4. in the lifespan, open the asyncpg pools (database.py: write and fresh on the primary,
+   read through the replicas' router when there are any); the fast read path and the
+   tiles read, the authenticator checks accounts on the primary, the editing service
+   writes;
+5. middleware, outermost last: body limits (limits.py), the URL text guard, the
+   read-your-writes marks (readmarks.py, with replicas only), then the fast read path.
 """
 
 from __future__ import annotations
@@ -38,8 +41,10 @@ from rigenera.ogc.routes import FastReadMiddleware, build_ogc_app
 from rigenera.ogc.schema import load_schemas
 from rigenera.ogc.tilecache import TileCache
 from rigenera.ogc.tiles import Upkeep, VectorTiles, load_tile_layers
+from rigenera.readmarks import ReadMarks
 from rigenera.routes import (
     api,
+    database_admin,
     evaluation,
     exports,
     health,
@@ -103,19 +108,29 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from rigenera.database import open_pools
+        from rigenera.database import open_pools, register_router, unregister_router
 
-        app.state.pools = await open_pools(dsn, settings.read_pool_size, settings.write_pool_size)
-        async with app.state.pools.read.acquire() as conn:
+        pools = app.state.pools = await open_pools(dsn, settings.read_pool_size,
+                                                   settings.write_pool_size, settings)
+        app.state.replicas = pools.router  # None without DATABASE_READ_URLS (replicas.py)
+        if pools.router is not None:
+            register_router(dsn, pools.router)  # pygeoapi's provider and psycopg2 readers
+            # pygeoapi's threads must know the caller's last write (replicas.py).
+            from rigenera.replicas import ContextExecutor
+
+            asyncio.get_running_loop().set_default_executor(
+                ContextExecutor(thread_name_prefix="rigenera-api"))
+        async with pools.fresh.acquire() as conn:  # the schema as the primary has it
             schemas = await load_schemas(conn)
             tile_layers = await load_tile_layers(conn)
             patterns = await load_patterns(conn)
         if fast is not None:
-            fast.start(app.state.pools.read, schemas)
-        await tiles.start(app.state.pools.read, schemas, tile_layers, app.state.pools.write)
-        auth.start(app.state.pools.read, app.state.pools.write)
-        app.state.sessions.start(app.state.pools.read, app.state.pools.write)
-        await editing.start(app.state.pools.write)
+            fast.start(pools.read, schemas)
+        await tiles.start(pools.read, schemas, tile_layers, pools.write)
+        # Credentials, sessions and the login throttle must see the latest commit: primary.
+        auth.start(pools.fresh, pools.write)
+        app.state.sessions.start(pools.fresh, pools.write)
+        await editing.start(pools.write)
         app.state.models = describe_all(schemas, editing.collections, patterns)
         describe_writes(ogc_api.openapi, editing.collections)
         registered = workers.register(settings)  # for `rigenera stop` (workers.py)
@@ -129,7 +144,9 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
             if hasattr(ogc_api.manager, "close"):  # process jobs (processes/manager.py)
                 await asyncio.to_thread(ogc_api.manager.close)
             await asyncio.to_thread(import_jobs.close)  # background imports: see jobs.py
-            await app.state.pools.close()
+            if pools.router is not None:
+                unregister_router(dsn, pools.router)
+            await pools.close()
 
     app = FastAPI(
         title="Rigenera",
@@ -147,6 +164,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
+    app.include_router(database_admin.router)  # issue 13: replicas' rotation (admin only)
     app.state.auth = auth
     web.install(app, settings)  # issue 12: the website, its sessions and error pages
     app.state.editing = editing
@@ -165,6 +183,11 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
               name="ogc")
     if fast is not None:
         app.add_middleware(FastReadMiddleware, fast=fast, tiles=tiles)
+    if settings.database_read_urls:
+        # Outside the fast path, so its reads know the caller's last write (readmarks.py).
+        secure = (settings.web_cookie_secure if settings.web_cookie_secure is not None
+                  else settings.base_url.startswith("https://"))
+        app.add_middleware(ReadMarks, mark_seconds=settings.read_mark_seconds, secure=secure)
     app.add_middleware(RequestTextGuard)  # before any route: NUL in a path or query is a 400
     if settings.worker_header:  # debug: which worker answered (workers.py)
         app.add_middleware(workers.WorkerHeader)

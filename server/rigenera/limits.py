@@ -49,6 +49,15 @@ _DOCUMENTS = re.compile(r"^/api/projects/[^/]+/documents/?$"
                         r"|^/area-riservata/eventi/[0-9]+/materiali/file$")  # event materials
 
 
+def is_query(method: str, path: str, content_type: bytes) -> bool:
+    """A POST that only reads: a CQL2-JSON items query or a process execution (its job
+    record, if any, is the job store's business on the primary). readmarks.py gives them
+    no read-your-writes mark."""
+    return method == "POST" and bool(_EXECUTION.match(path) or (
+        _ITEMS.match(path)
+        and content_type.split(b";")[0].strip().lower() == QUERY_MEDIA_TYPE))
+
+
 @dataclass(frozen=True)
 class BodyLimits:
     """The table of body limits, in bytes (settings.py)."""

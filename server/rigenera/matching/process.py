@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import copy
 import re
+from functools import partial
 from typing import Any
 
 import psycopg2
 import psycopg2.extras
 from pygeoapi.process.base import BaseProcessor
 
+from rigenera.database import sync_read
 from rigenera.matching import service
 from rigenera.processes.inputs import inputs_object
 from rigenera.processes.manager import InvalidInput
@@ -189,7 +191,7 @@ class MatchCallsProcessor(BaseProcessor):  # type: ignore[misc]
                 ) -> tuple[str, bytes]:
         import json
 
-        doc = match_calls(self.dsn, parse_inputs(data))
+        doc = sync_read(self.dsn, partial(match_calls, params=parse_inputs(data)))
         # With its charset: pygeoapi re-serialises a plain "application/json" output as a
         # JSON string (and escapes < and >); these bytes are the answer as they are.
         return MEDIA_TYPE, json.dumps(doc, ensure_ascii=False,

@@ -18,7 +18,7 @@ import string
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import asyncpg
@@ -33,6 +33,9 @@ from rigenera.ogc.caching import CACHE_CONTROL, etag_of, not_modified
 from rigenera.ogc.params import ItemsQuery, bad, parse_items_query
 from rigenera.ogc.provider import crs84_to_epsg4326, filter_evaluator
 from rigenera.ogc.schema import ViewSchema
+
+if TYPE_CHECKING:
+    from rigenera.replicas import ReadRouter
 
 GEOJSON = "application/geo+json"
 _HEAD = b'{"type":"FeatureCollection","features":['
@@ -225,10 +228,10 @@ class FastFeatures:
         self.ogc_url = ogc_url
         self.default_limit = default_limit
         self.max_limit = max_limit
-        self.pool: asyncpg.Pool | None = None
+        self.pool: asyncpg.Pool | ReadRouter | None = None
         self.schemas: dict[str, ViewSchema] = {}
 
-    def start(self, pool: asyncpg.Pool, schemas: dict[str, ViewSchema]) -> None:
+    def start(self, pool: asyncpg.Pool | ReadRouter, schemas: dict[str, ViewSchema]) -> None:
         self.pool = pool
         self.schemas = schemas
 
@@ -244,8 +247,8 @@ class FastFeatures:
     async def _fetchrow(self, sql: str, args: list[Any]) -> asyncpg.Record | None:
         assert self.pool is not None
         try:
-            async with self.pool.acquire() as conn:
-                return await conn.fetchrow(sql, *args)
+            # Through the read router: a replica, retried on the primary (replicas.py).
+            return await self.pool.fetchrow(sql, *args)
         except (asyncpg.DataError, asyncpg.UndefinedFunctionError,
                 asyncpg.InvalidTextRepresentationError) as exc:
             reason = str(exc).splitlines()[0]

@@ -24,7 +24,8 @@ It extends pygeoapi's PostgreSQL provider (never a fork) in three places:
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -39,13 +40,14 @@ from pygeoapi.provider.base import (
     ProviderItemNotFoundError,
 )
 from pygeoapi.provider.mvt_postgresql import MVTPostgreSQLProvider
-from pygeoapi.provider.sql import PostgreSQLProvider
+from pygeoapi.provider.sql import PostgreSQLProvider, get_engine
 from pygeofilter.backends.evaluator import handle
 from pygeofilter.backends.sqlalchemy.evaluate import SQLAlchemyFilterEvaluator
 from pygeofilter.cql2 import BINARY_OP_PREDICATES_MAP
-from sqlalchemy import ARRAY, cast, func
+from sqlalchemy import ARRAY, Engine, cast, func
 from sqlalchemy.exc import DataError, ProgrammingError
 
+from rigenera.database import router_for, sync_read
 from rigenera.errors import database_unavailable
 from rigenera.ogc.literals import check_filter_literals
 
@@ -155,8 +157,14 @@ def _raise_if_database_away(exc: BaseException) -> None:
             raise away from exc
 
 
+# The engine of the server chosen for the current read (a replica's), set around one
+# query or get in the request's thread; unset: the primary's.
+_READ_ENGINE: ContextVar[Engine | None] = ContextVar("rigenera_read_engine", default=None)
+
+
 class RigeneraPostgreSQLProvider(PostgreSQLProvider):  # type: ignore[misc]
-    """pygeoapi's PostgreSQL provider with the CRS84 fix, BUFFER_M and 4xx errors."""
+    """pygeoapi's PostgreSQL provider with the CRS84 fix, BUFFER_M and 4xx errors; its
+    reads go to a replica in rotation when the app has any (database.sync_read)."""
 
     def __init__(self, provider_def: dict[str, Any]) -> None:
         try:
@@ -165,12 +173,48 @@ class RigeneraPostgreSQLProvider(PostgreSQLProvider):  # type: ignore[misc]
             _raise_if_database_away(exc)
             raise
 
+    # pygeoapi opens its sessions on self._engine: the primary's, set by its __init__
+    # (which also reflects the table there), unless a read is routed to a replica.
+    @property
+    def _engine(self) -> Engine:
+        return _READ_ENGINE.get() or self._primary_engine
+
+    @_engine.setter
+    def _engine(self, engine: Engine) -> None:
+        self._primary_engine = engine
+
+    def _engine_of(self, dsn: str) -> Engine:
+        from rigenera.ogc.config import connection_params
+
+        p = connection_params(dsn)
+        engine: Engine = get_engine(self.driver_name, p["host"], p["port"], p["dbname"],
+                                    p["user"], p["password"], None, **self.db_options)
+        return engine
+
+    def _routed[T](self, read: Callable[[], T]) -> T:
+        primary = f"{self.db_host}:{self.db_port}/{self.db_name}"
+        if router_for(primary) is None:
+            return read()
+
+        def on(dsn: str) -> T:
+            token = _READ_ENGINE.set(None if "://" not in dsn else self._engine_of(dsn))
+            try:
+                return read()
+            finally:
+                _READ_ENGINE.reset(token)
+
+        return sync_read(primary, on)
+
     def get(self, identifier: Any, **kwargs: Any) -> dict[str, Any]:
-        try:
-            return super().get(identifier, **kwargs)  # type: ignore[no-any-return]
-        except ProviderItemNotFoundError as exc:
-            _raise_if_database_away(exc)
-            raise
+        def read() -> dict[str, Any]:
+            try:
+                return super(RigeneraPostgreSQLProvider, self).get(  # type: ignore[no-any-return]
+                    identifier, **kwargs)
+            except ProviderItemNotFoundError as exc:
+                _raise_if_database_away(exc)
+                raise
+
+        return self._routed(read)
 
     def _get_cql_filters(self, filterq: Any) -> Any:
         if not filterq:
@@ -201,7 +245,8 @@ class RigeneraPostgreSQLProvider(PostgreSQLProvider):  # type: ignore[misc]
 
     def query(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         try:
-            return super().query(*args, **kwargs)  # type: ignore[no-any-return]
+            return self._routed(lambda: super(RigeneraPostgreSQLProvider, self).query(
+                *args, **kwargs))
         except (DataError, ProgrammingError) as exc:
             reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
             raise ProviderInvalidQueryError(

@@ -18,12 +18,13 @@ import re
 import string
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from rigenera.database import run_read
 from rigenera.errors import InvalidParameter, NotFound, connection_error_types
 from rigenera.ogc.schema import ViewSchema
 from rigenera.ogc.tilecache import (
@@ -38,6 +39,9 @@ from rigenera.ogc.tilecache import (
 )
 
 LOG = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from rigenera.replicas import ReadRouter
 
 MVT = "application/vnd.mapbox-vector-tile"
 TILE_MATRIX_SET = "WebMercatorQuad"
@@ -116,7 +120,7 @@ class VectorTiles:
     def __init__(self, ogc_url: str, cache: TileCache | None = None,
                  upkeep: Upkeep | None = None) -> None:
         self.ogc_url = ogc_url
-        self.pool: asyncpg.Pool | None = None
+        self.pool: asyncpg.Pool | ReadRouter | None = None
         self.write_pool: asyncpg.Pool | None = None
         self.layers: dict[str, TileLayer] = {}
         self.sql: dict[str, str] = {}
@@ -127,7 +131,7 @@ class VectorTiles:
         self.task: asyncio.Task[None] | None = None
         self.stopping = asyncio.Event()
 
-    async def start(self, pool: asyncpg.Pool, schemas: dict[str, ViewSchema],
+    async def start(self, pool: asyncpg.Pool | ReadRouter, schemas: dict[str, ViewSchema],
                     layers: dict[str, TileLayer], write_pool: asyncpg.Pool | None = None,
                     ) -> None:
         self.pool = pool
@@ -357,8 +361,9 @@ class VectorTiles:
         if fmt not in (None, "mvt", "pbf"):
             raise InvalidParameter("Invalid format requested: tiles are served as f=mvt")
         assert self.pool is not None
-        async with self.pool.acquire() as conn:
-            entry, result = await self.fetch(conn, (p["collection_id"], z, x, y))
+        key = (p["collection_id"], z, x, y)
+        # replica or primary; retried on the primary if a replica goes away under it
+        entry, result = await run_read(self.pool, lambda conn: self.fetch(conn, key))
         data, etag = entry.data, entry.etag
         # X-Tile-Cache: what the cache did (hit, miss, stale, off), for operators and tests.
         headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "X-Tile-Cache": result,

@@ -20,12 +20,14 @@ from __future__ import annotations
 import copy
 import json
 import re
+from functools import partial
 from importlib import resources
 from typing import Any
 
 import psycopg2
 from pygeoapi.process.base import BaseProcessor
 
+from rigenera.database import sync_read
 from rigenera.domains import codes
 from rigenera.processes.inputs import code_list, distance, inputs_object, invalid
 from rigenera.processes.near_transit import ISTAT_CODE
@@ -204,4 +206,4 @@ class MobilityCoverageProcessor(BaseProcessor):  # type: ignore[misc]
     def execute(self, data: dict[str, Any], outputs: dict[str, Any] | None = None,
                 ) -> tuple[str, dict[str, Any]]:
         params = parse_inputs(data)
-        return "application/json", mobility_coverage(self.dsn, params)
+        return "application/json", sync_read(self.dsn, partial(mobility_coverage, params=params))

@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import copy
 import re
+from functools import partial
 from importlib import resources
 from typing import Any
 
 import psycopg2
 from pygeoapi.process.base import BaseProcessor
 
+from rigenera.database import sync_read
 from rigenera.domains import codes
 from rigenera.processes.inputs import code_list, distance, inputs_object
 
@@ -170,4 +172,4 @@ class SitesNearTransitProcessor(BaseProcessor):  # type: ignore[misc]
     def execute(self, data: dict[str, Any], outputs: dict[str, Any] | None = None,
                 ) -> tuple[str, bytes]:
         params = parse_inputs(data)
-        return "application/geo+json", sites_near_transit(self.dsn, params)
+        return "application/geo+json", sync_read(self.dsn, partial(sites_near_transit, params=params))

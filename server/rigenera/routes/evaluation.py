@@ -16,14 +16,15 @@ import io
 import json
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-import anyio
 import psycopg2
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from rigenera.database import thread_read
 from rigenera.evaluation import tables as ev
 from rigenera.evaluation.params import EvaluationParams, check_comuni, parse, parse_format
 from rigenera.reports.model import Kind, Table
@@ -122,7 +123,8 @@ async def _evaluate(request: Request, which: str, as_of: str | None, distance: s
                     modes: str | None, comuni: str | None, f: str | None) -> Response:
     fmt = parse_format(f)
     params = parse(as_of, distance, modes, comuni)
-    table = await anyio.to_thread.run_sync(_run, request.app.state.dsn, which, params)
+    table = await thread_read(request.app.state.dsn,  # a replica, when one is in rotation
+                              partial(_run, which=which, params=params))
     return _answer(table, params, fmt)
 
 

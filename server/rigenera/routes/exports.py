@@ -17,14 +17,15 @@ import shutil
 import tempfile
 import zipfile
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
+from rigenera.database import thread_read
 from rigenera.dependencies import worker_limiter
 from rigenera.exports import FORMATS, check_format
 from rigenera.exports.formats import XLSX_API_MAX_ROWS, Format
@@ -46,6 +47,7 @@ def _make_file(dsn: str, q: ExportQuery, fmt: Format, path: Path) -> tuple[int, 
     """The export (CSV: zipped with its sources file); (features, file, media type)."""
     from rigenera.exports.writer import companion_path, write_export
 
+    path.unlink(missing_ok=True)  # a run cut short by a replica going away (thread_read)
     result = write_export(dsn, q, fmt, path, max_xlsx_rows=XLSX_API_MAX_ROWS)
     if fmt.name != "csv":
         return result.features, result.path, fmt.media_type
@@ -80,9 +82,11 @@ async def export(request: Request, collection: str,
     folder = Path(tempfile.mkdtemp(prefix="rigenera-export-"))
     try:
         # GDAL, psycopg2 and zip all block: the whole file is made in a worker thread.
-        features, path, media_type = await anyio.to_thread.run_sync(
-            _make_file, request.app.state.dsn, q, fmt,
-            folder / f"rigenera-{collection}-{stamp}.{fmt.extension}",
+        # From a replica when one is in rotation, again on the primary if it goes away.
+        features, path, media_type = await thread_read(
+            request.app.state.dsn, partial(
+                _make_file, q=q, fmt=fmt,
+                path=folder / f"rigenera-{collection}-{stamp}.{fmt.extension}"),
             limiter=worker_limiter(request, "exports", CONCURRENT_EXPORTS))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

@@ -19,7 +19,7 @@ async def healthz(request: Request) -> dict[str, Any]:
     """200 with PostGIS's and the schema's versions; 503 with Retry-After and
     `"database": "unavailable"` while PostgreSQL is away (load balancers stop routing)."""
     try:
-        async with request.app.state.pools.read.acquire() as conn:
+        async with request.app.state.pools.fresh.acquire() as conn:  # the primary
             row = await conn.fetchrow(
                 "SELECT postgis_lib_version() AS postgis,"
                 " (SELECT max(version) FROM rigenera.schema_migrations) AS schema_version"

@@ -199,7 +199,7 @@ async def create_import(request: Request, who: CurrentUser) -> JSONResponse:
             jobs.submit(import_id, lambda: _run(dsn, upload, dataclasses.replace(
                 options, import_id=import_id), limits), upload.close)
             handed_over = True
-            row = await request.app.state.pools.read.fetchrow(_GET, import_id, None)
+            row = await request.app.state.pools.fresh.fetchrow(_GET, import_id, None)
             return JSONResponse(_report_doc(row), status_code=202, headers={
                 "Location": f"{BASE}/{import_id}", "Preference-Applied": "respond-async"})
         report = await jobs.run(lambda: _run(dsn, upload, options, limits))
@@ -227,7 +227,7 @@ async def list_imports(
     """Imports newest first (technicians: their own; coordinators and admins: all), paged
     with `before` (the `next` link)."""
     actor = _own(who)
-    rows = await request.app.state.pools.read.fetch(_LIST, actor, before, collection, status,
+    rows = await request.app.state.pools.fresh.fetch(_LIST, actor, before, collection, status,
                                                     limit + 1)
     items = [_report_doc(r) for r in rows[:limit]]
     links = [{"rel": "self", "href": str(request.url.include_query_params()).removeprefix(
@@ -247,7 +247,7 @@ async def get_import(import_id: str, request: Request, who: CurrentUser) -> dict
     """An import's report; while it runs, `status: running` and `progress`."""
     actor = _own(who)
     key = parse_id(import_id)
-    row = None if key is None else await request.app.state.pools.read.fetchrow(_GET, key, actor)
+    row = None if key is None else await request.app.state.pools.fresh.fetchrow(_GET, key, actor)
     if row is None:
         raise NotFound(f"Importazione {import_id} non trovata / import not found")
     return _report_doc(row)
@@ -264,7 +264,7 @@ async def rejected_csv(import_id: str, request: Request, who: CurrentUser) -> Re
     actor = _own(who)
     key = parse_id(import_id)
     text = (None if key is None else
-            await request.app.state.pools.read.fetchval(_REJECTED, key, actor))
+            await request.app.state.pools.fresh.fetchval(_REJECTED, key, actor))
     if text is None:
         raise NotFound(f"Importazione {import_id}: nessuna riga scartata / no rejected rows")
     return Response(("\ufeff" + text).encode("utf-8"), media_type="text/csv; charset=utf-8",

@@ -87,7 +87,7 @@ async def upload_document(project_id: str, request: Request, who: CurrentUser) -
     who.require(*WRITERS)  # before a byte of the body is read
     pid = _project_id(project_id)
     pools = request.app.state.pools
-    await documents.project_state(pools.read, pid, who)  # 404 / 403 before the body
+    await documents.project_state(pools.fresh, pid, who)  # 404 / 403 before the body
     settings: Settings = request.app.state.settings
     upload = await receive_upload(request, file_parts={"file": settings.documents_max_bytes},
                                   field_parts=documents.FIELDS)

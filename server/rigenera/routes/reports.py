@@ -11,16 +11,18 @@ from __future__ import annotations
 import shutil
 import tempfile
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
+from rigenera.database import thread_read
 from rigenera.dependencies import worker_limiter
-from rigenera.reports import FORMATS, check_format, make_report, parse
+from rigenera.reports import FORMATS, ReportFile, check_format, make_report, parse
+from rigenera.reports.request import Format, ReportRequest
 from rigenera.routes import docs
 
 router = APIRouter(prefix="/api", tags=["reports"])
@@ -56,9 +58,9 @@ async def report(request: Request,
     folder = Path(tempfile.mkdtemp(prefix="rigenera-report-"))
     path = folder / f"rigenera-report-{req.by}-{stamp}.{fmt.extension}"
     try:
-        result = await anyio.to_thread.run_sync(make_report, request.app.state.dsn, req, fmt, path,
-                                                limiter=worker_limiter(request, "reports",
-                                                                       CONCURRENT_REPORTS))
+        result = await thread_read(  # a replica when one is in rotation (database.py)
+            request.app.state.dsn, partial(_make_report, req=req, fmt=fmt, path=path),
+            limiter=worker_limiter(request, "reports", CONCURRENT_REPORTS))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -67,3 +69,10 @@ async def report(request: Request,
                         content_disposition_type="inline" if fmt.name == "json" else "attachment",
                         headers={"X-Group-Count": str(result.groups), "Cache-Control": "no-store"},
                         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+
+
+def _make_report(dsn: str, req: ReportRequest, fmt: Format, path: Path) -> ReportFile:
+    """make_report on a clean path: thread_read runs it again on the primary when a replica
+    goes away under it, and a GeoPackage must not keep the first run's half."""
+    path.unlink(missing_ok=True)
+    return make_report(dsn, req, fmt, path)

@@ -11,10 +11,10 @@ from functools import partial
 from typing import Any
 
 import shapely
-from anyio import to_thread
 from shapely.geometry.base import BaseGeometry
 from starlette.requests import Request
 
+from rigenera.database import thread_read
 from rigenera.dependencies import worker_limiter
 from rigenera.exports.attribution import licence_of
 from rigenera.reports.aggregate import build_report
@@ -60,6 +60,10 @@ async def public_report(request: Request, req: ReportRequest,
     asked = ReportRequest(by=req.by, comuni=req.comuni, programme=req.programme,
                           programme_level=req.programme_level, status=req.status,
                           lang=req.lang, published=True)
-    return await to_thread.run_sync(
-        partial(build_report, request.app.state.dsn, asked, extra_by=extra_by),
+    return await thread_read(  # a replica when one is in rotation (database.py)
+        request.app.state.dsn, partial(_build, asked=asked, extra_by=extra_by),
         limiter=worker_limiter(request, "web-figures", CONCURRENT_REPORTS))
+
+
+def _build(dsn: str, *, asked: ReportRequest, extra_by: tuple[str, ...]) -> Report:
+    return build_report(dsn, asked, extra_by=extra_by)

@@ -13,9 +13,11 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from rigenera.database import run_read
 from rigenera.domains import DOMAINS, FUNDING_SOURCE
 from rigenera.errors import NotFound
 from rigenera.matching import service as matching
@@ -47,15 +49,18 @@ def _per_inhabitant(value: Decimal | None, population: int | None) -> Decimal | 
 
 
 async def comune_data(request: Request, code: str) -> tuple[dict[str, Any], list[MapShape]]:
-    pool = request.app.state.pools.read
-    async with pool.acquire() as conn:
-        c = await conn.fetchrow(sql("comune_page"), code)
-        if c is None:
-            raise unknown_comune(code)
-        projects = await conn.fetch(sql("comune_projects"), code)
-        sites = await conn.fetch(sql("comune_sites"), code)
-        day = matching.today()
-        rows = await conn.fetch(matching.SQL, *matching.sql_args(None, code, day, False))
+    day = matching.today()
+
+    async def read(conn: asyncpg.Connection) -> tuple[Any, ...]:
+        return (await conn.fetchrow(sql("comune_page"), code),
+                await conn.fetch(sql("comune_projects"), code),
+                await conn.fetch(sql("comune_sites"), code),
+                await conn.fetch(matching.SQL, *matching.sql_args(None, code, day, False)))
+
+    # Through run_read: on a replica, again on the primary if it goes away (database.py).
+    c, projects, sites, rows = await run_read(request.app.state.pools.read, read)
+    if c is None:
+        raise unknown_comune(code)
     needs = matching.comune_document(rows, code, c["name"], day, False)
     lang = language(request)
     report = await public_report(request, ReportRequest(by="comune", comuni=(code,), lang=lang))

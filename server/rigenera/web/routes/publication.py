@@ -219,7 +219,7 @@ async def publication_photo(request: Request, project_id: int, who: CoordinatorU
                             session: SessionDep) -> Response:
     """Upload a JPEG/PNG as the project's photo document and make it the cover."""
     pools = request.app.state.pools
-    await documents.project_state(pools.read, project_id, who)  # 404 before the body
+    await documents.project_state(pools.fresh, project_id, who)  # 404 before the body
     settings: Settings = request.app.state.settings
     upload = await receive_upload(request, file_parts={"file": settings.documents_max_bytes},
                                   field_parts={CSRF_FIELD, "version", "title"})
