@@ -346,7 +346,7 @@ def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
           "(Ctrl-C per fermare / to stop)", flush=True)
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                    loop="uvloop", http="httptools", access_log=False,
+                    loop="uvloop", http="httptools", access_log=False, log_config=None,
                     forwarded_allow_ips=settings.forwarded_allow_ips)
     finally:
         pid_file.unlink(missing_ok=True)
@@ -438,7 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    from rigenera.observability import configure_logging
+
+    configure_logging(settings)  # text or JSON, redacted, with request ids
     try:
         return int(args.func(settings, args))
     except RigeneraError as exc:

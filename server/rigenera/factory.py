@@ -6,7 +6,9 @@ Start-up order matters and is kept here, in one place:
 3. build pygeoapi's API object for this app and mount its routes at /ogc;
 4. in the lifespan, open the asyncpg read/write pools; the fast read path and the
    tiles read, the authenticator checks accounts, the editing service writes;
-5. middleware, outermost last: body limits (limits.py), then the fast read path.
+5. middleware, outermost last: the fast read path, body limits (limits.py), CORS and
+   security headers (headers.py), then request ids, access lines and request metrics
+   (observability.py), so even a refused body or preflight is counted and logged.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from rigenera.editing.describe import describe_all, load_patterns
 from rigenera.editing.http import WriteHandlers
 from rigenera.editing.service import EditingService
 from rigenera.errors import install_error_handlers
+from rigenera.headers import CorsMiddleware, SecurityHeadersMiddleware
 from rigenera.imports.jobs import ImportJobs
 from rigenera.inputs import RequestTextGuard
 from rigenera.limits import BodyLimitMiddleware, BodyLimits
 from rigenera.matching import http as matching_http
 from rigenera.monitoring.storage import storage_from_settings
+from rigenera.observability import RequestContextMiddleware
 from rigenera.ogc.config import build_config, measure_extents, write_documents
 from rigenera.ogc.features import FastFeatures
 from rigenera.ogc.openapi import describe_writes
@@ -42,6 +46,7 @@ from rigenera.routes import (
     exports,
     health,
     imports,
+    metrics,
     monitoring,
     project_records,
     projects,
@@ -104,7 +109,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         app.state.models = describe_all(schemas, editing.collections, patterns)
         describe_writes(ogc_api.openapi, editing.collections)
         try:
-            yield
+            async with metrics.pool_sampler(app):
+                yield
         finally:
             auth.close()
             if hasattr(ogc_api.manager, "close"):  # process jobs (processes/manager.py)
@@ -127,6 +133,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(health.router)
+    if settings.metrics:
+        app.include_router(metrics.router)
     app.state.auth = auth
     web.install(app, settings)  # issue 12: the website, its sessions and error pages
     app.state.editing = editing
@@ -150,5 +158,9 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     # bounded while it is read, whichever route or fast path answers (limits.py).
     app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(settings),
                        max_authorization=settings.authorization_max_bytes)
+    # Issue 13: CORS (reads only), security headers, then the request context outermost.
+    app.add_middleware(CorsMiddleware, origins=settings.cors_origins)
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
+    app.add_middleware(RequestContextMiddleware, root=app)
     LOG.info("OGC API at %s (config %s, openapi %s)", settings.ogc_url, cfg_path, oas_path)
     return app
