@@ -33,7 +33,7 @@ from rigenera.inputs import RequestTextGuard
 from rigenera.limits import BodyLimitMiddleware, BodyLimits
 from rigenera.matching import http as matching_http
 from rigenera.monitoring.storage import storage_from_settings
-from rigenera.observability import RequestContextMiddleware
+from rigenera.observability import RequestContextMiddleware, install_context_executor
 from rigenera.ogc.config import build_config, measure_extents, write_documents
 from rigenera.ogc.features import FastFeatures
 from rigenera.ogc.openapi import describe_writes
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from rigenera.database import open_pools
 
+        install_context_executor()  # request ids follow pygeoapi into its threads
         app.state.pools = await open_pools(dsn, settings.read_pool_size, settings.write_pool_size)
         async with app.state.pools.read.acquire() as conn:
             schemas = await load_schemas(conn)

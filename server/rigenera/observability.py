@@ -19,12 +19,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import json
 import logging
 import os
 import re
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -140,6 +144,22 @@ def configure_logging(settings: Settings) -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+
+
+class _ContextThreadPool(ThreadPoolExecutor):
+    """The event loop's default executor, carrying the caller's contextvars into the thread
+    (as asyncio.to_thread does): pygeoapi's API functions run through
+    ``loop.run_in_executor`` and their log lines would otherwise have no request id."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+
+def install_context_executor() -> None:
+    """Called in the app's lifespan, on the loop that serves it."""
+    loop = asyncio.get_running_loop()
+    if not isinstance(getattr(loop, "_default_executor", None), _ContextThreadPool):
+        loop.set_default_executor(_ContextThreadPool(thread_name_prefix="rigenera"))
 
 
 # ------------------------------------------------------------------------- route templates
