@@ -68,3 +68,16 @@ def login(page: Any, base_url: str, user: str, password: str | None = None) -> N
     page.fill("#password", password or PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/area-riservata**")
+
+
+def wait_until(page: Any, expression: str, timeout_ms: int = 30_000) -> None:
+    """Poll a JavaScript expression until it is truthy. Playwright's wait_for_function
+    compiles its predicate with eval inside the page, which the pages' Content-Security-
+    Policy (no 'unsafe-eval', headers.py) refuses; page.evaluate goes through DevTools."""
+    import time
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(f"() => Boolean({expression})"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true after {timeout_ms} ms: {expression}")
+        page.wait_for_timeout(100)
