@@ -151,6 +151,10 @@ def test_database_away_is_503_everywhere_and_comes_back(
             assert not failures, failures
             health = c.get("/healthz").json()
             assert health["database"] == "unavailable" and health["status"] == "unavailable"
+            ready = c.get("/readyz")  # issue 13: not ready, but alive (no restart needed)
+            assert ready.status_code == 503 and ready.headers["retry-after"].isdigit()
+            assert ready.json()["database"] == "unavailable", ready.text
+            assert c.get("/livez").status_code == 200
             for path in STATIC:
                 assert c.get(path).status_code == 200, path
         finally:
@@ -158,6 +162,7 @@ def test_database_away_is_503_everywhere_and_comes_back(
 
         # Back by itself: no restart of the server, no request that must fail first.
         assert _until(lambda: c.get("/healthz").status_code == 200, 30)
+        assert _until(lambda: c.get("/readyz").status_code == 200, 30)
         assert c.get("/healthz").json()["database"] == "ok"
         late = {}
         for name, send in routes.items():

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from conftest import LiveServer, query
-from webtools import axe, screenshot
+from webtools import axe, screenshot, wait_until
 
 DRAFT = "demo-p05"  # Cascina Castelletto (015175), made a draft below
 PROJECT_LAYERS = "map.getStyle().layers.filter(l => l.source === 'projects').map(l => l.id)"
@@ -147,7 +147,7 @@ def test_map_draws_our_features_without_errors(browser_page: Any, live: LiveServ
     # At the draft's place its feature is in the tiles (the open register) but not drawn.
     page.evaluate(f"""() => {{ const map = window.rigeneraMap.map;
         map.jumpTo({{center: {draft['center']}, zoom: 15}}); }}""")
-    page.wait_for_function("window.rigeneraMap.map.loaded() && window.rigeneraMap.map.areTilesLoaded()")
+    wait_until(page, "window.rigeneraMap.map.loaded() && window.rigeneraMap.map.areTilesLoaded()")
     page.wait_for_timeout(500)
     in_tiles = page.evaluate("""() => window.rigeneraMap.map.querySourceFeatures('projects',
         {sourceLayer: 'projects'}).map(f => f.id)""")
@@ -163,20 +163,20 @@ def test_comune_filter_changes_counter_to_database_number(browser_page: Any, liv
     total = int(page.get_attribute("#map-counter", "data-projects"))
     assert total == sql_counts(db)[0]
     page.select_option("#f-comune", "015146")
-    page.wait_for_function("document.querySelector('#map-counter').dataset.ready === '1'"
+    wait_until(page, "document.querySelector('#map-counter').dataset.ready === '1'"
                            " && location.search.includes('015146')")
     projects, sites = sql_counts(db, "015146")
     assert int(page.get_attribute("#map-counter", "data-projects")) == projects
     assert int(page.get_attribute("#map-counter", "data-sites")) == sites
     assert f"{projects} " in page.inner_text("#map-counter")
-    page.wait_for_function("window.rigeneraMap.map.loaded() && !window.rigeneraMap.map.isMoving()")
+    wait_until(page, "window.rigeneraMap.map.loaded() && !window.rigeneraMap.map.isMoving()")
     page.wait_for_timeout(300)
     drawn = {f["id"] for f in rendered(page, PROJECT_LAYERS)}
     in_milano = {r[0] for r in query(db, """SELECT project_id FROM rigenera.project_comuni
                                             WHERE istat_code = '015146'""")}
     assert drawn and drawn <= in_milano
     page.check("input[name=colour][value=programme]")
-    page.wait_for_function("location.search.includes('colour=programme')")
+    wait_until(page, "location.search.includes('colour=programme')")
     assert page.evaluate("""() => window.rigeneraMap.map
         .getPaintProperty('projects-fill', 'fill-color')[0]""") == "case"
     assert page.is_visible("#legend-projects-programme")
@@ -195,7 +195,7 @@ def test_search_then_popup_by_keyboard(browser_page: Any, live: LiveServer, db: 
     assert page.evaluate("document.activeElement.dataset.id") == str(pid)
     page.keyboard.press("Enter")
     link = page.wait_for_selector(f".maplibregl-popup a[href='/progetti/{pid}']", timeout=20_000)
-    page.wait_for_function("document.activeElement && document.activeElement.closest('.maplibregl-popup')")
+    wait_until(page, "document.activeElement && document.activeElement.closest('.maplibregl-popup')")
     assert link.get_attribute("href") == f"/progetti/{pid}"
     assert axe(page) == []
     screenshot(page, "web-map-popup", full_page=False)
@@ -206,7 +206,7 @@ def test_search_then_popup_by_keyboard(browser_page: Any, live: LiveServer, db: 
     (lon, lat) = query(db, """SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom))
                               FROM rigenera.projects WHERE id = %s""", (pid,))[0]
     page.evaluate(f"() => window.rigeneraMap.map.jumpTo({{center: [{lon}, {lat}], zoom: 16}})")
-    page.wait_for_function("window.rigeneraMap.map.loaded() && window.rigeneraMap.map.areTilesLoaded()")
+    wait_until(page, "window.rigeneraMap.map.loaded() && window.rigeneraMap.map.areTilesLoaded()")
     page.wait_for_timeout(300)
     page.focus(".maplibregl-canvas")
     page.keyboard.press("Enter")

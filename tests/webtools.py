@@ -43,7 +43,10 @@ def watch(page: Any) -> Any:
 
 def axe(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, Any]]:
     """axe-core's violations of the given impacts (id, impact, help, the first targets)."""
-    page.add_script_tag(path=str(AXE))
+    # Evaluated through the DevTools protocol, not added as an inline <script>: the pages'
+    # Content-Security-Policy (headers.py) refuses inline scripts, as it should.
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
              "targets": [n["target"] for n in v["nodes"][:5]]}
@@ -65,3 +68,16 @@ def login(page: Any, base_url: str, user: str, password: str | None = None) -> N
     page.fill("#password", password or PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/area-riservata**")
+
+
+def wait_until(page: Any, expression: str, timeout_ms: int = 30_000) -> None:
+    """Poll a JavaScript expression until it is truthy. Playwright's wait_for_function
+    compiles its predicate with eval inside the page, which the pages' Content-Security-
+    Policy (no 'unsafe-eval', headers.py) refuses; page.evaluate goes through DevTools."""
+    import time
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(f"() => Boolean({expression})"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true after {timeout_ms} ms: {expression}")
+        page.wait_for_timeout(100)

@@ -41,6 +41,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from starlette.requests import HTTPConnection
 
+from rigenera import metrics
 from rigenera.errors import (
     Forbidden,
     PasswordChecksBusy,
@@ -323,6 +324,7 @@ class Authenticator:
         username, password = decode_basic(value)
         bad = Unauthorized("Nome utente o password errati / wrong username or password")
         if not _USERNAME_FORMAT.match(username):
+            metrics.LOGIN_FAILURES.labels("credentials").inc()
             raise bad  # no such account can exist: nothing to hash, nothing to count
         assert self.pool is not None
         key = self._key(value)
@@ -349,6 +351,7 @@ class Authenticator:
             self._inflight[key] = flight
             flight.add_done_callback(lambda done: self._landed(key, done))
         if not await asyncio.shield(flight):
+            metrics.LOGIN_FAILURES.labels("credentials").inc()
             raise bad
         assert row is not None
         return _principal(row)
@@ -364,6 +367,7 @@ class Authenticator:
         for key, limit in ((f"{username} {address}", self.policy.per_account_address),
                            (address, self.policy.per_address)):
             if self._attempts.get(key, 0) >= limit:
+                metrics.LOGIN_FAILURES.labels("throttled").inc()
                 raise TooManyLoginFailures(
                     "Troppi accessi in corso da questo indirizzo: riprovare tra 1 s / too many "
                     "logins in progress from this address: retry in 1 s",
@@ -400,6 +404,7 @@ class Authenticator:
     def _throttled(scope: str, retry_after: int) -> None:
         it, en = _THROTTLE_SCOPES.get(scope, _THROTTLE_SCOPES["pair"])
         wait = max(1, retry_after)
+        metrics.LOGIN_FAILURES.labels("throttled").inc()
         raise TooManyLoginFailures(
             f"Troppi accessi falliti {it}: riprovare tra {wait} s / too many failed logins {en}: "
             f"retry in {wait} s", headers={"Retry-After": str(wait)},
@@ -409,11 +414,13 @@ class Authenticator:
         invalid = Unauthorized("Token non valido, scaduto o revocato / invalid, expired or "
                                "revoked token")
         if not _TOKEN_FORMAT.match(token):
+            metrics.LOGIN_FAILURES.labels("token").inc()
             raise Unauthorized("Token malformato: atteso rg_... / malformed token: expected rg_...",
                                errors=[{"field": "Authorization", "reason": "malformed token"}])
         assert self.pool is not None and self.write_pool is not None
         row = await self.pool.fetchrow(_TOKEN_SQL, token_hash(token))
         if row is None:
+            metrics.LOGIN_FAILURES.labels("token").inc()
             raise invalid
         if row["touch"]:  # last_used_at at most once a minute, not a write per request
             await self.write_pool.execute(

@@ -479,7 +479,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    from rigenera.observability import configure_logging
+
+    configure_logging(settings)  # text or JSON, redacted, with request ids
     try:
         return int(args.func(settings, args))
     except RigeneraError as exc:

@@ -21,6 +21,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
+from rigenera import metrics
+
 LOG = logging.getLogger(__name__)
 
 OGC_EXCEPTION_MEDIA_TYPE = "application/json"
@@ -465,8 +467,18 @@ def _html_page(request: Request, status: int, description: str,
     return render(request, status, description, errors or []) if render is not None else None
 
 
+# Version conflicts, counted where they become answers (metrics.CONFLICTS): a stale
+# If-Match or base_version (412, "version"), concurrent transactions that stayed in
+# conflict after the server's retries (409, "concurrent"). A changeset refused for stale
+# versions is answered by its route and counted there ("changeset").
+_CONFLICT_KINDS: dict[type[RigeneraError], str] = {PreconditionFailed: "version",
+                                                   WriteConflict: "concurrent"}
+
+
 def rigenera_error_response(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RigeneraError)
+    if (kind := _CONFLICT_KINDS.get(type(exc))) is not None:
+        metrics.CONFLICTS.labels(kind).inc()
     if exc.status >= 500:
         LOG.log(logging.WARNING if isinstance(exc, DatabaseUnavailable) else logging.ERROR,
                 "%s: %s", type(exc).__name__, exc)

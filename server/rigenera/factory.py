@@ -10,7 +10,9 @@ Start-up order matters and is kept here, in one place:
    tiles read, the authenticator checks accounts on the primary, the editing service
    writes;
 5. middleware, outermost last: body limits (limits.py), the URL text guard, the
-   read-your-writes marks (readmarks.py, with replicas only), then the fast read path.
+   read-your-writes marks (readmarks.py, with replicas only), the fast read path, CORS
+   and security headers (headers.py), then request ids, access lines and request
+   metrics (observability.py), so even a refused body or preflight is counted and logged.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from rigenera.editing.describe import describe_all, load_patterns
 from rigenera.editing.http import WriteHandlers
 from rigenera.editing.service import EditingService
 from rigenera.errors import install_error_handlers
+from rigenera.headers import CorsMiddleware, SecurityHeadersMiddleware
 from rigenera.imports.jobs import ImportJobs
 from rigenera.inputs import RequestTextGuard
 from rigenera.limits import BodyLimitMiddleware, BodyLimits
 from rigenera.matching import http as matching_http
 from rigenera.monitoring.storage import storage_from_settings
+from rigenera.observability import RequestContextMiddleware, install_context_executor
 from rigenera.ogc.config import build_config, measure_extents, read_documents, write_documents
 from rigenera.ogc.features import FastFeatures
 from rigenera.ogc.openapi import describe_writes
@@ -49,6 +53,7 @@ from rigenera.routes import (
     exports,
     health,
     imports,
+    metrics,
     monitoring,
     project_records,
     projects,
@@ -110,16 +115,14 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from rigenera.database import open_pools, register_router, unregister_router
 
+        # request ids and the caller's last write (database.MIN_LSN) follow pygeoapi into
+        # the threads it runs its API functions in (observability.py)
+        install_context_executor()
         pools = app.state.pools = await open_pools(dsn, settings.read_pool_size,
                                                    settings.write_pool_size, settings)
         app.state.replicas = pools.router  # None without DATABASE_READ_URLS (replicas.py)
         if pools.router is not None:
             register_router(dsn, pools.router)  # pygeoapi's provider and psycopg2 readers
-            # pygeoapi's threads must know the caller's last write (replicas.py).
-            from rigenera.replicas import ContextExecutor
-
-            asyncio.get_running_loop().set_default_executor(
-                ContextExecutor(thread_name_prefix="rigenera-api"))
         async with pools.fresh.acquire() as conn:  # the schema as the primary has it
             schemas = await load_schemas(conn)
             tile_layers = await load_tile_layers(conn)
@@ -135,7 +138,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
         describe_writes(ogc_api.openapi, editing.collections)
         registered = workers.register(settings)  # for `rigenera stop` (workers.py)
         try:
-            yield
+            async with metrics.pool_sampler(app):
+                yield
         finally:
             if registered is not None:
                 registered.unlink(missing_ok=True)
@@ -165,6 +169,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     install_openapi(app)
     app.include_router(health.router)
     app.include_router(database_admin.router)  # issue 13: replicas' rotation (admin only)
+    if settings.metrics:
+        app.include_router(metrics.router)
     app.state.auth = auth
     web.install(app, settings)  # issue 12: the website, its sessions and error pages
     app.state.editing = editing
@@ -195,5 +201,9 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Fast
     # bounded while it is read, whichever route or fast path answers (limits.py).
     app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(settings),
                        max_authorization=settings.authorization_max_bytes)
+    # Issue 13: CORS (reads only), security headers, then the request context outermost.
+    app.add_middleware(CorsMiddleware, origins=settings.cors_origins)
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
+    app.add_middleware(RequestContextMiddleware, root=app)
     LOG.info("OGC API at %s (config %s, openapi %s)", settings.ogc_url, cfg_path, oas_path)
     return app

@@ -20,12 +20,10 @@ lag in seconds is measured against the primary's own positions sampled by the mo
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
@@ -375,14 +373,3 @@ class ReadRouter:
     async def execute(self, query: str, *args: Any, **kwargs: Any) -> str:
         """Read-only statements only (a replica refuses writes with 25006)."""
         return await self.run(lambda conn: conn.execute(query, *args, **kwargs))
-
-
-class ContextExecutor(ThreadPoolExecutor):
-    """The event loop's default executor, carrying the caller's contextvars into the
-    thread as anyio's threads do. pygeoapi runs its API functions with
-    ``loop.run_in_executor(None, ...)``, which does not: its provider would not know the
-    caller's last write (database.MIN_LSN). Installed by the factory with replicas."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any,
-               **kwargs: Any) -> Future[Any]:
-        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -84,6 +84,13 @@ class Settings(BaseSettings):
     hsts: bool | None = Field(
         default=None,
         description="Strict-Transport-Security (default: when public_url starts with https).")
+    # Who may read /metrics (routes/metrics.py): a client on the loopback interface (the
+    # host's own Prometheus or an operator's curl), or one sending this bearer token (a
+    # Prometheus on another host or container). The reverse proxy never forwards /metrics.
+    metrics_token: SecretStr | None = Field(
+        default=None, min_length=16,
+        description="Bearer token that opens /metrics to non-loopback scrapers "
+        "(RIGENERA_METRICS_TOKEN; at least 16 characters).")
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = Field(

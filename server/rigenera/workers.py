@@ -77,6 +77,9 @@ def serve(settings: Settings, workers: int) -> None:
     options: dict[str, Any] = {
         "host": settings.host, "port": settings.port, "log_level": settings.log_level,
         "loop": "uvloop", "http": "httptools", "access_log": False,
+        # our own logging (observability.py: text or JSON, redacted, request ids), set up by
+        # the CLI in this process and by each spawned worker (main.create_app_from_env)
+        "log_config": None,
         "forwarded_allow_ips": settings.forwarded_allow_ips}
     if workers == 1:
         from rigenera.factory import create_app

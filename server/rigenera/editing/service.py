@@ -32,6 +32,7 @@ from typing import Any
 
 import asyncpg
 
+from rigenera import metrics
 from rigenera.auth import Principal, Role
 from rigenera.editing.model import OFFICE_ONLY, EditableCollection, load_editable
 from rigenera.editing.payload import FeatureInput
@@ -175,6 +176,7 @@ class EditingService:
                     batched = await self._try_batch(conn, who, ops)
                     if batched is not None:
                         await tx.commit()
+                        _count_edits(batched)
                         return batched
                 outcomes, problems = [], []
                 for i, op in enumerate(ops):
@@ -194,6 +196,7 @@ class EditingService:
                 if problems:
                     raise ChangesetFailed(problems)
                 await tx.commit()
+                _count_edits(outcomes)
                 return outcomes
             except BaseException:
                 # A connection that died cannot roll back, and needs not: its transaction
@@ -538,6 +541,12 @@ class EditingService:
                 ORDER BY NOT reconstructed, id""",
             cid, fid, decimals)
         return [dict(r) for r in rows]
+
+
+def _count_edits(outcomes: list[Outcome]) -> None:
+    """metrics.EDITS: features written, once their transaction committed."""
+    for o in outcomes:
+        metrics.EDITS.labels(o.collection, o.action).inc()
 
 
 def _moves(op: Operation) -> bool:

@@ -43,6 +43,7 @@ from rigenera.errors import (
     unexpected_error_response,
 )
 from rigenera.limits import parse_json
+from rigenera.observability import ROUTE_KEY
 from rigenera.ogc.caching import ConditionalJsonMiddleware
 from rigenera.ogc.conformance import conformance
 from rigenera.ogc.crs import normalise_query_string
@@ -66,6 +67,14 @@ class CrsAliasMiddleware:
             scope = dict(scope)
             scope["query_string"] = normalise_query_string(scope["query_string"])
         await self.app(scope, receive, send)
+
+
+# Route templates of the requests FastReadMiddleware answers ahead of the routers
+# (observability.py names requests by template; these never meet a router).
+ITEMS_ROUTE = "/ogc/collections/{collection_id}/items"
+ITEM_ROUTE = "/ogc/collections/{collection_id}/items/{item_id}"
+TILE_ROUTE = ("/ogc/collections/{collection_id}/tiles/{tileMatrixSetId}/{tileMatrix}/"
+              "{tileRow}/{tileCol}")
 
 
 class FastReadMiddleware:
@@ -109,10 +118,12 @@ class FastReadMiddleware:
             if self.tiles is not None and self.tiles.pool is not None:
                 t = self.tile.match(scope["path"])
                 if t:
+                    scope[ROUTE_KEY] = TILE_ROUTE  # for the access line and metrics
                     await self._tile(scope, receive, send, t)
                     return
             m = self.items.match(scope["path"])
             if m:
+                scope[ROUTE_KEY] = ITEM_ROUTE if m.group(2) is not None else ITEMS_ROUTE
                 scope = dict(scope)
                 scope["query_string"] = normalise_query_string(scope.get("query_string", b""))
                 path_params = {"collection_id": m.group(1)}

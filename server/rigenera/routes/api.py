@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from rigenera import metrics
 from rigenera.auth import Role
 from rigenera.catalogue import BY_ID
 from rigenera.dependencies import CurrentUser, EditingDep, ModelsDep
@@ -142,6 +143,7 @@ async def changeset(request: Request, who: CurrentUser, editing: EditingDep) -> 
             status, code = 403, "Forbidden"  # only refusals of rights: say so
         elif 412 in statuses:
             status = 409
+            metrics.CONFLICTS.labels("changeset").inc()
         else:
             status = 422
         return exception_document(

@@ -23,7 +23,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from rigenera import __version__
+from rigenera import __version__, metrics
 from rigenera.web import format as fmt
 from rigenera.web.i18n import COOKIE as LANG_COOKIE
 from rigenera.web.i18n import asked_language, language, translator
@@ -204,6 +204,7 @@ async def cached_page(request: Request, template: str, fingerprint: str,
         return _finish(request, Response(status_code=304, headers=headers))
     cache = _page_cache(request)
     body = cache.get(key)
+    metrics.CACHE.labels("pages", "miss" if body is None else "hit").inc()
     if body is None:
         ctx = base_context(request)
         ctx.update(await build())
