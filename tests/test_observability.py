@@ -379,3 +379,31 @@ def test_pygeoapi_pages_and_the_api_docs_meet_their_policy_in_chromium(browser, 
     page.wait_for_timeout(300)
     page.close()
     assert violations and all("script-src" in v for v in violations), violations
+
+
+def test_a_dead_workers_pool_gauges_leave_the_sum(tmp_path, monkeypatch):
+    """Several workers (multiprocess mode): a worker that died and was replaced must not
+    keep its last pool sizes in the summed gauges (routes/metrics.py)."""
+    import subprocess
+    import sys
+
+    from rigenera.routes import metrics as metrics_route
+
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    script = ("from rigenera import metrics; metrics.POOL_SIZE.labels('primary-read').set(7);"
+              " metrics.REQUESTS.labels('/x', 'GET', '200').inc()")
+    env = {**__import__("os").environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    subprocess.run([sys.executable, "-c", script], env=env, check=True)  # lives, then dies
+    assert list(folder.glob("gauge_livesum_*.db"))
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    text = metrics_route.exposition().decode()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    gauge = families.get("rigenera_db_pool_connections")
+    pool = [s.value for s in (gauge.samples if gauge else [])
+            if s.labels.get("pool") == "primary-read"]
+    assert pool in ([], [0.0]), pool  # its live gauge is gone
+    requests = [s.value for s in families["rigenera_http_requests"].samples
+                if s.labels.get("route") == "/x" and s.name.endswith("_total")]
+    assert requests == [1.0]  # counters of a dead worker still count (they happened)
+    assert not list(folder.glob("gauge_livesum_*.db"))

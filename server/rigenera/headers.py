@@ -124,10 +124,11 @@ class SecurityHeadersMiddleware:
 # Request headers a cross-site reader may send (beyond the CORS-safelisted ones): content
 # negotiation, conditional requests and a request id. Never Authorization: no credentials.
 _READ_HEADERS = frozenset({"accept", "accept-language", "content-language", "if-none-match",
-                           "if-modified-since", "x-request-id", "cache-control"})
+                           "if-modified-since", "x-request-id", "cache-control",
+                           "rigenera-min-lsn"})  # read-your-writes by header (readmarks.py)
 # Answer headers a cross-site reader's script may see.
 _EXPOSED = (b"ETag, Link, Content-Crs, Content-Language, Content-Disposition, "
-            b"X-Request-ID, Retry-After, Location")
+            b"X-Request-ID, Retry-After, Location, Rigenera-LSN")
 _READ_METHODS = frozenset({"GET", "HEAD"})
 
 

@@ -23,6 +23,7 @@ import hmac
 import ipaddress
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -91,6 +92,24 @@ def _allowed(request: Request, settings: Settings) -> bool:
     return _loopback(request)
 
 
+def _forget_dead_workers(directory: str) -> None:
+    """A worker that crashed and was replaced leaves its files (gauge_livesum_<pid>.db...):
+    its last pool sizes would be summed in for ever. uvicorn's supervisor has no child-exit
+    hook, so the scrape drops the live gauges of processes that no longer exist."""
+    from prometheus_client import multiprocess
+
+    pids = {path.stem.rsplit("_", 1)[-1] for path in Path(directory).glob("*_*.db")}
+    for pid in pids:
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            multiprocess.mark_process_dead(int(pid), directory)  # type: ignore[no-untyped-call]
+        except PermissionError:
+            pass  # alive, another user's
+
+
 def exposition() -> bytes:
     """The text format of every metric: this process's, or all workers' summed."""
     directory = multiprocess_dir()
@@ -98,6 +117,7 @@ def exposition() -> bytes:
         return generate_latest(REGISTRY)
     from prometheus_client import multiprocess
 
+    _forget_dead_workers(directory)
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
     return generate_latest(registry)
