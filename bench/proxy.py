@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from run import parse_wrk, start_rigenera, write_results  # noqa: E402
+from run import run_wrk, start_rigenera, write_results  # noqa: E402
 
 from rigenera.cluster import LocalCluster, free_port  # noqa: E402
 from rigenera.loaders.demo import load_demo  # noqa: E402
@@ -110,14 +110,6 @@ def milan_tile(z: int) -> str:
     return f"/ogc/collections/sites/tiles/WebMercatorQuad/{z}/{y}/{x}"
 
 
-def wrk(url: str, headers: dict[str, str], duration: int, connections: int) -> dict[str, float]:
-    args = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency"]
-    for k, v in headers.items():
-        args += ["-H", f"{k}: {v}"]
-    done = subprocess.run([*args, url], capture_output=True, text=True, check=True)
-    return parse_wrk(done.stdout)
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--duration", type=int, default=10)
@@ -165,7 +157,7 @@ def main() -> int:
               f"connections, {args.duration} s)")
         print("|---|---|---|---|---|")
         for name, (url, headers) in cases.items():
-            r = wrk(url, headers, args.duration, args.connections)
+            r = run_wrk(url, args.duration, args.connections, headers=headers)
             results["cases"][name] = r
             print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |"
                   f" {r['errors']:.0f} |")

@@ -26,7 +26,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +40,7 @@ sys.path.insert(0, str(ROOT / "server"))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from run import Server, parse_wrk, serve, write_results  # noqa: E402
+from run import Server, run_wrk, serve, write_results  # noqa: E402
 
 from replication import Replicated  # noqa: E402
 from rigenera.cluster import free_port  # noqa: E402
@@ -73,15 +72,6 @@ def cases(dsn: str) -> dict[str, str]:
     return {"items_100": "/ogc/collections/sites/items?limit=100",
             "item": f"/ogc/collections/sites/items/{row[0]}",
             "tile_z12": "/ogc/collections/sites/tiles/WebMercatorQuad/12/1466/2152"}
-
-
-def wrk_with_headers(url: str, duration: int, headers: dict[str, str]) -> dict[str, float]:
-    """bench/run.py's wrk options, plus request headers."""
-    args = ["wrk", "-t2", "-c4", f"-d{duration}s", "--latency", "--timeout", "10s"]
-    for k, v in headers.items():
-        args += ["-H", f"{k}: {v}"]
-    text = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
-    return parse_wrk(text)
 
 
 def main() -> None:
@@ -119,7 +109,7 @@ def main() -> None:
                 for config, server in servers.items():
                     headers = mark if config.endswith("+ mark") else {}
                     runs.setdefault((config, name), []).append(
-                        wrk_with_headers(server.base + url, args.duration, headers))
+                        run_wrk(server.base + url, args.duration, headers=headers))
     finally:
         for server in servers.values():
             server.stop()

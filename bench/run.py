@@ -327,6 +327,19 @@ def wrk(url: str, duration: int, server: Server | None) -> dict[str, float]:
     return parse_wrk(text)
 
 
+def run_wrk(url: str, duration: int, connections: int = 4, *, lua: Path | None = None,
+            headers: dict[str, str] | None = None) -> dict[str, float]:
+    """wrk with the benches' common options (2 threads, latency, 10 s timeout): a URL,
+    optionally a Lua script (paths to rotate) and request headers; parsed by parse_wrk."""
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    for name, value in (headers or {}).items():
+        args += ["-H", f"{name}: {value}"]
+    if lua is not None:
+        args += ["-s", str(lua)]
+    done = subprocess.run([*args, url], capture_output=True, text=True, check=True)
+    return parse_wrk(done.stdout)
+
+
 def _ms(value: str) -> float:
     m = re.match(r"([\d.]+)(us|ms|s|m)", value)
     if not m:

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from run import parse_wrk, start_rigenera, write_results  # noqa: E402
+from run import run_wrk, start_rigenera, write_results  # noqa: E402
 
 from rigenera.cluster import LocalCluster, free_port  # noqa: E402
 from rigenera.loaders.demo import load_demo  # noqa: E402
@@ -86,15 +86,6 @@ def script(work: Path, name: str, paths: list[str], etags: list[str] | None = No
     path.write_text(LUA % {"paths": ",".join(f"'{p}'" for p in paths),
                            "etags": ",".join(f"'{e}'" for e in etags or [])})
     return path
-
-
-def run_wrk(base: str, lua: Path, duration: int, connections: int) -> dict[str, float]:
-    import subprocess
-
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency",
-                          "--timeout", "10s", "-s", str(lua), base], capture_output=True,
-                         text=True, check=True)
-    return parse_wrk(out.stdout)
 
 
 def wait_prewarmed(base: str, timeout: float = 900) -> Any:
@@ -211,7 +202,7 @@ def main() -> int:
             "tile_built": (uncached, script(work, "tile_built", paths)),
         }
         for name, (srv, lua) in cases.items():
-            results[name] = run_wrk(srv.base, lua, args.duration, args.connections)
+            results[name] = run_wrk(srv.base, args.duration, args.connections, lua=lua)
             r = results[name]
             print(f"{name:10s} {r['rps']:9.1f} req/s  p50 {r['p50_ms']:7.2f} ms  "
                   f"p99 {r['p99_ms']:7.2f} ms  non-2xx/3xx {int(r['errors'])}", flush=True)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from run import parse_wrk, start_rigenera, write_results  # noqa: E402
+from run import run_wrk, start_rigenera, write_results  # noqa: E402
 
 from rigenera.cluster import LocalCluster, free_port  # noqa: E402
 from rigenera.loaders.demo import load_demo  # noqa: E402
@@ -105,13 +104,6 @@ def script(work: Path, name: str, prefix: str, suffix: str, ids: list[int], acce
     return path
 
 
-def run_wrk(base: str, lua: Path, duration: int, connections: int) -> dict[str, float]:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency",
-                          "--timeout", "10s", "-s", str(lua), base], capture_output=True,
-                         text=True, check=True)
-    return parse_wrk(out.stdout)
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", choices=("demo", "real"), default="demo")
@@ -170,7 +162,7 @@ def main() -> int:
             "twin": script(work, "twin", "/progetti/", "?f=json", ids, "application/json"),
         }
         for name, lua in cases.items():
-            results[name] = run_wrk(server.base, lua, args.duration, args.connections)
+            results[name] = run_wrk(server.base, args.duration, args.connections, lua=lua)
             r = results[name]
             print(f"{name:9s} {r['rps']:9.1f} req/s  p50 {r['p50_ms']:7.2f} ms  "
                   f"p99 {r['p99_ms']:7.2f} ms  non-2xx/3xx {int(r['errors'])}")

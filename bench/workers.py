@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "server"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from run import BBOX, SYNTHETIC_SQL, parse_wrk, write_results  # noqa: E402
+from run import BBOX, SYNTHETIC_SQL, run_wrk, write_results  # noqa: E402
 
 from rigenera.cluster import LocalCluster, free_port  # noqa: E402
 from rigenera.loaders.demo import load_demo  # noqa: E402
@@ -139,11 +139,9 @@ def load(url: str, duration: int, connections: int, workers: list[int],
     PostgreSQL used meanwhile (seconds per second: 1.0 = one whole core)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     server0, pg0 = cpu_seconds(workers), cpu_seconds(postgres_pids(cluster))
-    done = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency",
-                           "--timeout", "10s", url], capture_output=True, text=True, check=True)
+    result = run_wrk(url, duration, connections)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     server1, pg1 = cpu_seconds(workers), cpu_seconds(postgres_pids(cluster))
-    result = parse_wrk(done.stdout)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     result["wrk_cpu"] = cpu / duration
     result["workers_cpu"] = _used(server0, server1) / duration
