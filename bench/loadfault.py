@@ -97,6 +97,7 @@ class Sample:
     end: float
     status: int  # HTTP status; 0: no answer (connection refused, reset, timeout)
     what: str
+    cache: str = ""  # a tile's X-Tile-Cache (hit, miss, stale): is the cache working?
 
     @property
     def ms(self) -> float:
@@ -287,7 +288,8 @@ class Load:
             status = r.status_code
         except httpx.HTTPError:
             r, status = None, 0
-        self.result.samples.append(Sample(kind, start, self.now(), status, what))
+        self.result.samples.append(Sample(kind, start, self.now(), status, what,
+                                          r.headers.get("x-tile-cache", "") if r else ""))
         return r
 
     async def reader(self, k: int, client: httpx.AsyncClient) -> None:
@@ -577,7 +579,10 @@ def check_answers(result: Result) -> None:
             "read_p50_ms": round(pct([s.ms for s in ss if s.kind == "read"], 0.5), 1),
             "read_p99_ms": round(pct([s.ms for s in ss if s.kind == "read"], 0.99), 1),
             "write_p50_ms": round(pct([s.ms for s in ss if s.kind == "write"], 0.5), 1),
-            "write_p99_ms": round(pct([s.ms for s in ss if s.kind == "write"], 0.99), 1)}
+            "write_p99_ms": round(pct([s.ms for s in ss if s.kind == "write"], 0.99), 1),
+            "tile_p50_ms": round(pct([s.ms for s in ss if s.what == "tile"], 0.5), 1),
+            "tiles": dict(sorted(Counter(s.cache for s in ss if s.what == "tile"
+                                         and s.cache).items()))}
     outside_ok = [s for s in result.samples if not in_window(s)]
     lat = {}
     for kind in ("read", "reread", "write"):
@@ -620,7 +625,9 @@ def report(result: Result) -> str:
         for name, d in f["phases"].items():
             lines.append(f"  phase {name:16s} {d['requests']:6d} requests, {d['errors']:4d} "
                          f"errors, read p50/p99 {d['read_p50_ms']}/{d['read_p99_ms']} ms, "
-                         f"write p50/p99 {d['write_p50_ms']}/{d['write_p99_ms']} ms")
+                         f"write p50/p99 {d['write_p50_ms']}/{d['write_p99_ms']} ms, "
+                         f"tile p50 {d['tile_p50_ms']} ms "
+                         + " ".join(f"{k} {v}" for k, v in d["tiles"].items()))
         lines.append(f"  errors outside the restart window: {f['errors_outside_window']} of "
                      f"{f['requests_outside_window']} (rate {f['error_rate_outside_window']}); "
                      f"while the replica was down: {f['errors_while_replica_down']}; inside "
