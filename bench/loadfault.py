@@ -88,6 +88,11 @@ class Config:
     recovery_bound: float = RECOVERY_BOUND
     workers: int = 2  # when `rigenera serve` has --workers
     timeout: float = 15.0  # per request
+    # The anonymous readers share the editors' httpx client by default, so they carry the
+    # editors' `rigenera_lsn` cookie: every read waits (up to replica_wait_ms) for the
+    # replica to replay the latest write, as the editors' own browser would. False: readers
+    # of their own (map viewers), routed by rotation alone.
+    readers_share_cookies: bool = True
 
 
 @dataclass
@@ -404,9 +409,11 @@ class Load:
 
     async def run(self) -> None:
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-        async with httpx.AsyncClient(base_url=self.url, limits=limits) as client:
+        async with (httpx.AsyncClient(base_url=self.url, limits=limits) as client,
+                    httpx.AsyncClient(base_url=self.url, limits=limits) as own):
             self.t0 = time.monotonic()
-            tasks = [self.reader(k, client) for k in range(self.cfg.readers)]
+            readers = client if self.cfg.readers_share_cookies else own
+            tasks = [self.reader(k, readers) for k in range(self.cfg.readers)]
             tasks += [self.editor(who, client) for who in self.tokens]
             tasks += [self.importer(client), self.faults()]
             # bounded: nothing may hang the suite
@@ -706,9 +713,11 @@ def main() -> int:
     p.add_argument("--readers", type=int, default=4)
     p.add_argument("--editors", type=int, default=10)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--own-reader-cookies", action="store_true",
+                   help="readers on a client of their own (no editors' read-your-writes mark)")
     args = p.parse_args()
     cfg = Config(duration=args.duration, readers=args.readers, editors=args.editors,
-                 workers=args.workers)
+                 workers=args.workers, readers_share_cookies=not args.own_reader_cookies)
     result = run(cfg)
     print(report(result))
     from run import write_results
