@@ -88,6 +88,11 @@ class Config:
     recovery_bound: float = RECOVERY_BOUND
     workers: int = 2  # when `rigenera serve` has --workers
     timeout: float = 15.0  # per request
+    # The anonymous readers share the editors' httpx client by default, so they carry the
+    # editors' `rigenera_lsn` cookie: every read waits (up to replica_wait_ms) for the
+    # replica to replay the latest write, as the editors' own browser would. False: readers
+    # of their own (map viewers), routed by rotation alone.
+    readers_share_cookies: bool = True
 
 
 @dataclass
@@ -97,6 +102,7 @@ class Sample:
     end: float
     status: int  # HTTP status; 0: no answer (connection refused, reset, timeout)
     what: str
+    cache: str = ""  # a tile's X-Tile-Cache (hit, miss, stale): is the cache working?
 
     @property
     def ms(self) -> float:
@@ -287,7 +293,8 @@ class Load:
             status = r.status_code
         except httpx.HTTPError:
             r, status = None, 0
-        self.result.samples.append(Sample(kind, start, self.now(), status, what))
+        self.result.samples.append(Sample(kind, start, self.now(), status, what,
+                                          r.headers.get("x-tile-cache", "") if r else ""))
         return r
 
     async def reader(self, k: int, client: httpx.AsyncClient) -> None:
@@ -402,9 +409,11 @@ class Load:
 
     async def run(self) -> None:
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-        async with httpx.AsyncClient(base_url=self.url, limits=limits) as client:
+        async with (httpx.AsyncClient(base_url=self.url, limits=limits) as client,
+                    httpx.AsyncClient(base_url=self.url, limits=limits) as own):
             self.t0 = time.monotonic()
-            tasks = [self.reader(k, client) for k in range(self.cfg.readers)]
+            readers = client if self.cfg.readers_share_cookies else own
+            tasks = [self.reader(k, readers) for k in range(self.cfg.readers)]
             tasks += [self.editor(who, client) for who in self.tokens]
             tasks += [self.importer(client), self.faults()]
             # bounded: nothing may hang the suite
@@ -577,7 +586,10 @@ def check_answers(result: Result) -> None:
             "read_p50_ms": round(pct([s.ms for s in ss if s.kind == "read"], 0.5), 1),
             "read_p99_ms": round(pct([s.ms for s in ss if s.kind == "read"], 0.99), 1),
             "write_p50_ms": round(pct([s.ms for s in ss if s.kind == "write"], 0.5), 1),
-            "write_p99_ms": round(pct([s.ms for s in ss if s.kind == "write"], 0.99), 1)}
+            "write_p99_ms": round(pct([s.ms for s in ss if s.kind == "write"], 0.99), 1),
+            "tile_p50_ms": round(pct([s.ms for s in ss if s.what == "tile"], 0.5), 1),
+            "tiles": dict(sorted(Counter(s.cache for s in ss if s.what == "tile"
+                                         and s.cache).items()))}
     outside_ok = [s for s in result.samples if not in_window(s)]
     lat = {}
     for kind in ("read", "reread", "write"):
@@ -620,7 +632,9 @@ def report(result: Result) -> str:
         for name, d in f["phases"].items():
             lines.append(f"  phase {name:16s} {d['requests']:6d} requests, {d['errors']:4d} "
                          f"errors, read p50/p99 {d['read_p50_ms']}/{d['read_p99_ms']} ms, "
-                         f"write p50/p99 {d['write_p50_ms']}/{d['write_p99_ms']} ms")
+                         f"write p50/p99 {d['write_p50_ms']}/{d['write_p99_ms']} ms, "
+                         f"tile p50 {d['tile_p50_ms']} ms "
+                         + " ".join(f"{k} {v}" for k, v in d["tiles"].items()))
         lines.append(f"  errors outside the restart window: {f['errors_outside_window']} of "
                      f"{f['requests_outside_window']} (rate {f['error_rate_outside_window']}); "
                      f"while the replica was down: {f['errors_while_replica_down']}; inside "
@@ -699,9 +713,11 @@ def main() -> int:
     p.add_argument("--readers", type=int, default=4)
     p.add_argument("--editors", type=int, default=10)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--own-reader-cookies", action="store_true",
+                   help="readers on a client of their own (no editors' read-your-writes mark)")
     args = p.parse_args()
     cfg = Config(duration=args.duration, readers=args.readers, editors=args.editors,
-                 workers=args.workers)
+                 workers=args.workers, readers_share_cookies=not args.own_reader_cookies)
     result = run(cfg)
     print(report(result))
     from run import write_results

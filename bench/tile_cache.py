@@ -44,7 +44,7 @@ from run import run_wrk, start_rigenera, write_results  # noqa: E402
 from rigenera.cluster import LocalCluster, free_port  # noqa: E402
 from rigenera.loaders.demo import load_demo  # noqa: E402
 from rigenera.migrate import migrate  # noqa: E402
-from rigenera.ogc.tilecache import VALID_SQL, expand_for  # noqa: E402
+from rigenera.ogc.tilecache import NO_SEEN, SEEN_MAX, VALID_SQL, expand_for  # noqa: E402
 
 LUA = """
 local paths = {%(paths)s}
@@ -107,11 +107,11 @@ async def time_check(dsn: str, tiles: list[tuple[int, int, int]], runs: int = 20
         snap = await conn.fetchval("SELECT rigenera.tile_snapshot()::text")
         stmt = await conn.prepare(VALID_SQL)
         for z, x, y in tiles[:50]:
-            await stmt.fetchrow("sites", z, x, y, snap, expand_for(z))
+            await stmt.fetchrow("sites", z, x, y, snap, expand_for(z), NO_SEEN, SEEN_MAX)
         t0 = time.perf_counter()
         for i in range(runs):
             z, x, y = tiles[i % len(tiles)]
-            await stmt.fetchrow("sites", z, x, y, snap, expand_for(z))
+            await stmt.fetchrow("sites", z, x, y, snap, expand_for(z), NO_SEEN, SEEN_MAX)
         per = (time.perf_counter() - t0) / runs
         changes = await conn.fetchval("SELECT count(*) FROM rigenera.tile_changes")
     finally:

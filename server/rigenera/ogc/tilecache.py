@@ -18,7 +18,12 @@ change visible now, of this layer, by a transaction the entry's snapshot did not
 whose box touches the tile (plus its MVT buffer)? None: the tile built now would be the
 same bytes, so the entry is served and re-stamped with the current snapshot. Commit
 order does not matter (visibility is asked of the snapshot, not of a counter), and a
-physical replica has the primary's transaction ids and the same rows.
+physical replica has the primary's transaction ids and the same rows. On a hot standby
+the stamp is the conservative ``xmin:xmin:`` (the standby's snapshot does not list the
+running transactions), so an entry also keeps ``seen``: the transactions at or after
+xmin whose changes near the tile its statement saw. Without it, a single long
+transaction on the primary (holding xmin back) made every tile near recent edits stale
+at every read on a replica.
 
 What it costs: one small indexed query per served tile, instead of the tile's
 statement; a 304 still needs it (the ETag of a tile that changed must change).
@@ -50,8 +55,15 @@ HALF_WORLD = 20037508.342789244
 # The envelope checked is the tile's plus 1/32 of its width: the MVT buffer is 64 of
 # 4096 units (1/64); the rest is margin for rounding, never a missed change.
 EXPAND = 1 / 32
-MAGIC = b"RGT1\n"
+# The disk format (also part of cache_version: a new format starts a new directory).
+# RGT2: snapshot, seen, etag, bytes.
+MAGIC = b"RGT2\n"
 ENTRY_OVERHEAD = 256  # bytes per memory entry besides the tile (key, snapshot, etag)
+# At most this many `seen` transactions per entry (sql/tile.sql); more, and the entry
+# keeps none: still exact, only conservative, so bounded in size (a long transaction on
+# the primary with thousands of edits near a low-zoom tile would otherwise grow it).
+SEEN_MAX = 512
+NO_SEEN = "{}"
 
 TileKey = tuple[str, int, int, int]  # layer, z, x, y
 
@@ -61,10 +73,14 @@ class Entry:
     data: bytes
     etag: str
     snapshot: str  # pg_snapshot text: what the bytes have seen
+    # xid8[] text: transactions at or after the snapshot's xmin the bytes have seen too
+    # (a hot standby's stamp counts them all as unseen); "{}" on the primary
+    seen: str = NO_SEEN
 
     @property
     def size(self) -> int:
-        return len(self.data) + len(self.snapshot) + len(self.etag) + ENTRY_OVERHEAD
+        return (len(self.data) + len(self.snapshot) + len(self.seen) + len(self.etag)
+                + ENTRY_OVERHEAD)
 
 
 def tile_etag(data: bytes) -> str:
@@ -93,7 +109,8 @@ async def cache_version(conn: asyncpg.Connection, layer_sql: dict[str, str]) -> 
     # one database's history. A restore (a new cluster or database), or a point-in-time
     # recovery (a new timeline: the ids after its target are handed out again) starts a
     # new cache; a physical replica shares all three with its primary, and its cache.
-    for part in (row["postgis"], row["schema"], row["views"] or "", row["history"],
+    for part in (MAGIC.decode(), row["postgis"], row["schema"], row["views"] or "",
+                 row["history"],
                  *(f"{k}:{v}" for k, v in sorted(layer_sql.items()))):
         h.update(str(part).encode())
         h.update(b"\0")
@@ -155,7 +172,8 @@ class TileCache:
     async def check(self, conn: asyncpg.Connection, key: TileKey, entry: Entry) -> bool:
         """Is `entry` what the tile's statement would build now? Re-stamps it when so."""
         layer, z, x, y = key
-        row = await conn.fetchrow(VALID_SQL, layer, z, x, y, entry.snapshot, expand_for(z))
+        row = await conn.fetchrow(VALID_SQL, layer, z, x, y, entry.snapshot, expand_for(z),
+                                  entry.seen, SEEN_MAX)
         assert row is not None
         if not row["valid"]:
             self.stats.stale += 1
@@ -165,7 +183,7 @@ class TileCache:
             return False
         self.stats.hits += 1
         metrics.CACHE.labels(cache="tiles", result="hit").inc()
-        entry.snapshot = row["now"]
+        entry.snapshot, entry.seen = row["now"], row["now_seen"]
         if row["aging"] and self.root is not None:
             # Would be older than the horizon after the next pruning: keep the disk copy
             # current, so a restart or another worker still finds it valid.
@@ -253,18 +271,18 @@ class TileCache:
 
 
 def _encode(entry: Entry) -> bytes:
-    return b"".join((MAGIC, entry.snapshot.encode(), b"\n", entry.etag.encode(), b"\n",
-                     entry.data))
+    return b"".join((MAGIC, entry.snapshot.encode(), b"\n", entry.seen.encode(), b"\n",
+                     entry.etag.encode(), b"\n", entry.data))
 
 
 def _decode(raw: bytes) -> Entry | None:
     if not raw.startswith(MAGIC):
         return None
-    parts = raw[len(MAGIC):].split(b"\n", 2)
-    if len(parts) != 3:
+    parts = raw[len(MAGIC):].split(b"\n", 3)
+    if len(parts) != 4:
         return None
-    snapshot, etag, data = parts
-    entry = Entry(data, etag.decode(), snapshot.decode())
+    snapshot, seen, etag, data = parts
+    entry = Entry(data, etag.decode(), snapshot.decode(), seen.decode())
     # A torn or tampered file (the ETag is the hash of the bytes) is not an entry.
     return entry if tile_etag(data) == entry.etag else None
 

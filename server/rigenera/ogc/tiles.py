@@ -28,6 +28,7 @@ from rigenera.database import run_read
 from rigenera.errors import InvalidParameter, NotFound, connection_error_types
 from rigenera.ogc.schema import ViewSchema
 from rigenera.ogc.tilecache import (
+    SEEN_MAX,
     Entry,
     TileCache,
     TileKey,
@@ -87,6 +88,7 @@ class TileLayer:
             properties=", ".join(props),
             relation=f'tiles."{self.collection}"',
             detail_zoom=DETAIL_ZOOM,
+            seen_max=SEEN_MAX,
         )
 
 
@@ -196,7 +198,7 @@ class VectorTiles:
         row = await conn.fetchrow(sql, *args)
         assert row is not None
         data: bytes = row["tile"] or b""
-        return Entry(data, tile_etag(data), row["snapshot"])
+        return Entry(data, tile_etag(data), row["snapshot"], row["seen"])
 
     # ------------------------------------------------------------ background upkeep
     async def _upkeep(self) -> None:
