@@ -92,7 +92,10 @@ class Config:
     # editors' `rigenera_lsn` cookie: every read waits (up to replica_wait_ms) for the
     # replica to replay the latest write, as the editors' own browser would. False: readers
     # of their own (map viewers), routed by rotation alone.
-    readers_share_cookies: bool = True
+    # Readers are the anonymous public: a client of their own. Sharing the editors' cookie
+    # jar would make every read follow the editors' read-your-writes mark (a wait for the
+    # replica to replay the latest write) and measure that instead of replica reads.
+    readers_share_cookies: bool = False
 
 
 @dataclass
@@ -713,11 +716,11 @@ def main() -> int:
     p.add_argument("--readers", type=int, default=4)
     p.add_argument("--editors", type=int, default=10)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--own-reader-cookies", action="store_true",
-                   help="readers on a client of their own (no editors' read-your-writes mark)")
+    p.add_argument("--readers-share-cookies", action="store_true",
+                   help="readers on the editors' client (they follow the editors' marks)")
     args = p.parse_args()
     cfg = Config(duration=args.duration, readers=args.readers, editors=args.editors,
-                 workers=args.workers, readers_share_cookies=not args.own_reader_cookies)
+                 workers=args.workers, readers_share_cookies=args.readers_share_cookies)
     result = run(cfg)
     print(report(result))
     from run import write_results
