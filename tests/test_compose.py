@@ -230,6 +230,7 @@ def test_https_works_and_http_redirects(stack: ProxiedApi, web: httpx.Client) ->
         assert r.headers["location"] == \
             f"https://127.0.0.1:{stack.https_port}/ogc/collections?f=json"
         assert plain.get(f"http://127.0.0.1:{stack.http_port}/proxy-health").text == "ok\n"
+    assert web.get("/metrics").status_code == 404  # scraped on the backend network only
 
 
 def test_hsts_once_and_no_version(web: httpx.Client) -> None:
