@@ -486,17 +486,8 @@ def test_a_tile_built_on_a_replica_during_a_write_is_stale_once_it_commits(tmp_p
                                " RETURNING id", (a_site(rep.primary_dsn),))
         rep.wait_replayed()  # the replica has the write's WAL, not its commit
 
-        async def on(dsn: str, statement: str, *args: object) -> asyncpg.Record:
-            conn = await asyncpg.connect(dsn)
-            try:
-                row = await conn.fetchrow(statement, *args)
-                assert row is not None
-                return row
-            finally:
-                await conn.close()
-
-        built = asyncio.run(on(rep.replica_dsn, sql, z, x, y))
-        raw = asyncio.run(on(rep.replica_dsn, "SELECT pg_visible_in_snapshot($1::text::xid8,"
+        built = asyncio.run(_fetchrow(rep.replica_dsn, sql, z, x, y))
+        raw = asyncio.run(_fetchrow(rep.replica_dsn, "SELECT pg_visible_in_snapshot($1::text::xid8,"
                                               " pg_current_snapshot()) AS seen", xid))
         print(f"\nreplica: raw pg_current_snapshot() counts the running xid {xid} as "
               f"{'visible' if raw['seen'] else 'not visible'}; stamped {built['snapshot']}")
@@ -508,12 +499,12 @@ def test_a_tile_built_on_a_replica_during_a_write_is_stale_once_it_commits(tmp_p
         writer.close()
         rep.wait_replayed()
         for dsn in (rep.replica_dsn, rep.primary_dsn):
-            check = asyncio.run(on(dsn, VALID_SQL, "sites", z, x, y, built["snapshot"],
+            check = asyncio.run(_fetchrow(dsn, VALID_SQL, "sites", z, x, y, built["snapshot"],
                                    expand_for(z), built["seen"], SEEN_MAX))
             assert check["valid"] is False, dsn
-        again = asyncio.run(on(rep.replica_dsn, sql, z, x, y))
+        again = asyncio.run(_fetchrow(rep.replica_dsn, sql, z, x, y))
         assert features_of(again["tile"])[sid]["state"] == "regenerated"
-        recheck = asyncio.run(on(rep.replica_dsn, VALID_SQL, "sites", z, x, y,
+        recheck = asyncio.run(_fetchrow(rep.replica_dsn, VALID_SQL, "sites", z, x, y,
                                  again["snapshot"], expand_for(z), again["seen"],
                                  SEEN_MAX))
         assert recheck["valid"] is True
